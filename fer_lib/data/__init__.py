@@ -1,0 +1,23 @@
+"""Datasets: `load(name, root)` returns a FaceData for every dataset the book uses."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import ckplus, fer2013, ferplus, jaffe, rafdb, sfew
+from .base import EXPRESSIONS, DatasetError, FaceData, data_root
+
+LOADERS = {"fer2013": fer2013, "jaffe": jaffe, "ckplus": ckplus, "sfew": sfew, "rafdb": rafdb}
+
+
+def load(name: str, root: str | Path | None = None, **options) -> FaceData:
+    """Load dataset `name` ("fer2013", "jaffe", "ckplus", "sfew", "rafdb") from the data root.
+
+    The root defaults to $FER_DATA, else `data/`. Options go to the dataset's loader
+    (for FER2013: form="auto"|"csv"|"zip"|"folder"; for all: cache=True).
+    """
+    if name not in LOADERS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(LOADERS)}")
+    return LOADERS[name].load(data_root(root), **options)
+
+
+__all__ = ["load", "LOADERS", "FaceData", "DatasetError", "EXPRESSIONS", "data_root", "ferplus"]

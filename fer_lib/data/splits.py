@@ -1,0 +1,105 @@
+"""Evaluation protocols: which images train, which validate, which test.
+
+Every function returns a `Split`: named lists of row indices into one FaceData, saved with each run
+(its hash goes into the config) so that a result can always be traced to the exact images it used.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
+
+from .base import FaceData
+
+
+@dataclass(frozen=True)
+class Split:
+    """Named index arrays into one dataset, e.g. {"train": ..., "val": ..., "test": ...}."""
+
+    parts: dict[str, np.ndarray]
+    description: str
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.parts[name]
+
+    def ids(self, data: FaceData) -> dict[str, list[str]]:
+        return {name: [str(i) for i in data.ids[idx]] for name, idx in self.parts.items()}
+
+    def digest(self, data: FaceData) -> str:
+        """sha256 over the image ids of every part: equal digests mean the same images in the same roles."""
+        return hashlib.sha256(json.dumps(self.ids(data), sort_keys=True).encode()).hexdigest()
+
+    def sizes(self) -> dict[str, int]:
+        return {name: int(len(idx)) for name, idx in self.parts.items()}
+
+
+def official(data: FaceData, **roles: str | tuple[str, ...]) -> Split:
+    """The dataset's own split, mapped to roles, e.g. official(fer, train="train", val="public_test",
+    test="private_test")."""
+    parts = {}
+    for role, names in roles.items():
+        names = (names,) if isinstance(names, str) else tuple(names)
+        idx = np.flatnonzero(np.isin(data.split, names))
+        if len(idx) == 0:
+            raise ValueError(f"{data.name}: no images in official split(s) {names}; it has {sorted(set(data.split))}")
+        parts[role] = idx
+    return Split(parts, "official: " + ", ".join(f"{r}={v}" for r, v in roles.items()))
+
+
+def holdout(data: FaceData, fractions: dict[str, float], seed: int, index: np.ndarray | None = None) -> Split:
+    """Stratified random hold-out, e.g. holdout(fer, {"train": .8, "val": .1, "test": .1}, seed=0).
+
+    `index` restricts the split to those rows (default: all). Fractions must sum to 1.
+    """
+    if abs(sum(fractions.values()) - 1.0) > 1e-6:
+        raise ValueError(f"fractions must sum to 1, got {fractions}")
+    index = np.arange(len(data)) if index is None else np.asarray(index)
+    names = list(fractions)
+    parts, remaining, left = {}, index, 1.0
+    for name in names[:-1]:
+        share = fractions[name] / left
+        if share >= 1.0:
+            parts[name], remaining = remaining, remaining[:0]
+            break
+        take, remaining = train_test_split(remaining, train_size=share, random_state=seed,
+                                           stratify=_stratify_labels(data.labels[remaining]))
+        parts[name] = np.sort(take)
+        left -= fractions[name]
+    parts[names[-1]] = np.sort(remaining)
+    desc = "stratified hold-out " + "/".join(f"{name} {fractions[name]:.0%}" for name in names) + f", seed {seed}"
+    return Split(parts, desc)
+
+
+def kfold(data: FaceData, k: int, seed: int, by_subject: bool = False,
+          index: np.ndarray | None = None) -> list[Split]:
+    """k stratified folds; with by_subject=True no subject appears in both train and test of a fold."""
+    index = np.arange(len(data)) if index is None else np.asarray(index)
+    labels = data.labels[index]
+    if by_subject:
+        if data.subjects is None:
+            raise ValueError(f"{data.name} has no subject ids; use by_subject=False")
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        folds = splitter.split(index, labels, groups=data.subjects[index])
+    else:
+        folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(index, labels)
+    kind = "subject-grouped" if by_subject else "stratified"
+    return [Split({"train": np.sort(index[tr]), "test": np.sort(index[te])},
+                  f"{kind} {k}-fold, fold {i + 1}/{k}, seed {seed}") for i, (tr, te) in enumerate(folds)]
+
+
+def stratified_subset(data: FaceData, n: int, seed: int, index: np.ndarray | None = None) -> np.ndarray:
+    """n rows drawn with class proportions kept (the smoke profile's 'a few hundred images')."""
+    index = np.arange(len(data)) if index is None else np.asarray(index)
+    if n >= len(index):
+        return index
+    take, _ = train_test_split(index, train_size=n, random_state=seed, stratify=_stratify_labels(data.labels[index]))
+    return np.sort(take)
+
+
+def _stratify_labels(labels: np.ndarray) -> np.ndarray | None:
+    """Labels to stratify on, or None when a class has a single image (tiny smoke subsets): then it cannot be."""
+    present = np.bincount(labels)[np.bincount(labels) > 0]
+    return labels if present.size and present.min() >= 2 else None

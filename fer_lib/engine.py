@@ -1,0 +1,299 @@
+"""Trainer: fit / evaluate / predict on in-memory uint8 images, with checkpoints, exact resume and early stopping."""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data.transforms import Augment, augment, random_crop, ten_crop, to_float
+
+
+@dataclass
+class Preprocess:
+    """How uint8 images become network input: channels, optional resize, crops, standardisation."""
+
+    channels: int = 1
+    size: int | None = None         # resize the short side... the whole image to size x size first
+    crop: int | None = None         # random crop when training, centre crop (or ten-crop) when evaluating
+    ten_crop: bool = False          # evaluate by averaging softmax over ten crops (paper 003)
+    mean: float = 0.5
+    std: float = 0.5
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 50
+    batch_size: int = 64
+    optimizer: str = "adam"                  # "adam" (PyTorch defaults = Keras defaults) or "sgd"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    scheduler: str | None = None             # None, "step", "cosine", "plateau", "hold_then_decay"
+    scheduler_args: dict = field(default_factory=dict)
+    early_stopping: int | None = None        # patience in epochs; None trains every epoch
+    monitor: str = "val_loss"                # "val_loss" (Keras' EarlyStopping default) or "val_acc"
+    restore_best: bool = True                # end with the best validation epoch's weights
+    class_weights: list[float] | None = None
+    seed: int = 0
+    bf16: bool | None = None                 # None: the model's measured CPU default; always on CUDA
+    channels_last: bool = True
+    augment: Augment = field(default_factory=Augment)
+    preprocess: Preprocess = field(default_factory=Preprocess)
+    eval_batch_size: int = 256
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        d = dict(d)
+        d["augment"] = Augment(**d.get("augment", {}))
+        d["preprocess"] = Preprocess(**d.get("preprocess", {}))
+        return cls(**d)
+
+
+class Batches:
+    """Images and labels as tensors, sliced into batches; the images stay uint8 until a batch is used."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray):
+        self.images = torch.from_numpy(np.ascontiguousarray(images))
+        self.labels = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    # Every epoch's randomness derives from (seed, epoch) alone, so resuming at epoch e replays it exactly.
+    return (seed * 1_000_003 + epoch * 7919) % (2**63 - 1)
+
+
+class Trainer:
+    """Trains one model on in-memory data.
+
+    With `run_dir`, a checkpoint is written after every epoch (atomically) and `fit` resumes from it:
+    a run killed at any point and restarted ends with the same weights as an uninterrupted one.
+    """
+
+    def __init__(self, model: nn.Module, config: TrainConfig, run_dir: str | Path | None = None,
+                 device: str | None = None, cpu_bf16_default: bool = False,
+                 callbacks: list[Callable] | None = None, log: Callable[[str], None] | None = None):
+        self.config = config
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.bf16 = config.bf16 if config.bf16 is not None else (self.device.type == "cuda" or cpu_bf16_default)
+        self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+        self.model = model.to(self.device, memory_format=self.memory_format)
+        self.run_dir = Path(run_dir) if run_dir else None
+        self.callbacks = callbacks or []
+        self.log = log or (lambda msg: print(msg, flush=True))
+        self.optimizer = self._make_optimizer()
+        self.scheduler = self._make_scheduler()
+        weight = torch.tensor(config.class_weights, dtype=torch.float32) if config.class_weights else None
+        self.loss_fn = nn.CrossEntropyLoss(weight=weight.to(self.device) if weight is not None else None)
+        self.history: list[dict] = []
+        self.best_state: dict | None = None
+        self.best_epoch: int | None = None
+        self.best_score = math.inf
+        self.bad_epochs = 0
+        self.epoch = 0
+        self.stopped_early = False
+
+    # ----- set-up -----
+    def _make_optimizer(self):
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        c = self.config
+        if c.optimizer == "adam":
+            return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+        if c.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', not {c.optimizer!r}")
+
+    def _make_scheduler(self):
+        c, a = self.config, self.config.scheduler_args
+        if c.scheduler is None:
+            return None
+        if c.scheduler == "step":
+            return torch.optim.lr_scheduler.StepLR(self.optimizer, a.get("step_size", 10), a.get("gamma", 0.1))
+        if c.scheduler == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=c.epochs)
+        if c.scheduler == "plateau":
+            return torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, factor=a.get("factor", 0.5),
+                                                              patience=a.get("patience", 3))
+        if c.scheduler == "hold_then_decay":
+            # Paper 000, Sec. 4: lr constant for `hold` epochs, then multiplied by `gamma` every `every` epochs.
+            hold, every, gamma = a.get("hold", 50), a.get("every", 5), a.get("gamma", 0.9)
+            return torch.optim.lr_scheduler.LambdaLR(
+                self.optimizer, lambda e: 1.0 if e < hold else gamma ** ((e - hold) // every + 1))
+        raise ValueError(f"unknown scheduler {c.scheduler!r}")
+
+    # ----- input -----
+    def _inputs(self, images: torch.Tensor, train: bool, generator: torch.Generator | None = None):
+        p = self.config.preprocess
+        x = to_float(images.to(self.device, non_blocking=True), p.channels, p.mean, p.std)
+        if p.size is not None and tuple(x.shape[-2:]) != (p.size, p.size):
+            x = F.interpolate(x, size=(p.size, p.size), mode="bilinear", align_corners=False, antialias=True)
+        if train:
+            x = augment(x, self.config.augment, generator)
+            if p.crop is not None:
+                x = random_crop(x, p.crop, generator)
+        elif p.crop is not None and not p.ten_crop:
+            off_h, off_w = (x.shape[-2] - p.crop) // 2, (x.shape[-1] - p.crop) // 2
+            x = x[:, :, off_h:off_h + p.crop, off_w:off_w + p.crop]
+        return x.contiguous(memory_format=self.memory_format) if x.ndim == 4 else x
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+
+    # ----- training -----
+    def fit(self, train: Batches, val: Batches | None = None, resume: bool = True) -> list[dict]:
+        """Train for config.epochs (or until early stopping); returns the per-epoch history."""
+        c = self.config
+        if c.early_stopping is not None and val is None:
+            raise ValueError("early stopping needs a validation set; pass val= or set early_stopping=None")
+        if resume and self.run_dir and self.checkpoint_path.exists():
+            self._load_checkpoint()
+            self.log(f"resumed from {self.checkpoint_path} after epoch {self.epoch}")
+        while self.epoch < c.epochs and not self.stopped_early:
+            epoch_start = time.perf_counter()
+            row = self._train_epoch(train, self.epoch)
+            if val is not None:
+                ev = self.evaluate(val)
+                row.update(val_loss=ev["loss"], val_acc=ev["accuracy"])
+                self._track_best(row)
+            if self.scheduler is not None:
+                if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                    self.scheduler.step(row.get("val_loss", row["train_loss"]))
+                else:
+                    self.scheduler.step()
+            row["wall_seconds"] = time.perf_counter() - epoch_start
+            self.history.append(row)
+            self.epoch += 1
+            self._log_epoch(row)
+            for cb in self.callbacks:
+                getattr(cb, "on_epoch_end", lambda *a: None)(self, row)
+            if self.run_dir:
+                self._save_checkpoint()
+        if self.config.restore_best and self.best_state is not None:
+            self.model.load_state_dict(self.best_state)  # Keras' restore_best_weights
+        return self.history
+
+    def _train_epoch(self, data: Batches, epoch: int) -> dict:
+        c = self.config
+        self.model.train()
+        generator = torch.Generator().manual_seed(_epoch_seed(c.seed, epoch))
+        torch.manual_seed(_epoch_seed(c.seed, epoch) + 1)  # dropout and other global draws
+        order = torch.randperm(len(data), generator=generator)
+        n_batches = math.ceil(len(data) / c.batch_size)
+        total_loss = correct = seen = 0
+        lr = self.optimizer.param_groups[0]["lr"]
+        start = time.perf_counter()
+        bar = self._progress(n_batches, epoch)
+        for b in range(n_batches):
+            idx = order[b * c.batch_size:(b + 1) * c.batch_size]
+            x = self._inputs(data.images[idx], train=True, generator=generator)
+            y = data.labels[idx].to(self.device)
+            with self._autocast():
+                logits = self.model(x)
+            loss = self.loss_fn(logits.float(), y)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            total_loss += loss.item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            seen += len(y)
+            if bar is not None:
+                rate = seen / (time.perf_counter() - start)
+                bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}", img_s=f"{rate:.0f}")
+                bar.update(1)
+            for cb in self.callbacks:
+                getattr(cb, "on_batch_end", lambda *a: None)(self, epoch, b)
+        if bar is not None:
+            bar.close()
+        seconds = time.perf_counter() - start
+        return dict(epoch=epoch + 1, train_loss=total_loss / seen, train_acc=correct / seen, lr=lr,
+                    seconds=seconds, img_per_s=seen / seconds)
+
+    def _progress(self, total: int, epoch: int):
+        # A live bar in a terminal; papermill and CI logs get one line per epoch instead.
+        if not sys.stderr.isatty():
+            return None
+        from tqdm.auto import tqdm
+        return tqdm(total=total, desc=f"epoch {epoch + 1}/{self.config.epochs}", leave=False, file=sys.stderr)
+
+    def _log_epoch(self, row: dict) -> None:
+        val = f" val_loss {row['val_loss']:.4f} val_acc {row['val_acc']:.4f}" if "val_loss" in row else ""
+        eta = (self.config.epochs - self.epoch) * row["seconds"]
+        self.log(f"epoch {row['epoch']}/{self.config.epochs}: loss {row['train_loss']:.4f} acc {row['train_acc']:.4f}"
+                 f"{val} lr {row['lr']:.2e} {row['img_per_s']:.0f} img/s {row['seconds']:.0f}s (ETA {eta / 60:.0f} min)")
+
+    def _track_best(self, row: dict) -> None:
+        score = row["val_loss"] if self.config.monitor == "val_loss" else -row["val_acc"]
+        if score < self.best_score:
+            self.best_score, self.best_epoch, self.bad_epochs = score, row["epoch"], 0
+            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        else:
+            self.bad_epochs += 1
+            if self.config.early_stopping is not None and self.bad_epochs >= self.config.early_stopping:
+                self.stopped_early = True
+                self.log(f"early stopping after epoch {row['epoch']}: best epoch {self.best_epoch} "
+                         f"({self.config.monitor})")
+
+    # ----- evaluation -----
+    @torch.no_grad()
+    def predict(self, data: Batches) -> np.ndarray:
+        """Class probabilities (N, classes); ten-crop averages the softmax over the ten crops."""
+        self.model.eval()
+        out = []
+        for start in range(0, len(data), self.config.eval_batch_size):
+            x = self._inputs(data.images[start:start + self.config.eval_batch_size], train=False)
+            if self.config.preprocess.ten_crop:
+                n = x.shape[0]
+                crops = ten_crop(x, self.config.preprocess.crop).flatten(0, 1)
+                with self._autocast():
+                    probs = self.model(crops.contiguous(memory_format=self.memory_format)).float().softmax(1)
+                out.append(probs.view(n, 10, -1).mean(1).cpu())
+            else:
+                with self._autocast():
+                    out.append(self.model(x).float().softmax(1).cpu())
+        return torch.cat(out).numpy()
+
+    def evaluate(self, data: Batches) -> dict:
+        probs = self.predict(data)
+        labels = data.labels.numpy()
+        weight = self.loss_fn.weight.cpu() if self.loss_fn.weight is not None else None
+        loss = F.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-12)), torch.from_numpy(labels), weight=weight)
+        return dict(loss=float(loss), accuracy=float((probs.argmax(1) == labels).mean()))
+
+    # ----- checkpoints -----
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.run_dir / "checkpoint.pt"
+
+    def _save_checkpoint(self) -> None:
+        state = dict(model=self.model.state_dict(), optimizer=self.optimizer.state_dict(),
+                     scheduler=self.scheduler.state_dict() if self.scheduler else None, history=self.history,
+                     best_state=self.best_state, best_epoch=self.best_epoch, best_score=self.best_score,
+                     bad_epochs=self.bad_epochs, epoch=self.epoch, stopped_early=self.stopped_early)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.checkpoint_path.with_suffix(".pt.tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.checkpoint_path)  # a kill during the write leaves the previous checkpoint intact
+
+    def _load_checkpoint(self) -> None:
+        state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler and state["scheduler"]:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.history, self.best_state, self.best_epoch = state["history"], state["best_state"], state["best_epoch"]
+        self.best_score, self.bad_epochs = state["best_score"], state["bad_epochs"]
+        self.epoch, self.stopped_early = state["epoch"], state["stopped_early"]

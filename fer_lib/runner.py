@@ -1,0 +1,107 @@
+"""Run one Experiment end to end into the run store, or reuse the finished run with the same config."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import data as datasets
+from .data import splits
+from .data.base import FaceData
+from .engine import Batches, Trainer
+from .experiments import Experiment
+from .metrics import classification_report
+from .models import REGISTRY, build_model, count_parameters
+from .results import RunRecord, provenance, run_dir, write_csv, write_json
+
+
+def make_split(exp: Experiment, data: FaceData) -> splits.Split:
+    """The experiment's protocol applied to `data`; validation always comes from training images."""
+    spec = exp.data
+    pool = splits.stratified_subset(data, spec.subset, spec.seed) if spec.subset else None
+    if spec.protocol == "official":
+        split = splits.official(data, **spec.roles)
+        if pool is not None:
+            split = splits.Split({k: np.intersect1d(v, pool) for k, v in split.parts.items()},
+                                 split.description + f", stratified subset of {spec.subset} images")
+    elif spec.protocol == "holdout":
+        split = splits.holdout(data, spec.fractions, spec.seed, index=pool)
+    else:
+        raise ValueError(f"unknown protocol {spec.protocol!r}")
+    if "val" not in split.parts:
+        inner = splits.holdout(data, {"train": 1 - spec.val_fraction, "val": spec.val_fraction}, spec.seed,
+                               index=split["train"])
+        split = splits.Split({**split.parts, **inner.parts},
+                             split.description + f"; validation {spec.val_fraction:.0%} of train (stratified)")
+    return split
+
+
+def run_config(exp: Experiment, data: FaceData, split: splits.Split) -> dict:
+    """Everything that determines the result: the experiment, the split's image ids and the data version."""
+    return dict(exp.to_dict(), split_digest=split.digest(data), split_sizes=split.sizes(),
+                split_description=split.description, dataset_checksum=data.checksum)
+
+
+def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, device: str | None = None,
+        log=print, data: FaceData | None = None) -> RunRecord:
+    """Train and evaluate `exp`, writing `runs/<name>/<hash>/`; a finished run with the same config is reused.
+
+    An unfinished run with the same config resumes from its last checkpoint; `force` starts it over.
+    """
+    data = data if data is not None else datasets.load(exp.data.dataset, data_root)
+    split = make_split(exp, data)
+    config = run_config(exp, data, split)
+    folder = run_dir(exp.name, config, runs_root)
+    record = RunRecord(folder)
+    if record.finished and not force:
+        log(f"reusing finished run {folder}")
+        return record
+    if force and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(folder / "config.json", config)
+    write_json(folder / "split.json", split.ids(data))
+
+    torch.manual_seed(exp.train.seed)  # identical initial weights for identical configs
+    model = build_model(exp.model, **exp.model_args)
+    trainer = Trainer(model, exp.train, run_dir=folder, device=device, cpu_bf16_default=REGISTRY[exp.model].cpu_bf16,
+                      callbacks=[_HistoryWriter(folder / "history.csv")], log=log)
+    log(f"{exp.name} [{exp.profile}] {split.description}: {split.sizes()}; {exp.model} "
+        f"{count_parameters(model):,} parameters; {trainer.device}, bf16={trainer.bf16}; run dir {folder}")
+    train_set = Batches(data.images[split["train"]], data.labels[split["train"]])
+    val_set = Batches(data.images[split["val"]], data.labels[split["val"]])
+    trainer.fit(train_set, val_set)
+    start = time.perf_counter()
+    metrics, predictions = {}, []
+    for role in exp.test_roles:
+        idx = split[role]
+        probs = trainer.predict(Batches(data.images[idx], data.labels[idx]))
+        metrics[role] = classification_report(data.labels[idx], probs.argmax(1), data.classes)
+        frame = pd.DataFrame({"role": role, "id": data.ids[idx], "true": data.labels[idx], "pred": probs.argmax(1)})
+        frame[[f"p_{c}" for c in data.classes]] = np.round(probs, 4)
+        predictions.append(frame)
+    history = trainer.history
+    metrics.update(epochs_run=len(history), best_epoch=trainer.best_epoch, stopped_early=trainer.stopped_early,
+                   parameters=count_parameters(model), train_img_per_s=float(np.mean([h["img_per_s"] for h in history])))
+    wall = sum(h["wall_seconds"] for h in history) + time.perf_counter() - start
+    write_csv(folder / "predictions.csv", pd.concat(predictions))
+    write_json(folder / "provenance.json", provenance(data.checksum, wall, str(trainer.device)))
+    write_json(folder / "metrics.json", metrics)  # written last: its presence marks the run finished
+    (folder / "checkpoint.pt").unlink(missing_ok=True)
+    torch.save(model.state_dict(), folder / "model.pt")
+    log(f"finished {exp.name}: " + ", ".join(f"{r} accuracy {metrics[r]['accuracy']:.4f}" for r in exp.test_roles))
+    return RunRecord(folder)
+
+
+class _HistoryWriter:
+    """Rewrites history.csv after every epoch, so an interrupted run still shows its curves."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def on_epoch_end(self, trainer: Trainer, row: dict) -> None:
+        write_csv(self.path, pd.DataFrame(trainer.history))
