@@ -1,0 +1,87 @@
+"""The `fer` command: data check, train, bench, book run, book build."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .data.base import DatasetError, data_root
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fer", description="fer-book: reproduce five FER papers.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data_p = sub.add_parser("data", help="inspect datasets")
+    data_sub = data_p.add_subparsers(dest="data_command", required=True)
+    check = data_sub.add_parser("check", help="table of datasets found under the data root, with official counts")
+    check.add_argument("--data-root", help="folder holding the datasets (default: $FER_DATA, else data/)")
+
+    train = sub.add_parser("train", help="train one paper's experiment into the run store")
+    train.add_argument("paper", help="paper id, e.g. 002")
+    train.add_argument("variant", nargs="?", help="experiment variant (default: all of the paper's)")
+    train.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "paper"])
+    train.add_argument("--data-root")
+    train.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
+    train.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    train.add_argument("--force", action="store_true", help="retrain even when a finished run exists")
+
+    bench = sub.add_parser("bench", help="model step img/s on synthetic tensors vs the Trainer on real data")
+    bench.add_argument("model")
+    bench.add_argument("--batch-size", type=int, default=64)
+    bench.add_argument("--images", type=int, default=2048, help="real images per timed Trainer epoch")
+    bench.add_argument("--data-root")
+    bench.add_argument("--bf16", choices=["auto", "on", "off"], default="auto")
+
+    book = sub.add_parser("book", help="execute chapters and build the HTML book")
+    book_sub = book.add_subparsers(dest="book_command", required=True)
+    run = book_sub.add_parser("run", help="execute chapter notebooks with papermill")
+    run.add_argument("chapters", nargs="*", help="chapter names (default: all)")
+    run.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "paper"])
+    run.add_argument("--data-root")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    run.add_argument("--output-dir", help="write executed notebooks here instead of back into book/")
+    run.add_argument("--stale-only", action="store_true", help="skip chapters already executed with this profile")
+    build = book_sub.add_parser("build", help="jupyter-book HTML into _build/html")
+    build.add_argument("--strict", action="store_true", help="fail on warnings")
+
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args) -> int:
+    if args.command == "data":
+        from .data.check import check_all, format_table
+        root = data_root(args.data_root)
+        print(f"data root: {root.resolve()}")
+        print(format_table(check_all(root)))
+        return 0
+    if args.command == "train":
+        from . import experiments, runner
+        variants = [args.variant] if args.variant else experiments.EXPERIMENTS[args.paper][1]
+        for variant in variants:
+            exp = experiments.experiment(args.paper, variant, args.profile)
+            record = runner.run(exp, args.data_root, args.runs_root, force=args.force, device=args.device)
+            print(record.summary())
+        return 0
+    if args.command == "bench":
+        from .bench import bench
+        bf16 = {"auto": None, "on": True, "off": False}[args.bf16]
+        print(bench(args.model, args.batch_size, args.images, args.data_root, bf16))
+        return 0
+    if args.command == "book":
+        from . import book
+        if args.book_command == "run":
+            results = book.run_chapters(args.chapters, args.profile, args.data_root, dict(args.parameter),
+                                        args.output_dir, stale_only=args.stale_only)
+            print(book.format_results(results))
+            return 0 if all(r.status != "failed" for r in results) else 1
+        return book.build(strict=args.strict)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
