@@ -92,6 +92,7 @@ class Trainer:
         self.bf16 = config.bf16 if config.bf16 is not None else (self.device.type == "cuda" or cpu_bf16_default)
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
         self.model = model.to(self.device, memory_format=self.memory_format)
+        torch.backends.cudnn.benchmark = self.device.type == "cuda"  # fixed input sizes: let cuDNN pick kernels
         self.run_dir = Path(run_dir) if run_dir else None
         self.callbacks = callbacks or []
         self.log = log or (lambda msg: print(msg, flush=True))
@@ -159,6 +160,7 @@ class Trainer:
         c = self.config
         if c.early_stopping is not None and val is None:
             raise ValueError("early stopping needs a validation set; pass val= or set early_stopping=None")
+        train, val = self._on_device(train), (self._on_device(val) if val is not None else None)
         if resume and self.run_dir and self.checkpoint_path.exists():
             self._load_checkpoint()
             self.log(f"resumed from {self.checkpoint_path} after epoch {self.epoch}")
@@ -191,9 +193,11 @@ class Trainer:
         self.model.train()
         generator = torch.Generator().manual_seed(_epoch_seed(c.seed, epoch))
         torch.manual_seed(_epoch_seed(c.seed, epoch) + 1)  # dropout and other global draws
-        order = torch.randperm(len(data), generator=generator)
+        order = torch.randperm(len(data), generator=generator).to(data.labels.device)
         n_batches = math.ceil(len(data) / c.batch_size)
-        total_loss = correct = seen = 0
+        total_loss = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        seen = 0
         lr = self.optimizer.param_groups[0]["lr"]
         start = time.perf_counter()
         bar = self._progress(n_batches, epoch)
@@ -207,19 +211,22 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-            total_loss += loss.item() * len(y)
-            correct += (logits.argmax(1) == y).sum().item()
+            # Summed on the device: a .item() per step would stall a GPU on every batch.
+            total_loss += loss.detach() * len(y)
+            correct += (logits.argmax(1) == y).sum()
             seen += len(y)
             if bar is not None:
-                rate = seen / (time.perf_counter() - start)
-                bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}", img_s=f"{rate:.0f}")
+                if b % 20 == 0:
+                    rate = seen / (time.perf_counter() - start)
+                    bar.set_postfix(loss=f"{total_loss.item() / seen:.3f}", acc=f"{correct.item() / seen:.3f}",
+                                    img_s=f"{rate:.0f}")
                 bar.update(1)
             for cb in self.callbacks:
                 getattr(cb, "on_batch_end", lambda *a: None)(self, epoch, b)
         if bar is not None:
             bar.close()
         seconds = time.perf_counter() - start
-        return dict(epoch=epoch + 1, train_loss=total_loss / seen, train_acc=correct / seen, lr=lr,
+        return dict(epoch=epoch + 1, train_loss=total_loss.item() / seen, train_acc=correct.item() / seen, lr=lr,
                     seconds=seconds, img_per_s=seen / seconds)
 
     def _progress(self, total: int, epoch: int):
@@ -247,6 +254,14 @@ class Trainer:
                 self.log(f"early stopping after epoch {row['epoch']}: best epoch {self.best_epoch} "
                          f"({self.config.monitor})")
 
+    def _on_device(self, data: Batches) -> Batches:
+        """On a GPU the whole uint8 dataset fits and is moved once, not batch by batch."""
+        if self.device.type == "cpu":
+            return data
+        moved = Batches.__new__(Batches)
+        moved.images, moved.labels = data.images.to(self.device), data.labels.to(self.device)
+        return moved
+
     # ----- evaluation -----
     @torch.no_grad()
     def predict(self, data: Batches) -> np.ndarray:
@@ -268,7 +283,7 @@ class Trainer:
 
     def evaluate(self, data: Batches) -> dict:
         probs = self.predict(data)
-        labels = data.labels.numpy()
+        labels = data.labels.cpu().numpy()
         weight = self.loss_fn.weight.cpu() if self.loss_fn.weight is not None else None
         loss = F.nll_loss(torch.log(torch.from_numpy(probs).clamp_min(1e-12)), torch.from_numpy(labels), weight=weight)
         return dict(loss=float(loss), accuracy=float((probs.argmax(1) == labels).mean()))

@@ -38,15 +38,22 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
-def provenance(dataset_checksum: str, wall_seconds: float, device: str) -> dict:
+def code_version() -> dict:
+    """The commit the code runs from, read when a run starts (the tree may move on while it trains).
+
+    A copy of the tree without .git (the GPU machine) names its commit in FER_GIT_COMMIT; dirty is then unknown.
+    """
+    commit = _git("rev-parse", "HEAD")
+    if commit:
+        return dict(git_commit=commit, git_dirty=bool(_git("status", "--porcelain", "--untracked-files=no")))
+    return dict(git_commit=os.environ.get("FER_GIT_COMMIT"), git_dirty=None)
+
+
+def provenance(code: dict, dataset_checksum: str, wall_seconds: float, device: str) -> dict:
     """Where a number came from: code version, data version, software, hardware, time."""
     import numpy, sklearn, torch, torchvision  # noqa: E401  (versions only)
-    commit = _git("rev-parse", "HEAD")
-    # A copy of the tree without .git (the GPU machine) names its commit in FER_GIT_COMMIT.
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no")) if commit else os.environ.get("FER_GIT_DIRTY")
     return dict(
-        git_commit=commit or os.environ.get("FER_GIT_COMMIT"), git_dirty=dirty,
-        dataset_checksum=dataset_checksum, wall_seconds=round(wall_seconds, 1), device=device,
+        **code, dataset_checksum=dataset_checksum, wall_seconds=round(wall_seconds, 1), device=device,
         cpu=_cpu_name(), cpu_threads=torch.get_num_threads(),
         gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         python=platform.python_version(), torch=torch.__version__, torchvision=torchvision.__version__,

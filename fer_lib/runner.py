@@ -16,7 +16,7 @@ from .engine import Batches, Trainer
 from .experiments import Experiment
 from .metrics import classification_report
 from .models import REGISTRY, build_model, count_parameters
-from .results import RunRecord, provenance, run_dir, write_csv, write_json
+from .results import RunRecord, code_version, provenance, run_dir, write_csv, write_json
 
 
 def make_split(exp: Experiment, data: FaceData) -> splits.Split:
@@ -63,6 +63,7 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
     if force and folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    code = code_version()
     write_json(folder / "config.json", config)
     write_json(folder / "split.json", split.ids(data))
 
@@ -89,7 +90,7 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
                    parameters=count_parameters(model), train_img_per_s=float(np.mean([h["img_per_s"] for h in history])))
     wall = sum(h["wall_seconds"] for h in history) + time.perf_counter() - start
     write_csv(folder / "predictions.csv", pd.concat(predictions))
-    write_json(folder / "provenance.json", provenance(data.checksum, wall, str(trainer.device)))
+    write_json(folder / "provenance.json", provenance(code, data.checksum, wall, str(trainer.device)))
     write_json(folder / "metrics.json", metrics)  # written last: its presence marks the run finished
     (folder / "checkpoint.pt").unlink(missing_ok=True)
     torch.save(model.state_dict(), folder / "model.pt")
