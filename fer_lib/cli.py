@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "paper"])
     run.add_argument("--data-root")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    run.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
     run.add_argument("--output-dir", help="write executed notebooks here instead of back into book/")
     run.add_argument("--stale-only", action="store_true", help="skip chapters already executed with this profile")
     build = book_sub.add_parser("build", help="jupyter-book HTML into _build/html")
@@ -76,7 +77,7 @@ def _dispatch(args) -> int:
         from . import book
         if args.book_command == "run":
             results = book.run_chapters(args.chapters, args.profile, args.data_root, dict(args.parameter),
-                                        args.output_dir, stale_only=args.stale_only)
+                                        args.output_dir, stale_only=args.stale_only, runs_root=args.runs_root)
             print(book.format_results(results))
             return 0 if all(r.status != "failed" for r in results) else 1
         return book.build(strict=args.strict)

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -53,7 +54,8 @@ def provenance(code: dict, dataset_checksum: str, wall_seconds: float, device: s
     """Where a number came from: code version, data version, software, hardware, time."""
     import numpy, sklearn, torch, torchvision  # noqa: E401  (versions only)
     return dict(
-        **code, dataset_checksum=dataset_checksum, wall_seconds=round(wall_seconds, 1), device=device,
+        **code, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        dataset_checksum=dataset_checksum, wall_seconds=round(wall_seconds, 1), device=device,
         cpu=_cpu_name(), cpu_threads=torch.get_num_threads(),
         gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         python=platform.python_version(), torch=torch.__version__, torchvision=torchvision.__version__,

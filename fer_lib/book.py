@@ -1,0 +1,96 @@
+"""`fer book run` executes chapter notebooks with papermill; `fer book build` renders the HTML with jupyter-book."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BOOK = REPO / "book"
+# Execution order: chapters first, the ledger last (it reads every chapter's run records).
+CHAPTERS = {
+    "002": BOOK / "chapters" / "002_se_sepnet.ipynb",
+    "ledger": BOOK / "ledger.ipynb",
+}
+
+
+@dataclass
+class ChapterResult:
+    chapter: str
+    status: str        # "ok", "failed", "up to date"
+    minutes: float
+    error: str = ""
+    output: Path | None = None
+
+
+def executed_profile(notebook: Path) -> str | None:
+    """The profile a notebook was last executed with, if papermill finished it without an error."""
+    try:
+        meta = json.loads(notebook.read_text())["metadata"].get("papermill", {})
+    except (OSError, ValueError, KeyError):
+        return None
+    if meta.get("exception") or not meta.get("end_time"):
+        return None
+    return meta.get("parameters", {}).get("profile")
+
+
+def run_chapters(names: list[str] | None, profile: str, data_root: str | None = None, parameters: dict | None = None,
+                 output_dir: str | Path | None = None, stale_only: bool = False,
+                 runs_root: str | Path | None = None) -> list[ChapterResult]:
+    """Execute chapters in order, writing each executed notebook back (or into output_dir); go on past failures."""
+    import papermill as pm
+
+    names = names or list(CHAPTERS)
+    unknown = [n for n in names if n not in CHAPTERS]
+    if unknown:
+        raise ValueError(f"unknown chapter(s) {unknown}; the book has {list(CHAPTERS)}")
+    params = dict(profile=profile, data_root=str(Path(data_root).resolve()) if data_root else None,
+                  runs_root=str(Path(runs_root).resolve()) if runs_root else None)
+    params.update({k: _parse_value(v) for k, v in (parameters or {}).items()})
+    results = []
+    for name in names:
+        source = CHAPTERS[name]
+        target = Path(output_dir) / source.name if output_dir else source
+        if stale_only and executed_profile(target) == profile:
+            results.append(ChapterResult(name, "up to date", 0.0, output=target))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        print(f"== {name}: executing {source.relative_to(REPO)} ({profile} profile)", flush=True)
+        try:
+            pm.execute_notebook(str(source), str(target), parameters=params, cwd=str(REPO), kernel_name="python3",
+                                progress_bar=False, log_output=True)
+            results.append(ChapterResult(name, "ok", (time.perf_counter() - start) / 60, output=target))
+        except Exception as exc:  # noqa: BLE001  a failed chapter must not stop the others
+            # papermill has already saved the notebook with the failing cell's traceback, so the book shows it.
+            line = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}".splitlines()[0]
+            results.append(ChapterResult(name, "failed", (time.perf_counter() - start) / 60, line[:200], target))
+    return results
+
+
+def _parse_value(text: str):
+    """-p values: JSON when they parse (numbers, true/false, null), else the string itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def format_results(results: list[ChapterResult]) -> str:
+    lines = [f"{'chapter':<10} {'status':<11} {'minutes':>7}  error"]
+    lines += [f"{r.chapter:<10} {r.status:<11} {r.minutes:>7.1f}  {r.error}" for r in results]
+    return "\n".join(lines)
+
+
+def build(strict: bool = False) -> int:
+    """jupyter-book HTML into _build/html; notebooks are rendered as executed, never re-run here."""
+    exe = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(exe if exe.exists() else "jupyter-book"), "build", str(REPO), "--toc", str(BOOK / "_toc.yml"),
+           "--config", str(REPO / "_config.yml")]
+    if strict:
+        cmd += ["-W", "-n", "--keep-going"]
+    print(" ".join(cmd), flush=True)
+    return subprocess.run(cmd, cwd=REPO).returncode

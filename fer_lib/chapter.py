@@ -1,0 +1,103 @@
+"""Helpers a chapter notebook calls: load data or say why not, run or reuse experiments, show provenance."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from . import claims as ledger
+from . import data as datasets
+from . import runner
+from .data.base import DatasetError, FaceData
+from .experiments import PROFILES, Experiment
+from .results import RunRecord
+
+
+def note(text: str, kind: str = "note") -> None:
+    """A visible admonition in the rendered book (MyST syntax)."""
+    display(Markdown(f":::{{{kind}}}\n{text}\n:::"))
+
+
+def load_or_note(name: str, data_root=None) -> FaceData | None:
+    """The dataset, or None after printing a visible note saying what is missing and what to do."""
+    try:
+        return datasets.load(name, data_root)
+    except DatasetError as exc:
+        note(f"**{name} is not available here, so this section uses only committed run records.**\n\n{exc}",
+             "warning")
+        return None
+
+
+@dataclass
+class ProfileRuns:
+    """The finished run of one experiment under each profile that has one."""
+
+    experiment: str
+    records: dict[str, RunRecord]
+
+
+def run_or_reuse(exp: Experiment, data: FaceData | None, runs_root=None, force: bool = False) -> ProfileRuns:
+    """Train `exp` (or reuse its finished run) when the data is here; always gather every profile's latest run."""
+    if data is not None:
+        try:
+            runner.run(exp, runs_root=runs_root, force=force, data=data)
+        except Exception as exc:  # noqa: BLE001  show the error in the chapter, keep the other sections
+            note(f"Training `{exp.name}` ({exp.profile}) failed: `{type(exc).__name__}: {exc}`", "error")
+    records = {p: r for p in PROFILES if (r := ledger.latest_run(exp.name, p, runs_root)) is not None}
+    return ProfileRuns(exp.name, records)
+
+
+def provenance_table(runs: list[ProfileRuns]) -> pd.DataFrame:
+    """Which run produced each number: profile, config hash, commit, device, epochs, wall time, speed."""
+    rows = []
+    for pr in runs:
+        for profile, r in pr.records.items():
+            s = r.summary()
+            rows.append(dict(experiment=pr.experiment, profile=profile, config_hash=s["config_hash"], commit=s["commit"],
+                             device=s["device"], epochs_run=s["epochs_run"], best_epoch=s["best_epoch"],
+                             wall_min=s["wall_minutes"], train_img_per_s=round(r.metrics.get("train_img_per_s", 0)),
+                             split=r.config["split_description"]))
+    return pd.DataFrame(rows)
+
+
+def results_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test") -> pd.DataFrame:
+    """Test accuracy and macro-F1 per experiment and profile, in percent."""
+    rows = []
+    for pr in runs:
+        for profile, r in pr.records.items():
+            m = r.metrics[role]
+            rows.append({"protocol": labels.get(pr.experiment, pr.experiment), "profile": profile,
+                         "test images": m["n"], "test accuracy (%)": round(100 * m["accuracy"], 2),
+                         "macro-F1 (%)": round(100 * m["macro_f1"], 2), "run": f"{pr.experiment}/{r.config_hash}"})
+    return pd.DataFrame(rows)
+
+
+def per_class_table(record: RunRecord, role: str = "test") -> pd.DataFrame:
+    report = record.metrics[role]
+    per = report["per_class"]
+    return pd.DataFrame([{"class": c, "precision": round(per[c]["precision"], 3), "recall": round(per[c]["recall"], 3),
+                          "F1": round(per[c]["f1"], 3), "support": per[c]["support"]} for c in report["classes"]])
+
+
+def confusion_summary(report: dict) -> str:
+    """One paragraph read off a confusion matrix: easiest and hardest classes, and where the hardest goes."""
+    cm = np.array(report["confusion"], dtype=float)
+    classes = report["classes"]
+    recall = np.diag(cm) / np.maximum(cm.sum(1), 1)
+    order = np.argsort(recall)[::-1]
+    worst = order[-1]
+    off = cm[worst].copy()
+    off[worst] = 0
+    goes = np.argsort(off)[::-1][:2]
+    share = off[goes] / max(cm[worst].sum(), 1)
+    return (f"Highest recall: *{classes[order[0]]}* ({recall[order[0]]:.0%}) and *{classes[order[1]]}* "
+            f"({recall[order[1]]:.0%}). Lowest: *{classes[worst]}* ({recall[worst]:.0%}), mistaken mostly for "
+            f"*{classes[goes[0]]}* ({share[0]:.0%} of its images) and *{classes[goes[1]]}* ({share[1]:.0%}). "
+            f"The smallest class, *{classes[int(np.argmin(cm.sum(1)))]}*, has {int(cm.sum(1).min())} test images.")
+
+
+def best_profile(pr: ProfileRuns) -> str | None:
+    """The most faithful profile that has a run: paper, then cpu, then smoke."""
+    return next((p for p in ("paper", "cpu", "smoke") if p in pr.records), None)

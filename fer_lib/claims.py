@@ -1,0 +1,117 @@
+"""The claims ledger: every number the papers claim, with its table, and a verdict from our run records.
+
+Claimed numbers live here and nowhere else. A chapter or the ledger page reads them from CLAIMS and
+compares each with the measured value in a run record; nothing measured is typed in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .results import RunRecord, find_runs
+
+TOLERANCE_PP = 1.5  # percentage points below the claim that still count as reproduced
+
+
+@dataclass(frozen=True)
+class Claim:
+    paper: str
+    key: str                # unique within the paper
+    source: str             # table / figure / section in the paper
+    dataset: str
+    metric: str             # "accuracy" (overall) or "recall:<class>" etc.
+    value: float            # percent, as printed in the paper
+    description: str
+    experiment: str | None = None  # run-store experiment that measures it; None = not run in this book
+    role: str = "test"      # which evaluation set of that run
+    cited: bool = False     # True: another work's number the paper quotes (context, no verdict)
+    not_run_reason: str = ""
+
+
+CLAIMS: tuple[Claim, ...] = (
+    # ---- 000 Miao, Li, Lin: P-ResNet-VGG
+    Claim("000", "presnet-fer", "Table 1 / Table 3", "fer2013", "accuracy", 72.47, "P-ResNet, FER2013 average accuracy",
+          not_run_reason="chapter 000 not built yet"),
+    Claim("000", "presnet-jaffe", "Table 1 / Table 4", "jaffe", "accuracy", 97.25, "P-ResNet, JAFFE average accuracy",
+          not_run_reason="chapter 000 not built yet"),
+    Claim("000", "presnetvgg-fer", "Table 2 / Table 3", "fer2013", "accuracy", 73.67,
+          "P-ResNet-VGG, FER2013 average accuracy", not_run_reason="chapter 000 not built yet"),
+    Claim("000", "presnetvgg-jaffe", "Table 2 / Table 4", "jaffe", "accuracy", 98.79,
+          "P-ResNet-VGG, JAFFE average accuracy", not_run_reason="chapter 000 not built yet"),
+    # ---- 002 Gao & Ma: SE attention + separable convolution
+    Claim("002", "test-accuracy", "Table 1 (Ours); Abstract; Sec. 4.2", "fer2013", "accuracy", 65.20,
+          "test accuracy on FER2013 (all images, 80% train, rest validation + test)", experiment="002-paper-split"),
+    Claim("002", "zhai", "Table 1", "fer2013", "accuracy", 59.10, "Zhai Y et al. [13]", cited=True),
+    Claim("002", "tumen", "Table 1", "fer2013", "accuracy", 57.10, "Tumen V et al. [14]", cited=True),
+    Claim("002", "liu", "Table 1", "fer2013", "accuracy", 65.03, "Liu K et al. [15]", cited=True),
+    Claim("002", "gan", "Table 1", "fer2013", "accuracy", 64.24, "Gan Y et al. [16]", cited=True),
+    # ---- 003 Dong, Wang, Hang: VGG16 + LIP
+    Claim("003", "vgg16-raf", "Table 1 (row 1)", "rafdb", "accuracy", 81.68, "VGG16 baseline on RAF-DB",
+          not_run_reason="RAF-DB images are not available to us (labels only)"),
+    Claim("003", "lip-raf", "Table 1 (row 2)", "rafdb", "accuracy", 83.15, "VGG16 + LIP on RAF-DB",
+          not_run_reason="RAF-DB images are not available to us (labels only)"),
+    Claim("003", "tencrop-raf", "Table 1 (row 3)", "rafdb", "accuracy", 84.97, "+ ten-crop testing on RAF-DB",
+          not_run_reason="RAF-DB images are not available to us (labels only)"),
+    Claim("003", "imagenet-raf", "Table 1 (row 4)", "rafdb", "accuracy", 86.31, "+ ImageNet pre-training on RAF-DB",
+          not_run_reason="RAF-DB images and ImageNet weights are not available offline"),
+    Claim("003", "vgg16-sfew", "Table 3 (row 1)", "sfew", "accuracy", 50.00, "VGG16 (ImageNet init) on SFEW Val",
+          not_run_reason="ImageNet weights are not available offline"),
+    Claim("003", "lip-sfew", "Table 3 (row 2)", "sfew", "accuracy", 57.34, "improved VGG16 (RAF-DB init) on SFEW Val",
+          not_run_reason="chapter 003 not built yet; needs RAF-DB images for its initialisation"),
+    # ---- 004 Chen: ResNet50 + MLP
+    Claim("004", "resnet50-mlp", "Table 2", "fer2013", "accuracy", 85.71, "ResNet50 + MLP, FER2013 test (3,589 images)",
+          not_run_reason="chapter 004 not built yet"),
+    Claim("004", "traditional-cnn", "Table 2", "fer2013", "accuracy", 64.20, "traditional CNN, FER2013 test",
+          not_run_reason="chapter 004 not built yet"),
+)
+
+
+def claims_for(paper: str, include_cited: bool = False) -> list[Claim]:
+    return [c for c in CLAIMS if c.paper == paper and (include_cited or not c.cited)]
+
+
+def measured_value(claim: Claim, record: RunRecord) -> float:
+    """The run's number for this claim, in percent."""
+    report = record.metrics[claim.role]
+    if claim.metric == "accuracy":
+        return 100 * report["accuracy"]
+    kind, _, cls = claim.metric.partition(":")
+    return 100 * report["per_class"][cls][kind]
+
+
+def verdict(claimed: float, measured: float | None, tolerance: float = TOLERANCE_PP) -> str:
+    """reproduced: measured reaches the claim within `tolerance` points (or beats it); else not reproduced."""
+    if measured is None:
+        return "not run"
+    return "reproduced" if measured >= claimed - tolerance else "not reproduced"
+
+
+def latest_run(experiment: str, profile: str, runs_root=None) -> RunRecord | None:
+    """The newest finished run of `experiment` under `profile` (by the time its provenance records)."""
+    runs = [r for r in find_runs(experiment, runs_root) if r.config.get("profile") == profile]
+    return max(runs, key=lambda r: r.provenance.get("finished_at", ""), default=None)
+
+
+def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=None) -> pd.DataFrame:
+    """One row per claim and profile that has a run (or one 'not run' row): claimed, measured, verdict."""
+    rows = []
+    for c in claims:
+        base = dict(paper=c.paper, claim=c.description, source=c.source, dataset=c.dataset, claimed=c.value)
+        found = False
+        for profile in profiles if c.experiment else ():
+            record = latest_run(c.experiment, profile, runs_root)
+            if record is None:
+                continue
+            found = True
+            measured = measured_value(c, record)
+            # A smoke run trains one epoch on a few hundred images: it proves the code path, never a claim.
+            judged = "no verdict (smoke)" if profile == "smoke" else verdict(c.value, measured)
+            rows.append(dict(base, profile=profile, measured=round(measured, 2),
+                             difference=round(measured - c.value, 2), verdict=judged,
+                             run=f"{c.experiment}/{record.config_hash}"))
+        if not found:
+            reason = c.not_run_reason or f"no finished run of {c.experiment} yet"
+            rows.append(dict(base, profile="", measured=None, difference=None, verdict="not run", run=reason))
+    return pd.DataFrame(rows)

@@ -1,0 +1,97 @@
+"""Figures for the chapters: learning curves, confusion matrices, per-class bars, claims, sample faces."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # papermill and CI have no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def learning_curves(histories: dict[str, pd.DataFrame], best_epochs: dict[str, int | None] | None = None):
+    """Loss and accuracy per epoch, train dashed and validation solid, one colour per run (like Figs 7-8 of 002)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    palette = sns.color_palette(n_colors=len(histories))
+    for colour, (label, h) in zip(palette, histories.items()):
+        for ax, metric in zip(axes, ("loss", "acc")):
+            ax.plot(h["epoch"], h[f"train_{metric}"], "--", color=colour, alpha=0.7, label=f"{label} train")
+            if f"val_{metric}" in h:
+                ax.plot(h["epoch"], h[f"val_{metric}"], "-", color=colour, label=f"{label} validation")
+            best = (best_epochs or {}).get(label)
+            if best:
+                ax.axvline(best, color=colour, lw=0.8, ls=":")
+    axes[0].set(title="loss", xlabel="epoch", ylabel="cross-entropy")
+    axes[1].set(title="accuracy", xlabel="epoch", ylabel="accuracy")
+    axes[1].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrices(report: dict, title: str = ""):
+    """Counts and row-normalised confusion matrix side by side (rows: true class)."""
+    cm = np.array(report["confusion"])
+    classes = report["classes"]
+    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=axes[0], xticklabels=classes, yticklabels=classes)
+    sns.heatmap(norm, annot=True, fmt=".2f", cmap="Blues", cbar=False, vmin=0, vmax=1, ax=axes[1],
+                xticklabels=classes, yticklabels=classes)
+    for ax, sub in zip(axes, ("counts", "row-normalised (recall on the diagonal)")):
+        ax.set(xlabel="predicted", ylabel="true", title=f"{title} {sub}".strip())
+    fig.tight_layout()
+    return fig
+
+
+def per_class_bars(reports: dict[str, dict], metric: str = "f1"):
+    """One group of bars per class, one bar per report (e.g. per protocol or profile)."""
+    rows = [dict(run=label, cls=c, value=r["per_class"][c][metric]) for label, r in reports.items() for c in r["classes"]]
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    sns.barplot(pd.DataFrame(rows), x="cls", y="value", hue="run", ax=ax)
+    ax.set(xlabel="", ylabel=metric, ylim=(0, 1), title=f"per-class {metric}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def claimed_vs_measured(table: pd.DataFrame):
+    """Horizontal bars: each claim's value next to what each profile measured."""
+    rows = []
+    for _, r in table.iterrows():
+        rows.append(dict(claim=r["claim"], source="claimed", value=r["claimed"]))
+        if pd.notna(r.get("measured")):
+            rows.append(dict(claim=r["claim"], source=f"measured ({r['profile']})", value=r["measured"]))
+    frame = pd.DataFrame(rows).drop_duplicates()
+    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.9 * frame["claim"].nunique()))
+    sns.barplot(frame, y="claim", x="value", hue="source", orient="h", ax=ax)
+    ax.set(xlabel="percent", ylabel="", xlim=(0, 100))
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def class_distribution(labels_by_part: dict[str, np.ndarray], classes):
+    """Images per class in each part of a split (Fig. 1 of paper 002 shows the whole set)."""
+    rows = [dict(part=part, cls=classes[k], n=int(n)) for part, labels in labels_by_part.items()
+            for k, n in enumerate(np.bincount(labels, minlength=len(classes)))]
+    fig, ax = plt.subplots(figsize=(10, 3.4))
+    sns.barplot(pd.DataFrame(rows), x="cls", y="n", hue="part", ax=ax)
+    ax.set(xlabel="", ylabel="images")
+    fig.tight_layout()
+    return fig
+
+
+def sample_grid(images: np.ndarray, true: np.ndarray, pred: np.ndarray, classes, columns: int = 6):
+    """Faces with true and predicted label; wrong predictions titled in red (like Fig. 10 of paper 002)."""
+    rows = int(np.ceil(len(images) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 2.2 * rows))
+    for ax in np.atleast_1d(axes).ravel():
+        ax.axis("off")
+    for ax, img, t, p in zip(np.atleast_1d(axes).ravel(), images, true, pred):
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+        ax.set_title(f"true {classes[t]}\npred {classes[p]}", fontsize=8, color="black" if t == p else "crimson")
+    fig.tight_layout()
+    return fig
