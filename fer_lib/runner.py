@@ -36,7 +36,7 @@ def make_split(exp: Experiment, data: FaceData) -> splits.Split:
         inner = splits.holdout(data, {"train": 1 - spec.val_fraction, "val": spec.val_fraction}, spec.seed,
                                index=split["train"])
         split = splits.Split({**split.parts, **inner.parts},
-                             split.description + f"; validation {spec.val_fraction:.0%} of train (stratified)")
+                             split.description + f"; validation {spec.val_fraction:.0%} of train ({inner.description})")
     return split
 
 

@@ -58,18 +58,20 @@ def holdout(data: FaceData, fractions: dict[str, float], seed: int, index: np.nd
         raise ValueError(f"fractions must sum to 1, got {fractions}")
     index = np.arange(len(data)) if index is None else np.asarray(index)
     names = list(fractions)
-    parts, remaining, left = {}, index, 1.0
+    parts, remaining, left, stratified = {}, index, 1.0, True
     for name in names[:-1]:
         share = fractions[name] / left
         if share >= 1.0:
             parts[name], remaining = remaining, remaining[:0]
             break
-        take, remaining = train_test_split(remaining, train_size=share, random_state=seed,
-                                           stratify=_stratify_labels(data.labels[remaining]))
+        stratify = _stratify_labels(data.labels[remaining], share)
+        stratified &= stratify is not None
+        take, remaining = train_test_split(remaining, train_size=share, random_state=seed, stratify=stratify)
         parts[name] = np.sort(take)
         left -= fractions[name]
     parts[names[-1]] = np.sort(remaining)
-    desc = "stratified hold-out " + "/".join(f"{name} {fractions[name]:.0%}" for name in names) + f", seed {seed}"
+    kind = "stratified" if stratified else "random (too few images per class to stratify)"
+    desc = f"{kind} hold-out " + "/".join(f"{name} {fractions[name]:.0%}" for name in names) + f", seed {seed}"
     return Split(parts, desc)
 
 
@@ -95,11 +97,14 @@ def stratified_subset(data: FaceData, n: int, seed: int, index: np.ndarray | Non
     index = np.arange(len(data)) if index is None else np.asarray(index)
     if n >= len(index):
         return index
-    take, _ = train_test_split(index, train_size=n, random_state=seed, stratify=_stratify_labels(data.labels[index]))
+    take, _ = train_test_split(index, train_size=n, random_state=seed,
+                               stratify=_stratify_labels(data.labels[index], n / len(index)))
     return np.sort(take)
 
 
-def _stratify_labels(labels: np.ndarray) -> np.ndarray | None:
-    """Labels to stratify on, or None when a class has a single image (tiny smoke subsets): then it cannot be."""
+def _stratify_labels(labels: np.ndarray, share: float = 0.5) -> np.ndarray | None:
+    """Labels to stratify on, or None when stratifying is impossible (tiny smoke subsets): a class with a
+    single image, or a part smaller than the number of classes."""
     present = np.bincount(labels)[np.bincount(labels) > 0]
-    return labels if present.size and present.min() >= 2 else None
+    smaller_part = min(share, 1 - share) * len(labels)
+    return labels if present.size and present.min() >= 2 and smaller_part >= present.size else None

@@ -1,0 +1,145 @@
+"""Trainer: learns, stops early onto its best epoch, and resumes exactly after kill -9."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from fer_lib.data.transforms import Augment, ten_crop
+from fer_lib.engine import Batches, TrainConfig, Trainer
+from fer_lib.models import build_model
+
+
+def _toy_batches(n=32, seed=0):
+    """Images whose class is written into their brightness pattern: learnable, but not trivially."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 7
+    images = rng.integers(0, 60, (n, 48, 48)).astype(np.uint8)
+    for i, y in enumerate(labels):
+        images[i, :, y * 6:(y + 1) * 6] += 150
+    return Batches(images, labels)
+
+
+def _small(config: TrainConfig, **kw):
+    torch.manual_seed(config.seed)
+    return Trainer(build_model("se_sepnet", widths=(16, 32, 32, 64), stem_width=8), config, device="cpu",
+                   log=lambda _: None, **kw)
+
+
+def test_overfits_a_tiny_batch():
+    data = _toy_batches()
+    # batch 8: enough steps for BatchNorm's running statistics to settle before evaluation
+    trainer = _small(TrainConfig(epochs=25, batch_size=8, lr=3e-3, augment=Augment(hflip=False)))
+    history = trainer.fit(data)
+    assert history[-1]["train_loss"] < 0.2 * history[0]["train_loss"]
+    assert trainer.evaluate(data)["accuracy"] == 1.0
+
+
+def test_early_stopping_restores_the_best_epoch():
+    train, val = _toy_batches(seed=0), _toy_batches(n=14, seed=1)
+    # val labels shuffled: validation loss soon rises while training loss falls
+    val.labels = val.labels[torch.randperm(len(val), generator=torch.Generator().manual_seed(0))]
+    snapshots = {}
+
+    class Snapshot:
+        def on_epoch_end(self, trainer, row):
+            snapshots[row["epoch"]] = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+
+    trainer = _small(TrainConfig(epochs=40, batch_size=16, lr=3e-3, early_stopping=3, augment=Augment(hflip=False)),
+                     callbacks=[Snapshot()])
+    history = trainer.fit(train, val)
+    best = int(np.argmin([h["val_loss"] for h in history])) + 1
+    assert trainer.stopped_early and len(history) == best + 3 < 40
+    assert trainer.best_epoch == best
+    final = trainer.model.state_dict()
+    assert all(torch.equal(final[k], snapshots[best][k]) for k in final)
+    assert not all(torch.equal(final[k], snapshots[len(history)][k]) for k in final)
+
+
+def test_early_stopping_needs_validation():
+    with pytest.raises(ValueError, match="needs a validation set"):
+        _small(TrainConfig(epochs=2, early_stopping=1)).fit(_toy_batches())
+
+
+RUN_SCRIPT = textwrap.dedent("""
+    import os, signal, sys, json
+    import numpy as np, torch
+    sys.path.insert(0, {tests!r})
+    from test_engine import _toy_batches, _small
+    from fer_lib.engine import TrainConfig
+    from fer_lib.data.transforms import Augment
+
+    class KillAt:
+        def on_batch_end(self, trainer, epoch, batch):
+            if (epoch, batch) == ({kill_epoch}, 1):
+                os.kill(os.getpid(), signal.SIGKILL)  # a real kill -9, mid-epoch
+
+        def on_epoch_end(self, trainer, row):  # which process trained which epoch
+            with open(os.path.join(sys.argv[1], "epochs.log"), "a") as f:
+                f.write(f"{{os.getpid()}} {{row['epoch']}}\\n")
+
+    os.makedirs(sys.argv[1], exist_ok=True)
+    config = TrainConfig(epochs=4, batch_size=8, lr=2e-3, seed=5, augment=Augment(hflip=True, rotate=10, shift=0.1))
+    trainer = _small(config, run_dir=sys.argv[1], callbacks=[KillAt()])
+    trainer.fit(_toy_batches(seed=0), _toy_batches(n=14, seed=1))
+    torch.save(trainer.model.state_dict(), os.path.join(sys.argv[1], "final.pt"))
+    json.dump(trainer.history, open(os.path.join(sys.argv[1], "history.json"), "w"))
+""")
+
+
+def _run(tmp_path, name, kill_epoch):
+    script = tmp_path / f"{name}.py"
+    script.write_text(RUN_SCRIPT.format(tests=os.path.dirname(__file__), kill_epoch=kill_epoch))
+    run_dir = tmp_path / name
+    return subprocess.run([sys.executable, str(script), str(run_dir)], capture_output=True, text=True), run_dir
+
+
+def test_resume_after_kill_9_is_exact(tmp_path):
+    clean, clean_dir = _run(tmp_path, "clean", kill_epoch=-1)
+    assert clean.returncode == 0, clean.stderr
+    killed, killed_dir = _run(tmp_path, "killed", kill_epoch=2)
+    assert killed.returncode == -signal.SIGKILL
+    assert (killed_dir / "checkpoint.pt").exists() and not (killed_dir / "final.pt").exists()
+    assert torch.load(killed_dir / "checkpoint.pt", weights_only=False)["epoch"] == 2  # epochs 1-2 were saved
+    # the same script again, without the kill, resumes from the checkpoint
+    script = tmp_path / "killed.py"
+    script.write_text(RUN_SCRIPT.format(tests=os.path.dirname(__file__), kill_epoch=-1))
+    resumed = subprocess.run([sys.executable, str(script), str(killed_dir)], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    pids_epochs = [line.split() for line in (killed_dir / "epochs.log").read_text().splitlines()]
+    assert [int(e) for _, e in pids_epochs] == [1, 2, 3, 4]
+    assert pids_epochs[0][0] == pids_epochs[1][0] != pids_epochs[2][0] == pids_epochs[3][0]  # resumed at epoch 3
+    a, b = torch.load(clean_dir / "final.pt"), torch.load(killed_dir / "final.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    ha = (clean_dir / "history.json").read_text()
+    hb = (killed_dir / "history.json").read_text()
+    import json
+    strip = lambda h: [{k: v for k, v in row.items() if k not in ("seconds", "img_per_s", "wall_seconds")}
+                       for row in json.loads(h)]
+    assert strip(ha) == strip(hb) and len(strip(ha)) == 4
+
+
+def test_hold_then_decay_schedule_matches_paper_000():
+    config = TrainConfig(epochs=60, optimizer="sgd", lr=0.01, scheduler="hold_then_decay",
+                         scheduler_args=dict(hold=50, every=5, gamma=0.9))
+    trainer = _small(config)
+    lrs = []
+    for _ in range(60):
+        lrs.append(trainer.optimizer.param_groups[0]["lr"])
+        trainer.scheduler.step()
+    assert lrs[49] == pytest.approx(0.01) and lrs[50] == pytest.approx(0.009) and lrs[54] == pytest.approx(0.009)
+    assert lrs[55] == pytest.approx(0.0081)
+
+
+def test_ten_crop_shapes_and_mirror():
+    x = torch.arange(2 * 1 * 5 * 5, dtype=torch.float32).view(2, 1, 5, 5)
+    crops = ten_crop(x, 3)
+    assert crops.shape == (2, 10, 1, 3, 3)
+    assert torch.equal(crops[:, 0], x[:, :, :3, :3]) and torch.equal(crops[:, 4], x[:, :, 1:4, 1:4])
+    assert torch.equal(crops[:, 5], crops[:, 0].flip(-1))
