@@ -85,11 +85,14 @@ def format_results(results: list[ChapterResult]) -> str:
     return "\n".join(lines)
 
 
-def build(strict: bool = False) -> int:
-    """jupyter-book HTML into _build/html; notebooks are rendered as executed, never re-run here."""
+def build(strict: bool = False, output: str | Path | None = None) -> int:
+    """jupyter-book HTML into <output>/_build/html (default: the repository); notebooks are rendered as
+    executed, never re-run here."""
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe if exe.exists() else "jupyter-book"), "build", str(REPO), "--toc", str(BOOK / "_toc.yml"),
            "--config", str(REPO / "_config.yml")]
+    if output is not None:
+        cmd += ["--path-output", str(output)]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
     print(" ".join(cmd), flush=True)

@@ -1,0 +1,91 @@
+"""The book as a reader gets it: a chapter executed by papermill, the HTML build, and the page in a browser."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import nbformat
+import pytest
+
+from fer_lib import book
+
+from browser_check import check_page, chromium
+from conftest import REPO, SHARED_DATA, needs_real_data
+
+CHAPTER_HTML = "book/chapters/002_se_sepnet.html"
+
+
+def _results_rows(notebook) -> list[str]:
+    cell = next(c for c in notebook.cells if "results-table" in c.metadata.get("tags", []))
+    text = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+    return text.splitlines()
+
+
+@pytest.mark.slow
+@needs_real_data
+def test_chapter_002_smoke_profile_on_real_data(tmp_path):
+    results = book.run_chapters(["002"], "smoke", data_root=SHARED_DATA, output_dir=tmp_path / "out",
+                                runs_root=tmp_path / "runs")
+    assert [(r.chapter, r.status) for r in results] == [("002", "ok")], results
+    nb = nbformat.read(tmp_path / "out" / "002_se_sepnet.ipynb", as_version=4)
+    assert nb.metadata.papermill.parameters["profile"] == "smoke"
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    smoke_rows = [line for line in _results_rows(nb) if " smoke " in line]
+    assert len(smoke_rows) == 2  # both protocols
+    for line in smoke_rows:
+        accuracy = float(re.search(r"smoke\s+\d+\s+([\d.]+)", line)[1])
+        assert 0.0 <= accuracy <= 100.0
+    assert len(list((tmp_path / "runs").glob("002-*/*/metrics.json"))) == 2
+
+
+@pytest.mark.slow
+def test_missing_dataset_is_a_note_not_a_failure(tmp_path):
+    results = book.run_chapters(["002"], "smoke", data_root=tmp_path, output_dir=tmp_path / "out",
+                                runs_root=tmp_path / "runs")
+    assert results[0].status == "ok"
+    nb = nbformat.read(tmp_path / "out" / "002_se_sepnet.ipynb", as_version=4)
+    notes = [o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
+             if "text/markdown" in o.get("data", {})]
+    assert any("fer2013 is not available here" in n and str(tmp_path) in n for n in notes)
+    assert any("No finished run of this chapter exists yet" in n for n in notes)
+
+
+@pytest.mark.slow
+def test_failing_chapter_is_reported_keeps_its_error_and_the_next_chapter_runs(tmp_path):
+    results = book.run_chapters(["002", "ledger"], "laptop", data_root=tmp_path, output_dir=tmp_path / "out",
+                                runs_root=tmp_path / "runs")
+    assert [(r.chapter, r.status) for r in results] == [("002", "failed"), ("ledger", "ok")]
+    assert results[0].error.startswith("ValueError: profile must be one of")
+    table = book.format_results(results)
+    assert "failed" in table and "ValueError" in table
+    nb = nbformat.read(tmp_path / "out" / "002_se_sepnet.ipynb", as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0]["ename"] == "ValueError"  # the book will show the traceback
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    assert book.build(output=out) == 0
+    return out / "_build" / "html"
+
+
+@pytest.mark.slow
+def test_book_build_has_chapter_title_claims_table_and_images(built_book):
+    html = (built_book / CHAPTER_HTML).read_text()
+    assert "SE attention + separable convolution" in html
+    assert "Table 1 (Ours); Abstract; Sec. 4.2" in html and "65.2" in html  # the claims table
+    images = re.findall(r'<img[^>]+src="([^"]+)"', html)
+    assert len(images) >= 3
+    for src in images:
+        assert (built_book / "book" / "chapters" / src).resolve().exists(), src
+    assert (built_book / "book" / "ledger.html").exists() and (built_book / "book" / "intro.html").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_chapter_page_loads_every_image_in_chromium(built_book, tmp_path):
+    shot = tmp_path / "chapter.png"
+    count, broken = check_page(built_book / CHAPTER_HTML, shot)
+    assert count >= 3 and broken == []
+    assert shot.exists() and shot.stat().st_size > 10_000
