@@ -6,7 +6,6 @@ compares each with the measured value in a run record; nothing measured is typed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 

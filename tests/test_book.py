@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import nbformat
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from fer_lib import book
 
 from browser_check import check_page, chromium
-from conftest import REPO, SHARED_DATA, needs_real_data
+from conftest import SHARED_DATA, needs_real_data
 
 CHAPTER_HTML = "book/chapters/002_se_sepnet.html"
 

@@ -1,7 +1,6 @@
 """Loaders on generated fixtures in each real format, the malformed cases, and the real counts."""
 from __future__ import annotations
 
-import zipfile
 
 import numpy as np
 import pytest

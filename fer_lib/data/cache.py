@@ -45,6 +45,11 @@ def load_cached(name: str, key: str, build: Callable[[], FaceData]) -> FaceData:
     return data
 
 
+def load_files_cached(name: str, files: list[Path], build: Callable[[], FaceData], cache: bool = True) -> FaceData:
+    """`build()` behind the cache, keyed by `files`; cache=False always decodes (and re-verifies checksums)."""
+    return load_cached(name, fingerprint(files), build) if cache else build()
+
+
 def _write(path: Path, data: FaceData) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = dict(name=data.name, classes=list(data.classes), checksum=data.checksum, source=data.source,

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import DatasetError, FaceData, class_folder_files, load_files, require_dir
-from .cache import fingerprint, load_cached
+from .cache import load_files_cached
 
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "contempt")
 FOLDER_TO_CLASS = {"anger": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy", "sadness": "sad",
@@ -23,8 +23,7 @@ def load(root: Path, cache: bool = True) -> FaceData:
     base = require_dir(Path(root) / "ckplus", "CK+")
     folder = require_dir(base / "CK+48", "CK+48 class folders")
     files = class_folder_files(folder, FOLDER_TO_CLASS, ".png")
-    build = lambda: _build(base, files)  # noqa: E731
-    return load_cached("ckplus", fingerprint([f for f, _ in files]), build) if cache else build()
+    return load_files_cached("ckplus", [f for f, _ in files], lambda: _build(base, files), cache)
 
 
 def _build(base: Path, files: list[tuple[Path, str]]) -> FaceData:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .base import (DatasetError, FaceData, combine_digests, decode_image, read_sha256sums, require_dir,
                    sha256_bytes, verify_checksum)
-from .cache import fingerprint, load_cached
+from .cache import load_files_cached
 
 # The original CSV's label order (emotion 0..6); every FER2013 form is mapped onto it.
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -41,9 +41,7 @@ def load(root: Path, form: str = "auto", cache: bool = True) -> FaceData:
     for path in source:
         if not path.exists():
             raise DatasetError(f"{path}: not found. Put FER2013 there ({form} form) or choose another form.")
-    if not cache:
-        return build()
-    return load_cached(f"fer2013-{form}", fingerprint(source), build)
+    return load_files_cached(f"fer2013-{form}", source, build, cache)
 
 
 def _pick_form(folder: Path) -> str:

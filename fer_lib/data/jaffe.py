@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import DatasetError, FaceData, load_files, require_dir
-from .cache import fingerprint, load_cached
+from .cache import load_files_cached
 
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 CODE_TO_CLASS = {"AN": "angry", "DI": "disgust", "FE": "fear", "HA": "happy", "SA": "sad", "SU": "surprise",
@@ -23,8 +23,7 @@ def load(root: Path, cache: bool = True) -> FaceData:
     base = require_dir(Path(root) / "jaffe", "JAFFE")
     folder = require_dir(base / "jaffe", "JAFFE images folder")
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tiff", ".tif"))
-    build = lambda: _build(base, paths)  # noqa: E731
-    return load_cached("jaffe", fingerprint(paths), build) if cache else build()
+    return load_files_cached("jaffe", paths, lambda: _build(base, paths), cache)
 
 
 def _build(base: Path, paths: list[Path]) -> FaceData:

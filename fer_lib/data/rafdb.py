@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DatasetError, FaceData, combine_digests, require_dir, sha256_bytes, load_files
-from .cache import fingerprint, load_cached
+from .base import DatasetError, FaceData, load_files, require_dir
+from .cache import load_files_cached
 
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 # list_patition_label.txt numbers the classes 1..7 in this order.
@@ -50,8 +50,7 @@ def load(root: Path, cache: bool = True) -> FaceData:
             f"({counts['train']} train, {counts['test']} test; first missing: {missing[0].name}). Only the labels "
             "are present. RAF-DB images are released by its authors on request; put them in basic/Image/aligned/."
         )
-    build = lambda: _build(basic, names, labels, split, paths)  # noqa: E731
-    return load_cached("rafdb", fingerprint(paths), build) if cache else build()
+    return load_files_cached("rafdb", paths, lambda: _build(basic, names, labels, split, paths), cache)
 
 
 def _build(basic, names, labels, split, paths) -> FaceData:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import FaceData, class_folder_files, load_files, require_dir
-from .cache import fingerprint, load_cached
+from .cache import load_files_cached
 
 CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 FOLDER_TO_CLASS = {"Angry": "angry", "Disgust": "disgust", "Fear": "fear", "Happy": "happy", "Sad": "sad",
@@ -22,8 +22,7 @@ def load(root: Path, cache: bool = True) -> FaceData:
     for split, sub in (("train", "Train"), ("val", "Val")):
         files += [(p, c, split) for p, c in class_folder_files(require_dir(base / sub, f"SFEW {sub}"),
                                                                  FOLDER_TO_CLASS, ".png")]
-    build = lambda: _build(base, files)  # noqa: E731
-    return load_cached("sfew", fingerprint([f for f, _, _ in files]), build) if cache else build()
+    return load_files_cached("sfew", [f for f, _, _ in files], lambda: _build(base, files), cache)
 
 
 def _build(base: Path, files) -> FaceData:
