@@ -22,7 +22,7 @@ class Preprocess:
     """How uint8 images become network input: channels, optional resize, crops, standardisation."""
 
     channels: int = 1
-    size: int | None = None         # resize the short side... the whole image to size x size first
+    size: int | None = None         # resize every image to size x size before cropping
     crop: int | None = None         # random crop when training, centre crop (or ten-crop) when evaluating
     ten_crop: bool = False          # evaluate by averaging softmax over ten crops (paper 003)
     mean: float = 0.5
@@ -70,6 +70,11 @@ class Batches:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def to(self, device: torch.device) -> "Batches":
+        moved = Batches.__new__(Batches)
+        moved.images, moved.labels = self.images.to(device), self.labels.to(device)
+        return moved
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -256,11 +261,7 @@ class Trainer:
 
     def _on_device(self, data: Batches) -> Batches:
         """On a GPU the whole uint8 dataset fits and is moved once, not batch by batch."""
-        if self.device.type == "cpu":
-            return data
-        moved = Batches.__new__(Batches)
-        moved.images, moved.labels = data.images.to(self.device), data.labels.to(self.device)
-        return moved
+        return data if self.device.type == "cpu" else data.to(self.device)
 
     # ----- evaluation -----
     @torch.no_grad()
