@@ -14,10 +14,13 @@ from conftest import SHARED_DATA, needs_real_data
 CHAPTER_HTML = "book/chapters/002_se_sepnet.html"
 
 
-def _results_rows(notebook) -> list[str]:
+def _results_rows(notebook) -> list[dict]:
+    """The rows of the chapter's results table, read from the HTML the notebook displayed."""
     cell = next(c for c in notebook.cells if "results-table" in c.metadata.get("tags", []))
-    text = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
-    return text.splitlines()
+    html = "".join(o.get("data", {}).get("text/html", "") for o in cell.outputs)
+    rows = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S) for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)]
+    header = rows[0][1:]  # the first header cell is the index column
+    return [dict(zip(header, r[1:])) for r in rows[1:]]
 
 
 @pytest.mark.slow
@@ -29,11 +32,11 @@ def test_chapter_002_smoke_profile_on_real_data(tmp_path):
     nb = nbformat.read(tmp_path / "out" / "002_se_sepnet.ipynb", as_version=4)
     assert nb.metadata.papermill.parameters["profile"] == "smoke"
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    smoke_rows = [line for line in _results_rows(nb) if " smoke " in line]
+    smoke_rows = [r for r in _results_rows(nb) if r["profile"] == "smoke"]
     assert len(smoke_rows) == 2  # both protocols
-    for line in smoke_rows:
-        accuracy = float(re.search(r"smoke\s+\d+\s+([\d.]+)", line)[1])
-        assert 0.0 <= accuracy <= 100.0
+    for row in smoke_rows:
+        assert 0.0 <= float(row["test accuracy (%)"]) <= 100.0
+        assert int(row["test images"]) > 0
     assert len(list((tmp_path / "runs").glob("002-*/*/metrics.json"))) == 2
 
 

@@ -132,6 +132,7 @@ def test_hold_then_decay_schedule_matches_paper_000():
     lrs = []
     for _ in range(60):
         lrs.append(trainer.optimizer.param_groups[0]["lr"])
+        trainer.optimizer.step()  # the order training uses (no gradients: weights stay put)
         trainer.scheduler.step()
     assert lrs[49] == pytest.approx(0.01) and lrs[50] == pytest.approx(0.009) and lrs[54] == pytest.approx(0.009)
     assert lrs[55] == pytest.approx(0.0081)
