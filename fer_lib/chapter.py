@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from html import escape
+
+from IPython.display import HTML, Markdown, display
 
 from . import claims as ledger
 from . import data as datasets
@@ -16,8 +18,16 @@ from .results import RunRecord
 
 
 def note(text: str, kind: str = "note") -> None:
-    """A visible admonition in the rendered book (MyST syntax)."""
-    display(Markdown(f":::{{{kind}}}\n{text}\n:::"))
+    """A visible note in the rendered book: a plain-Markdown blockquote, since cell outputs are not parsed as MyST."""
+    lines = f"**{kind.capitalize()}.** {text}".splitlines()
+    display(Markdown("\n".join(f"> {line}" for line in lines)))
+
+
+def training_log(lines: list[str], title: str) -> None:
+    """The trainer's log lines folded into one collapsible block."""
+    if lines:
+        body = escape("\n".join(lines))
+        display(HTML(f"<details><summary>{escape(title)}</summary><pre>{body}</pre></details>"))
 
 
 def load_or_note(name: str, data_root=None) -> FaceData | None:
@@ -41,10 +51,12 @@ class ProfileRuns:
 def run_or_reuse(exp: Experiment, data: FaceData | None, runs_root=None, force: bool = False) -> ProfileRuns:
     """Train `exp` (or reuse its finished run) when the data is here; always gather every profile's latest run."""
     if data is not None:
+        lines: list[str] = []
         try:
-            runner.run(exp, runs_root=runs_root, force=force, data=data)
+            runner.run(exp, runs_root=runs_root, force=force, data=data, log=lines.append)
         except Exception as exc:  # noqa: BLE001  show the error in the chapter, keep the other sections
             note(f"Training `{exp.name}` ({exp.profile}) failed: `{type(exc).__name__}: {exc}`", "error")
+        training_log(lines, f"log of {exp.name} ({exp.profile} profile)")
     records = {p: r for p in PROFILES if (r := ledger.latest_run(exp.name, p, runs_root)) is not None}
     return ProfileRuns(exp.name, records)
 

@@ -1,13 +1,12 @@
 """Figures for the chapters: learning curves, confusion matrices, per-class bars, claims, sample faces."""
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")  # papermill and CI have no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+# No backend is forced here: notebooks need their inline backend to capture figures, and matplotlib
+# falls back to Agg by itself where there is no display.
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -18,9 +17,9 @@ def learning_curves(histories: dict[str, pd.DataFrame], best_epochs: dict[str, i
     palette = sns.color_palette(n_colors=len(histories))
     for colour, (label, h) in zip(palette, histories.items()):
         for ax, metric in zip(axes, ("loss", "acc")):
-            ax.plot(h["epoch"], h[f"train_{metric}"], "--", color=colour, alpha=0.7, label=f"{label} train")
+            ax.plot(h["epoch"], h[f"train_{metric}"], "--", marker=".", color=colour, alpha=0.7, label=f"{label} train")
             if f"val_{metric}" in h:
-                ax.plot(h["epoch"], h[f"val_{metric}"], "-", color=colour, label=f"{label} validation")
+                ax.plot(h["epoch"], h[f"val_{metric}"], "-", marker=".", color=colour, label=f"{label} validation")
             best = (best_epochs or {}).get(label)
             if best:
                 ax.axvline(best, color=colour, lw=0.8, ls=":")
