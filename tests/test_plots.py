@@ -1,0 +1,55 @@
+"""Figures draw what they claim to: the right lines, cells, bars and titles."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from fer_lib import plots  # noqa: E402
+from fer_lib.metrics import classification_report  # noqa: E402
+
+
+def _history(n=5):
+    e = np.arange(1, n + 1)
+    return pd.DataFrame(dict(epoch=e, train_loss=1 / e, val_loss=1.2 / e, train_acc=e / 10, val_acc=e / 11))
+
+
+def test_learning_curves_one_train_and_one_val_line_per_run_and_metric():
+    fig = plots.learning_curves({"cpu": _history(), "paper": _history(8)}, {"cpu": 3, "paper": None})
+    loss_ax, acc_ax = fig.axes
+    assert len(loss_ax.lines) == 2 * 2 + 1  # two runs x (train, val) + the best-epoch marker of "cpu"
+    val_line = [l for l in acc_ax.lines if l.get_label() == "paper validation"][0]
+    assert np.allclose(val_line.get_ydata(), np.arange(1, 9) / 11)
+
+
+def test_confusion_matrices_annotate_counts_and_row_normalised_values():
+    report = classification_report([0, 0, 1, 1], [0, 1, 1, 1], ("a", "b"))
+    fig = plots.confusion_matrices(report)
+    counts = [t.get_text() for t in fig.axes[0].texts]
+    norm = [t.get_text() for t in fig.axes[1].texts]
+    assert counts == ["1", "1", "0", "2"] and norm == ["0.50", "0.50", "0.00", "1.00"]
+
+
+def test_per_class_bars_in_class_order():
+    report = classification_report([0, 1, 2], [0, 1, 1], ("x", "y", "z"))
+    fig = plots.per_class_bars({"run": report}, "recall")
+    heights = [round(p.get_height(), 3) for p in fig.axes[0].patches if p.get_height() > 0 or p.get_width() > 0]
+    assert heights[:3] == [1.0, 1.0, 0.0]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["x", "y", "z"]
+
+
+def test_sample_grid_marks_errors_in_red():
+    images = np.zeros((3, 48, 48), np.uint8)
+    fig = plots.sample_grid(images, np.array([0, 1, 2]), np.array([0, 2, 2]), ("a", "b", "c"), columns=3)
+    colours = [ax.title.get_color() for ax in fig.axes]
+    assert colours == ["black", "crimson", "black"]
+    assert fig.axes[1].get_title() == "true b\npred c"
+
+
+def test_claimed_vs_measured_bars():
+    table = pd.DataFrame([dict(claim="acc", claimed=65.2, measured=67.5, profile="paper")])
+    fig = plots.claimed_vs_measured(table)
+    widths = sorted(round(p.get_width(), 1) for p in fig.axes[0].patches if p.get_width() > 0)
+    assert widths == [65.2, 67.5]
