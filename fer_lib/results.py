@@ -39,15 +39,16 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
-def code_version() -> dict:
-    """The commit the code runs from, read when a run starts (the tree may move on while it trains).
-
-    A copy of the tree without .git (the GPU machine) names its commit in FER_GIT_COMMIT; dirty is then unknown.
-    """
+def _read_code_version() -> dict:
     commit = _git("rev-parse", "HEAD")
     if commit:
         return dict(git_commit=commit, git_dirty=bool(_git("status", "--porcelain", "--untracked-files=no")))
     return dict(git_commit=os.environ.get("FER_GIT_COMMIT"), git_dirty=None)
+
+
+def code_version() -> dict:
+    """The commit (and dirty flag) of the code this process imported."""
+    return dict(_CODE_VERSION)
 
 
 def provenance(code: dict, dataset_checksum: str, wall_seconds: float, device: str) -> dict:
@@ -133,3 +134,9 @@ def find_runs(experiment: str, root: str | Path | None = None, finished_only: bo
     folder = Path(root or RUNS_ROOT) / experiment
     runs = [RunRecord(p) for p in sorted(folder.iterdir())] if folder.is_dir() else []
     return [r for r in runs if r.finished or not finished_only]
+
+
+# Read once, when the process imports fer_lib: that is the code it runs, even if the tree moves on
+# while a long batch of experiments trains. A copy of the tree without .git (the GPU machine) names
+# its commit in FER_GIT_COMMIT; dirty is then unknown.
+_CODE_VERSION = _read_code_version()
