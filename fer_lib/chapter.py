@@ -53,7 +53,8 @@ def run_or_reuse(exp: Experiment, data: FaceData | None, runs_root=None, force: 
     if data is not None:
         lines: list[str] = []
         try:
-            runner.run(exp, runs_root=runs_root, force=force, data=data, log=lines.append)
+            for fold in exp.folds():
+                runner.run(fold, runs_root=runs_root, force=force, data=data, log=lines.append)
         except Exception as exc:  # noqa: BLE001  show the error in the chapter, keep the other sections
             note(f"Training `{exp.name}` ({exp.profile}) failed: `{type(exc).__name__}: {exc}`", "error")
         training_log(lines, f"log of {exp.name} ({exp.profile} profile)")

@@ -27,6 +27,7 @@ class Claim:
     role: str = "test"      # which evaluation set of that run
     cited: bool = False     # True: another work's number the paper quotes (context, no verdict)
     not_run_reason: str = ""
+    detail: bool = False    # True: one cell of a per-class table (the chapter shows it; the ledger page does not)
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -67,17 +68,23 @@ CLAIMS: tuple[Claim, ...] = (
 )
 
 
-def claims_for(paper: str, include_cited: bool = False) -> list[Claim]:
-    return [c for c in CLAIMS if c.paper == paper and (include_cited or not c.cited)]
+def claims_for(paper: str, include_cited: bool = False, include_detail: bool = False) -> list[Claim]:
+    return [c for c in CLAIMS if c.paper == paper and (include_cited or not c.cited)
+            and (include_detail or not c.detail)]
 
 
-def measured_value(claim: Claim, record: RunRecord) -> float:
-    """The run's number for this claim, in percent."""
-    report = record.metrics[claim.role]
-    if claim.metric == "accuracy":
-        return 100 * report["accuracy"]
-    kind, _, cls = claim.metric.partition(":")
-    return 100 * report["per_class"][cls][kind]
+def measured_value(claim: Claim, records: RunRecord | list[RunRecord]) -> float:
+    """The run's number for this claim, in percent; for a k-fold experiment, the mean over its folds."""
+    records = records if isinstance(records, list) else [records]
+    values = []
+    for record in records:
+        report = record.metrics[claim.role]
+        if claim.metric == "accuracy":
+            values.append(100 * report["accuracy"])
+        else:
+            kind, _, cls = claim.metric.partition(":")
+            values.append(100 * report["per_class"][cls][kind])
+    return float(sum(values) / len(values))
 
 
 def verdict(claimed: float, measured: float | None, tolerance: float = TOLERANCE_PP) -> str:
@@ -87,29 +94,63 @@ def verdict(claimed: float, measured: float | None, tolerance: float = TOLERANCE
     return "reproduced" if measured >= claimed - tolerance else "not reproduced"
 
 
-def latest_run(experiment: str, profile: str, runs_root=None) -> RunRecord | None:
-    """The newest finished run of `experiment` under `profile` (by the time its provenance records)."""
-    runs = [r for r in find_runs(experiment, runs_root) if r.config.get("profile") == profile]
+def _newest(runs: list[RunRecord]) -> RunRecord | None:
     return max(runs, key=lambda r: r.provenance.get("finished_at", ""), default=None)
 
 
+def latest_run(experiment: str, profile: str, runs_root=None) -> RunRecord | None:
+    """The newest finished run of `experiment` under `profile` (by the time its provenance records)."""
+    return _newest([r for r in find_runs(experiment, runs_root) if r.config.get("profile") == profile])
+
+
+def latest_folds(experiment: str, profile: str, runs_root=None) -> list[RunRecord]:
+    """The newest finished run of each fold, in fold order, for a k-fold experiment under `profile`.
+
+    Only folds of the newest run's protocol (same k, subject grouping, selection, seed) are gathered, so a
+    table never mixes two fold schemes. Missing folds are simply absent: callers compare len() with k.
+    """
+    runs = [r for r in find_runs(experiment, runs_root) if r.config.get("profile") == profile]
+    newest = _newest(runs)
+    if newest is None:
+        return []
+    scheme = {k: v for k, v in newest.config["data"].items() if k != "fold"}
+    same = [r for r in runs if {k: v for k, v in r.config["data"].items() if k != "fold"} == scheme]
+    by_fold: dict[int, RunRecord] = {}
+    for r in sorted(same, key=lambda r: r.provenance.get("finished_at", "")):
+        by_fold[r.config["data"].get("fold", 0)] = r
+    return [by_fold[f] for f in sorted(by_fold)]
+
+
+def runs_for(experiment: str, profile: str, runs_root=None) -> list[RunRecord]:
+    """What a claim is measured on: all folds of a k-fold experiment, else the one newest run (or [])."""
+    newest = latest_run(experiment, profile, runs_root)
+    if newest is None:
+        return []
+    if newest.config["data"].get("protocol") == "kfold":
+        folds = latest_folds(experiment, profile, runs_root)
+        return folds if len(folds) == newest.config["data"]["k"] else []
+    return [newest]
+
+
 def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=None) -> pd.DataFrame:
-    """One row per claim and profile that has a run (or one 'not run' row): claimed, measured, verdict."""
+    """One row per claim and profile that has a run (or one 'not run' row): claimed, measured, verdict.
+    A k-fold experiment counts only with all of its folds finished; its measurement is the fold mean."""
     rows = []
     for c in claims:
         base = dict(paper=c.paper, claim=c.description, source=c.source, dataset=c.dataset, claimed=c.value)
         found = False
         for profile in profiles if c.experiment else ():
-            record = latest_run(c.experiment, profile, runs_root)
-            if record is None:
+            records = runs_for(c.experiment, profile, runs_root)
+            if not records:
                 continue
             found = True
-            measured = measured_value(c, record)
+            measured = measured_value(c, records)
             # A smoke run trains one epoch on a few hundred images: it proves the code path, never a claim.
             judged = "no verdict (smoke)" if profile == "smoke" else verdict(c.value, measured)
+            run = (f"{c.experiment}/{records[0].config_hash}" if len(records) == 1
+                   else f"{c.experiment}, mean of {len(records)} folds")
             rows.append(dict(base, profile=profile, measured=round(measured, 2),
-                             difference=round(measured - c.value, 2), verdict=judged,
-                             run=f"{c.experiment}/{record.config_hash}"))
+                             difference=round(measured - c.value, 2), verdict=judged, run=run))
         if not found:
             reason = c.not_run_reason or f"no finished run of {c.experiment} yet"
             rows.append(dict(base, profile="", measured=None, difference=None, verdict="not run", run=reason))

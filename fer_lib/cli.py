@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
 
     train = sub.add_parser("train", help="train one paper's experiment into the run store")
     train.add_argument("paper", help="paper id, e.g. 002")
-    train.add_argument("variant", nargs="?", help="experiment variant (default: all of the paper's)")
+    train.add_argument("variant", nargs="*", help="experiment variant(s) (default: all of the paper's); "
+                       "a k-fold variant trains each of its folds")
     train.add_argument("--profile", default="cpu", choices=["smoke", "cpu", "paper"])
     train.add_argument("--data-root")
     train.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
@@ -62,11 +63,13 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "train":
         from . import experiments, runner
-        variants = [args.variant] if args.variant else experiments.EXPERIMENTS[args.paper][1]
+        if args.paper not in experiments.EXPERIMENTS:
+            raise ValueError(f"no experiments for paper {args.paper!r}; have {sorted(experiments.EXPERIMENTS)}")
+        variants = args.variant or experiments.EXPERIMENTS[args.paper][1]
         for variant in variants:
-            exp = experiments.experiment(args.paper, variant, args.profile)
-            record = runner.run(exp, args.data_root, args.runs_root, force=args.force, device=args.device)
-            print(record.summary())
+            for exp in experiments.experiment(args.paper, variant, args.profile).folds():
+                record = runner.run(exp, args.data_root, args.runs_root, force=args.force, device=args.device)
+                print(record.summary())
         return 0
     if args.command == "bench":
         from .bench import bench

@@ -52,11 +52,19 @@ def official(data: FaceData, **roles: str | tuple[str, ...]) -> Split:
 def holdout(data: FaceData, fractions: dict[str, float], seed: int, index: np.ndarray | None = None) -> Split:
     """Stratified random hold-out, e.g. holdout(fer, {"train": .8, "val": .1, "test": .1}, seed=0).
 
-    `index` restricts the split to those rows (default: all). Fractions must sum to 1.
+    `index` restricts the split to those rows (default: all). Fractions must sum to 1; or give image counts
+    (all ints) that sum to the number of rows, e.g. {"train": 28000, "val": 4387, "test": 3500}.
     """
+    index = np.arange(len(data)) if index is None else np.asarray(index)
+    if all(isinstance(v, int) for v in fractions.values()):
+        if sum(fractions.values()) != len(index):
+            raise ValueError(f"counts {fractions} must sum to the {len(index)} images being split")
+        fractions = {name: count / len(index) for name, count in fractions.items()}
+        counts = True
+    else:
+        counts = False
     if abs(sum(fractions.values()) - 1.0) > 1e-6:
         raise ValueError(f"fractions must sum to 1, got {fractions}")
-    index = np.arange(len(data)) if index is None else np.asarray(index)
     names = list(fractions)
     parts, remaining, left, stratified = {}, index, 1.0, True
     for name in names[:-1]:
@@ -66,7 +74,8 @@ def holdout(data: FaceData, fractions: dict[str, float], seed: int, index: np.nd
             break
         stratify = _stratify_labels(data.labels[remaining], share)
         stratified &= stratify is not None
-        take, remaining = train_test_split(remaining, train_size=share, random_state=seed, stratify=stratify)
+        size = round(fractions[name] * len(index)) if counts else share  # an exact count stays exact
+        take, remaining = train_test_split(remaining, train_size=size, random_state=seed, stratify=stratify)
         parts[name] = np.sort(take)
         left -= fractions[name]
     parts[names[-1]] = np.sort(remaining)
