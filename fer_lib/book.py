@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "book"
 # Execution order: chapters first, the ledger last (it reads every chapter's run records).
 CHAPTERS = {
+    "000": BOOK / "chapters" / "000_presnet_vgg.ipynb",
     "002": BOOK / "chapters" / "002_se_sepnet.ipynb",
     "ledger": BOOK / "ledger.ipynb",
 }

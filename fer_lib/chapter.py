@@ -1,7 +1,7 @@
 """Helpers a chapter notebook calls: load data or say why not, run or reuse experiments, show provenance."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from . import data as datasets
 from . import runner
 from .data.base import DatasetError, FaceData
 from .experiments import PROFILES, Experiment
+from .metrics import classification_report
 from .results import RunRecord
 
 
@@ -42,10 +43,12 @@ def load_or_note(name: str, data_root=None) -> FaceData | None:
 
 @dataclass
 class ProfileRuns:
-    """The finished run of one experiment under each profile that has one."""
+    """The finished run of one experiment under each profile that has one; for a k-fold experiment, `folds`
+    holds every fold's run per profile (only profiles with all folds finished)."""
 
     experiment: str
     records: dict[str, RunRecord]
+    folds: dict[str, list[RunRecord]] = field(default_factory=dict)
 
 
 def run_or_reuse(exp: Experiment, data: FaceData | None, runs_root=None, force: bool = False) -> ProfileRuns:
@@ -59,7 +62,8 @@ def run_or_reuse(exp: Experiment, data: FaceData | None, runs_root=None, force: 
             note(f"Training `{exp.name}` ({exp.profile}) failed: `{type(exc).__name__}: {exc}`", "error")
         training_log(lines, f"log of {exp.name} ({exp.profile} profile)")
     records = {p: r for p in PROFILES if (r := ledger.latest_run(exp.name, p, runs_root)) is not None}
-    return ProfileRuns(exp.name, records)
+    folds = {p: f for p in PROFILES if len(f := ledger.runs_for(exp.name, p, runs_root)) > 1}
+    return ProfileRuns(exp.name, records, folds)
 
 
 def provenance_table(runs: list[ProfileRuns]) -> pd.DataFrame:
@@ -92,6 +96,29 @@ def per_class_table(record: RunRecord, role: str = "test") -> pd.DataFrame:
     per = report["per_class"]
     return pd.DataFrame([{"class": c, "precision": round(per[c]["precision"], 3), "recall": round(per[c]["recall"], 3),
                           "F1": round(per[c]["f1"], 3), "support": per[c]["support"]} for c in report["classes"]])
+
+
+def pooled_report(records: list[RunRecord], role: str = "test") -> dict:
+    """One classification report over the test images of all folds together (each image is tested once in
+    k-fold CV): the confusion matrix and per-class numbers a k-fold chapter shows."""
+    preds = pd.concat([r.predictions[r.predictions["role"] == role] for r in records])
+    return classification_report(preds["true"], preds["pred"], records[0].metrics[role]["classes"])
+
+
+def fold_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test") -> pd.DataFrame:
+    """Per k-fold experiment and profile: mean ± std over folds of accuracy and macro-F1, and each fold's accuracy."""
+    rows = []
+    for pr in runs:
+        for profile, records in pr.folds.items():
+            acc = np.array([100 * r.metrics[role]["accuracy"] for r in records])
+            f1 = np.array([100 * r.metrics[role]["macro_f1"] for r in records])
+            rows.append({"protocol": labels.get(pr.experiment, pr.experiment), "profile": profile,
+                         "folds": len(records), "accuracy (%) mean ± std": f"{acc.mean():.2f} ± {acc.std(ddof=1):.2f}",
+                         "macro-F1 (%) mean ± std": f"{f1.mean():.2f} ± {f1.std(ddof=1):.2f}",
+                         "per fold": " / ".join(f"{a:.1f}" for a in acc),
+                         "best epochs": " / ".join(str(r.metrics.get("best_epoch")) for r in records),
+                         "wall (min)": round(sum(r.provenance["wall_seconds"] for r in records) / 60, 1)})
+    return pd.DataFrame(rows)
 
 
 def confusion_summary(report: dict) -> str:

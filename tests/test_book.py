@@ -14,9 +14,9 @@ from conftest import SHARED_DATA, needs_real_data
 CHAPTER_HTML = "book/chapters/002_se_sepnet.html"
 
 
-def _results_rows(notebook) -> list[dict]:
-    """The rows of the chapter's results table, read from the HTML the notebook displayed."""
-    cell = next(c for c in notebook.cells if "results-table" in c.metadata.get("tags", []))
+def _results_rows(notebook, tag: str = "results-table") -> list[dict]:
+    """The rows of the table in the cell tagged `tag`, read from the HTML the notebook displayed."""
+    cell = next(c for c in notebook.cells if tag in c.metadata.get("tags", []))
     html = "".join(o.get("data", {}).get("text/html", "") for o in cell.outputs)
     rows = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S) for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)]
     header = rows[0][1:]  # the first header cell is the index column
@@ -65,6 +65,34 @@ def test_failing_chapter_is_reported_keeps_its_error_and_the_next_chapter_runs(t
     assert errors and errors[0]["ename"] == "ValueError"  # the book will show the traceback
 
 
+@pytest.mark.slow
+@needs_real_data
+def test_chapter_000_smoke_trains_every_fold_and_fills_the_fold_table(tmp_path):
+    results = book.run_chapters(["000"], "smoke", data_root=SHARED_DATA, output_dir=tmp_path / "out",
+                                runs_root=tmp_path / "runs")
+    assert [(r.chapter, r.status) for r in results] == [("000", "ok")], results
+    nb = nbformat.read(tmp_path / "out" / "000_presnet_vgg.ipynb", as_version=4)
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    # 4 FER2013 runs and 8 JAFFE protocols x 5 folds, each its own record
+    assert len(list((tmp_path / "runs").glob("000-*-fer-*/*/metrics.json"))) == 4
+    assert len(list((tmp_path / "runs").glob("000-*-jaffe-*/*/metrics.json"))) == 40
+    folds = _results_rows(nb, "fold-table")
+    assert len(folds) == 8 and {(r["profile"], r["folds"]) for r in folds} == {("smoke", "5")}
+    assert all(len(r["per fold"].split(" / ")) == 5 for r in folds)
+
+
+@pytest.mark.slow
+def test_chapter_000_without_data_says_what_is_missing(tmp_path):
+    results = book.run_chapters(["000"], "smoke", data_root=tmp_path, output_dir=tmp_path / "out",
+                                runs_root=tmp_path / "runs")
+    assert results[0].status == "ok", results
+    nb = nbformat.read(tmp_path / "out" / "000_presnet_vgg.ipynb", as_version=4)
+    notes = "\n".join(o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
+                      if "text/markdown" in o.get("data", {}))
+    assert "fer2013 is not available here" in notes and "jaffe is not available here" in notes
+    assert "No finished FER2013 run" in notes and "No complete set of JAFFE folds" in notes
+
+
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
@@ -82,6 +110,8 @@ def test_book_build_has_chapter_title_claims_table_and_images(built_book):
     for src in images:
         assert (built_book / "book" / "chapters" / src).resolve().exists(), src
     assert (built_book / "book" / "ledger.html").exists() and (built_book / "book" / "intro.html").exists()
+    html000 = (built_book / "book" / "chapters" / "000_presnet_vgg.html").read_text()
+    assert "P-ResNet-VGG" in html000 and "Table 2 / Table 4" in html000 and "98.79" in html000
 
 
 @pytest.mark.slow
