@@ -23,15 +23,21 @@ def _results_rows(notebook, tag: str = "results-table") -> list[dict]:
     return [dict(zip(header, r[1:])) for r in rows[1:]]
 
 
+def _smoke_on_real_data(chapter: str, tmp_path):
+    """Execute one chapter with the smoke profile on the shared data; it must finish without an error cell."""
+    results = book.run_chapters([chapter], "smoke", data_root=SHARED_DATA, output_dir=tmp_path / "out",
+                                runs_root=tmp_path / "runs")
+    assert [(r.chapter, r.status) for r in results] == [(chapter, "ok")], results
+    nb = nbformat.read(results[0].output, as_version=4)
+    assert nb.metadata.papermill.parameters["profile"] == "smoke"
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    return nb
+
+
 @pytest.mark.slow
 @needs_real_data
 def test_chapter_002_smoke_profile_on_real_data(tmp_path):
-    results = book.run_chapters(["002"], "smoke", data_root=SHARED_DATA, output_dir=tmp_path / "out",
-                                runs_root=tmp_path / "runs")
-    assert [(r.chapter, r.status) for r in results] == [("002", "ok")], results
-    nb = nbformat.read(tmp_path / "out" / "002_se_sepnet.ipynb", as_version=4)
-    assert nb.metadata.papermill.parameters["profile"] == "smoke"
-    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    nb = _smoke_on_real_data("002", tmp_path)
     smoke_rows = [r for r in _results_rows(nb) if r["profile"] == "smoke"]
     assert len(smoke_rows) == 2  # both protocols
     for row in smoke_rows:
@@ -68,11 +74,7 @@ def test_failing_chapter_is_reported_keeps_its_error_and_the_next_chapter_runs(t
 @pytest.mark.slow
 @needs_real_data
 def test_chapter_000_smoke_trains_every_fold_and_fills_the_fold_table(tmp_path):
-    results = book.run_chapters(["000"], "smoke", data_root=SHARED_DATA, output_dir=tmp_path / "out",
-                                runs_root=tmp_path / "runs")
-    assert [(r.chapter, r.status) for r in results] == [("000", "ok")], results
-    nb = nbformat.read(tmp_path / "out" / "000_presnet_vgg.ipynb", as_version=4)
-    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    nb = _smoke_on_real_data("000", tmp_path)
     # 4 FER2013 runs and 8 JAFFE protocols x 5 folds, each its own record
     assert len(list((tmp_path / "runs").glob("000-*-fer-*/*/metrics.json"))) == 4
     assert len(list((tmp_path / "runs").glob("000-*-jaffe-*/*/metrics.json"))) == 40

@@ -6,7 +6,7 @@ from typing import Callable
 
 from torch import nn
 
-from . import baselines, presnet, se_sepnet
+from . import baselines, igc, presnet, se_sepnet
 from .blocks import count_parameters
 
 
@@ -23,6 +23,9 @@ REGISTRY: dict[str, ModelSpec] = {
     "se_sepnet": ModelSpec(se_sepnet.se_sepnet, cpu_bf16=True, paper="002"),  # 208 vs 108 img/s fp32
     "presnet": ModelSpec(presnet.presnet, cpu_bf16=True, paper="000"),
     "presnet_vgg": ModelSpec(presnet.presnet_vgg, cpu_bf16=True, paper="000"),
+    # depthwise-heavy: fp32 by the team's measurement of MobileNet-like nets on these cores
+    "igc_net": ModelSpec(igc.igc_net, cpu_bf16=False, paper="001"),
+    "plain_cnn": ModelSpec(igc.plain_cnn, cpu_bf16=True, paper="001"),
     "vgg_style": ModelSpec(baselines.vgg_style, cpu_bf16=True),
     "resnet18": ModelSpec(baselines.resnet18, cpu_bf16=True),
 }
