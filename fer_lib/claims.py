@@ -54,6 +54,29 @@ def _per_class_000() -> list[Claim]:
     return out
 
 
+# Paper 001, Tables 1-3: per-class precision ("accuracy") and recall for four classes, CNN vs improved CNN.
+_001_TABLES = {  # (table, dataset, metric): {model: (happy, sad, fear, angry)}
+    ("Table 1", "ckplus", "precision"): {"plain": (0.99, 0.99, 1.00, 0.93), "igc": (1.00, 0.99, 1.00, 0.98)},
+    ("Table 2", "ckplus", "recall"): {"plain": (1.00, 1.00, 0.97, 0.96), "igc": (1.00, 1.00, 0.99, 0.97)},
+    ("Table 3", "fer2013", "precision"): {"plain": (0.83, 0.65, 0.54, 0.57), "igc": (0.86, 0.66, 0.63, 0.65)},
+}
+
+
+def _per_class_001() -> list[Claim]:
+    """Tables 1-3 cell by cell, measured on the paper's protocol (random 5-fold CV, mean over folds).
+    The improved CNN's cells are the paper's claims; the plain CNN's are its baseline (detail rows)."""
+    out = []
+    for (table, dataset, metric), rows in _001_TABLES.items():
+        for model, values in rows.items():
+            name = "improved CNN (IGC)" if model == "igc" else "plain CNN"
+            for cls, value in zip(("happy", "sad", "fear", "angry"), values):
+                out.append(Claim("001", f"{model}-{dataset}-{metric}-{cls}", table, dataset, f"{metric}:{cls}",
+                                 round(100 * value, 2), f"{name}, {dataset}, {metric} of {cls}",
+                                 experiment=f"001-{model}-{dataset}-random", detail=model == "plain",
+                                 not_run_reason="chapter 001 not built yet (issue #5)"))
+    return out
+
+
 CLAIMS: tuple[Claim, ...] = (
     # ---- 000 Miao, Li, Lin: P-ResNet-VGG. FER2013 claims are measured on the paper's 28,000 / 3,500 split,
     # JAFFE claims on its protocol: random 5-fold CV keeping the epoch with the lowest test loss.
@@ -75,6 +98,8 @@ CLAIMS: tuple[Claim, ...] = (
           cited=True),
     Claim("000", "ref21", "Table 4", "jaffe", "accuracy", 92.81, "Ref. [21] Kola et al., adaptive-window LBP",
           cited=True),
+    # ---- 001 Yin: interleaved group convolution network
+    *_per_class_001(),
     # ---- 002 Gao & Ma: SE attention + separable convolution
     Claim("002", "test-accuracy", "Table 1 (Ours); Abstract; Sec. 4.2", "fer2013", "accuracy", 65.20,
           "test accuracy on FER2013 (all images, 80% train, rest validation + test)", experiment="002-paper-split"),
@@ -161,9 +186,10 @@ def runs_for(experiment: str, profile: str, runs_root=None) -> list[RunRecord]:
     newest = latest_run(experiment, profile, runs_root)
     if newest is None:
         return []
-    if newest.config["data"].get("protocol") == "kfold":
+    data = newest.config.get("data", {})
+    if data.get("protocol") == "kfold":
         folds = latest_folds(experiment, profile, runs_root)
-        return folds if len(folds) == newest.config["data"]["k"] else []
+        return folds if len(folds) == data["k"] else []
     return [newest]
 
 
