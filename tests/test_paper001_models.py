@@ -66,3 +66,21 @@ def test_both_paper_001_models_build_and_have_similar_size():
     x = torch.randn(2, 1, 48, 48)
     assert igc(x).shape == plain(x).shape == (2, 7)
     assert count_parameters(igc) == 259_191 and count_parameters(plain) == 232_423
+
+
+def test_paper_001_experiments_and_their_protocols():
+    from fer_lib import experiments
+    names = [experiments.experiment("001", v, "cpu") for v in experiments.EXPERIMENTS["001"][1]]
+    assert len(names) == 8
+    ck = experiments.experiment("001", "igc-ckplus-subject", "cpu")
+    assert ck.data.protocol == "kfold" and ck.data.by_subject and len(ck.folds()) == 5 and ck.model == "igc_net"
+    std = experiments.experiment("001", "plain-fer2013-standard", "paper")
+    assert std.data.roles["test"] == "private_test" and std.model == "plain_cnn" and std.train.epochs == 50
+    # every claim of Tables 1-3 points at an experiment that exists
+    from fer_lib import claims
+    variants = {f"001-{v}" for v in experiments.EXPERIMENTS["001"][1]}
+    assert {c.experiment for c in claims.claims_for("001", include_detail=True)} <= variants
+    with pytest.raises(ValueError, match="no protocol 'subject'"):
+        experiments.experiment("001", "igc-fer2013-subject", "cpu")
+    with pytest.raises(ValueError, match="<igc|plain>"):
+        experiments.experiment("001", "igc-jaffe-random", "cpu")
