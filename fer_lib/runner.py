@@ -46,8 +46,11 @@ def make_split(exp: Experiment, data: FaceData) -> splits.Split:
     elif spec.select_on != "val":
         raise ValueError(f"select_on must be 'val' or 'test', not {spec.select_on!r}")
     if "val" not in split.parts:
-        inner = splits.holdout(data, {"train": 1 - spec.val_fraction, "val": spec.val_fraction}, spec.seed,
-                               index=split["train"])
+        if spec.by_subject:  # validation people must be unseen too, or it overrates the model
+            inner = splits.grouped_holdout(data, spec.val_fraction, spec.seed, index=split["train"])
+        else:
+            inner = splits.holdout(data, {"train": 1 - spec.val_fraction, "val": spec.val_fraction}, spec.seed,
+                                   index=split["train"])
         split = splits.Split({**split.parts, **inner.parts},
                              split.description + f"; validation {spec.val_fraction:.0%} of train ({inner.description})")
     return split

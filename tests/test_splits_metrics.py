@@ -53,6 +53,18 @@ def test_subject_kfold_never_shares_a_subject():
         assert not set(d.subjects[f["train"]]) & set(d.subjects[f["test"]])
 
 
+def test_grouped_holdout_keeps_people_apart_and_needs_enough_of_them():
+    d = _toy(400, subjects=40)
+    index = np.arange(300)
+    s = splits.grouped_holdout(d, 0.1, seed=0, index=index)
+    assert sorted(np.concatenate([s["train"], s["val"]])) == list(range(300))
+    assert not set(d.subjects[s["train"]]) & set(d.subjects[s["val"]])
+    assert 0.05 < len(s["val"]) / 300 < 0.2  # one of ten subject groups
+    assert splits.grouped_holdout(d, 0.1, seed=0, index=index).digest(d) == s.digest(d)
+    with pytest.raises(ValueError, match="3 subjects cannot fill"):
+        splits.grouped_holdout(_toy(60, subjects=3), 0.1, seed=0)
+
+
 def test_plain_kfold_is_stratified():
     folds = splits.kfold(_toy(250), 5, seed=1)
     assert all(len(f["test"]) == 50 for f in folds)

@@ -101,6 +101,27 @@ def kfold(data: FaceData, k: int, seed: int, by_subject: bool = False,
                   f"{kind} {k}-fold, fold {i + 1}/{k}, seed {seed}") for i, (tr, te) in enumerate(folds)]
 
 
+def grouped_holdout(data: FaceData, val_fraction: float, seed: int, index: np.ndarray | None = None) -> Split:
+    """Train / val from `index` with no subject on both sides, stratified as far as the groups allow.
+
+    Validation that shares people with training overrates the model on a subject-independent protocol, so
+    early stopping would keep training too long; this split keeps the selection as honest as the test.
+    The val part is one fold of round(1 / val_fraction) stratified group folds, so its size is approximate.
+    """
+    index = np.arange(len(data)) if index is None else np.asarray(index)
+    if data.subjects is None:
+        raise ValueError(f"{data.name} has no subject ids; use holdout()")
+    n_splits = max(2, round(1 / val_fraction))
+    groups = data.subjects[index]
+    if len(set(groups)) < n_splits:
+        raise ValueError(f"{data.name}: {len(set(groups))} subjects cannot fill a {val_fraction:.0%} "
+                         f"subject-grouped validation part ({n_splits} groups needed)")
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    train, val = next(splitter.split(index, data.labels[index], groups=groups))
+    return Split({"train": np.sort(index[train]), "val": np.sort(index[val])},
+                 f"subject-grouped hold-out, val 1/{n_splits} of the subjects, seed {seed}")
+
+
 def stratified_subset(data: FaceData, n: int, seed: int, index: np.ndarray | None = None) -> np.ndarray:
     """n rows drawn with class proportions kept (the smoke profile's 'a few hundred images')."""
     index = np.arange(len(data)) if index is None else np.asarray(index)
