@@ -105,6 +105,19 @@ def pooled_report(records: list[RunRecord], role: str = "test") -> dict:
     return classification_report(preds["true"], preds["pred"], records[0].metrics[role]["classes"])
 
 
+def fold_mean_report(records: list[RunRecord], role: str = "test") -> dict:
+    """The folds' reports averaged metric by metric (accuracy, macro-F1, each class's precision, recall and
+    F1): "the final result was the average of the five experimental results", the papers' k-fold number.
+    Shaped like one classification report, without a confusion matrix (see `pooled_report` for that)."""
+    reports = [r.metrics[role] for r in records]
+    classes = reports[0]["classes"]
+    per_class = {c: {m: float(np.mean([rep["per_class"][c][m] for rep in reports])) for m in ("precision", "recall", "f1")}
+                 for c in classes}
+    return {"classes": classes, "per_class": per_class, "folds": len(reports),
+            "accuracy": float(np.mean([rep["accuracy"] for rep in reports])),
+            "macro_f1": float(np.mean([rep["macro_f1"] for rep in reports]))}
+
+
 def fold_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test") -> pd.DataFrame:
     """Per k-fold experiment and profile: mean ± std over folds of accuracy and macro-F1, and each fold's accuracy."""
     rows = []
