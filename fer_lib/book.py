@@ -13,6 +13,7 @@ BOOK = REPO / "book"
 # Execution order: chapters first, the ledger last (it reads every chapter's run records).
 CHAPTERS = {
     "000": BOOK / "chapters" / "000_presnet_vgg.ipynb",
+    "001": BOOK / "chapters" / "001_igc_net.ipynb",
     "002": BOOK / "chapters" / "002_se_sepnet.ipynb",
     "ledger": BOOK / "ledger.ipynb",
 }

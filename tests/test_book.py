@@ -95,6 +95,23 @@ def test_chapter_000_without_data_says_what_is_missing(tmp_path):
     assert "No finished FER2013 run" in notes and "No complete set of JAFFE folds" in notes
 
 
+@pytest.mark.slow
+@needs_real_data
+def test_chapter_001_smoke_runs_both_fold_schemes_and_both_fer_protocols(tmp_path):
+    nb = _smoke_on_real_data("001", tmp_path)
+    runs = tmp_path / "runs"
+    # CK+: 2 models x (random, subject) x 5 folds; FER2013: 2 models x (5 folds + the standard protocol)
+    assert len(list(runs.glob("001-*-ckplus-*/*/metrics.json"))) == 20
+    assert len(list(runs.glob("001-*-fer2013-random/*/metrics.json"))) == 10
+    assert len(list(runs.glob("001-*-fer2013-standard/*/metrics.json"))) == 2
+    ck = _results_rows(nb, "fold-table")
+    assert len(ck) == 4 and {(r["profile"], r["folds"]) for r in ck} == {("smoke", "5")}
+    fer = _results_rows(nb, "fer-fold-table")
+    assert len(fer) == 2 and all(len(r["per fold"].split(" / ")) == 5 for r in fer)
+    standard = _results_rows(nb, "results-table")
+    assert len(standard) == 2 and all(int(r["test images"]) > 0 for r in standard)
+
+
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
@@ -114,6 +131,8 @@ def test_book_build_has_chapter_title_claims_table_and_images(built_book):
     assert (built_book / "book" / "ledger.html").exists() and (built_book / "book" / "intro.html").exists()
     html000 = (built_book / "book" / "chapters" / "000_presnet_vgg.html").read_text()
     assert "P-ResNet-VGG" in html000 and "Table 2 / Table 4" in html000 and "98.79" in html000
+    html001 = (built_book / "book" / "chapters" / "001_igc_net.html").read_text()
+    assert "Interleaved group convolutions" in html001 and "Table 3" in html001
 
 
 @pytest.mark.slow
