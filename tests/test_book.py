@@ -112,6 +112,18 @@ def test_chapter_001_smoke_runs_both_fold_schemes_and_both_fer_protocols(tmp_pat
     assert len(standard) == 2 and all(int(r["test images"]) > 0 for r in standard)
 
 
+@pytest.mark.slow
+def test_chapter_001_without_data_says_what_is_missing(tmp_path):
+    results = book.run_chapters(["001"], "smoke", data_root=tmp_path, output_dir=tmp_path / "out",
+                                runs_root=tmp_path / "runs")
+    assert results[0].status == "ok", results
+    nb = nbformat.read(tmp_path / "out" / "001_igc_net.ipynb", as_version=4)
+    notes = "\n".join(o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
+                      if "text/markdown" in o.get("data", {}))
+    assert "ckplus is not available here" in notes and "fer2013 is not available here" in notes
+    assert "No complete set of CK+ folds" in notes and "No complete set of FER2013 folds" in notes
+
+
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
