@@ -160,12 +160,18 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     # ----- training -----
-    def fit(self, train: Batches, val: Batches | None = None, resume: bool = True) -> list[dict]:
-        """Train for config.epochs (or until early stopping); returns the per-epoch history."""
+    def fit(self, train: Batches, val: Batches | None = None, resume: bool = True,
+            watch: dict[str, Batches] | None = None) -> list[dict]:
+        """Train for config.epochs (or until early stopping); returns the per-epoch history.
+
+        `watch` sets are evaluated after every epoch and logged as `<name>_loss` / `<name>_acc`, never used
+        for selection or stopping: they show what selecting on those sets would have reported.
+        """
         c = self.config
         if c.early_stopping is not None and val is None:
             raise ValueError("early stopping needs a validation set; pass val= or set early_stopping=None")
         train, val = self._on_device(train), (self._on_device(val) if val is not None else None)
+        watch = {name: self._on_device(data) for name, data in (watch or {}).items()}
         if resume and self.run_dir and self.checkpoint_path.exists():
             self._load_checkpoint()
             self.log(f"resumed from {self.checkpoint_path} after epoch {self.epoch}")
@@ -176,6 +182,9 @@ class Trainer:
                 ev = self.evaluate(val)
                 row.update(val_loss=ev["loss"], val_acc=ev["accuracy"])
                 self._track_best(row)
+            for name, data in watch.items():
+                ev = self.evaluate(data)
+                row.update({f"{name}_loss": ev["loss"], f"{name}_acc": ev["accuracy"]})
             if self.scheduler is not None:
                 if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                     self.scheduler.step(row.get("val_loss", row["train_loss"]))

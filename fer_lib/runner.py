@@ -14,7 +14,7 @@ from .data import splits
 from .data.base import FaceData
 from .engine import Batches, Trainer
 from .experiments import Experiment
-from .metrics import classification_report
+from .metrics import classification_report, cross_entropy
 from .models import REGISTRY, build_model, count_parameters
 from .results import RunRecord, code_version, provenance, run_dir, write_csv, write_json
 
@@ -91,13 +91,15 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
         f"{count_parameters(model):,} parameters; {trainer.device}, bf16={trainer.bf16}; run dir {folder}")
     train_set = Batches(data.images[split["train"]], data.labels[split["train"]])
     val_set = Batches(data.images[split["val"]], data.labels[split["val"]])
-    trainer.fit(train_set, val_set)
+    watch = {role: Batches(data.images[split[role]], data.labels[split[role]]) for role in exp.watch_roles}
+    trainer.fit(train_set, val_set, watch=watch)
     start = time.perf_counter()
     metrics, predictions = {}, []
     for role in exp.test_roles:
         idx = split[role]
         probs = trainer.predict(Batches(data.images[idx], data.labels[idx]))
         metrics[role] = classification_report(data.labels[idx], probs.argmax(1), data.classes)
+        metrics[role]["loss"] = cross_entropy(data.labels[idx], probs)
         frame = pd.DataFrame({"role": role, "id": data.ids[idx], "true": data.labels[idx], "pred": probs.argmax(1)})
         frame[[f"p_{c}" for c in data.classes]] = np.round(probs, 4)
         predictions.append(frame)

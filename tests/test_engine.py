@@ -62,6 +62,22 @@ def test_early_stopping_restores_the_best_epoch():
     assert not all(torch.equal(final[k], snapshots[len(history)][k]) for k in final)
 
 
+def test_watched_sets_are_logged_but_never_select():
+    train, val = _toy_batches(seed=0), _toy_batches(n=14, seed=1)
+    watched = _toy_batches(n=14, seed=2)
+    config = TrainConfig(epochs=3, batch_size=16, lr=3e-3, augment=Augment(hflip=False))
+    plain = _small(config)
+    plain.fit(train, val)
+    with_watch = _small(config)
+    history = with_watch.fit(train, val, watch={"private_test": watched})
+    assert all({"private_test_loss", "private_test_acc"} <= set(row) for row in history)
+    # the logged value is the watched accuracy of that epoch's weights (the restored best one here)
+    assert history[with_watch.best_epoch - 1]["private_test_acc"] == with_watch.evaluate(watched)["accuracy"]
+    # watching changes nothing about training or selection
+    assert with_watch.best_epoch == plain.best_epoch
+    assert [r["val_loss"] for r in history] == [r["val_loss"] for r in plain.history]
+
+
 def test_early_stopping_needs_validation():
     with pytest.raises(ValueError, match="needs a validation set"):
         _small(TrainConfig(epochs=2, early_stopping=1)).fit(_toy_batches())
