@@ -1,0 +1,111 @@
+"""Paper 004's two networks: ResNet50 with an MLP head (Sec. 2.2) and the "traditional CNN" of its Table 2."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.models import resnet50
+
+# Which backbone parameters train. The paper: "ResNet50 can only have the parameters of last four layers
+# trained" (Sec. 2.2.1). Its 23,587,712 backbone parameters are Keras' ResNet50(include_top=False) count,
+# whose last four layers are conv5_block3_3_conv, conv5_block3_3_bn, conv5_block3_add, conv5_block3_out:
+# only the last 1x1 conv and its BN hold weights. That is "last4"; the other readings are kept for comparison.
+TRAINABLE = {
+    "all": None,                               # nothing frozen
+    "last4": ("layer4.2.conv3", "layer4.2.bn3"),  # Keras' last four layers (the reading above)
+    "layer4": ("layer4",),                     # the last stage
+    "none": (),                                # backbone frozen, only the head trains
+}
+WEIGHTS_ENV = "FER_WEIGHTS"  # folder holding local pre-trained weight files
+RESNET50_IMAGENET = "resnet50-11ad3fa6.pth"  # torchvision ResNet50_Weights.IMAGENET1K_V2
+
+
+def weights_path(filename: str) -> Path:
+    """Where a local weights file is looked for: $FER_WEIGHTS/<filename>, else data/weights/<filename>."""
+    return Path(os.environ.get(WEIGHTS_ENV, "data/weights")) / filename
+
+
+class ResNetMLP(nn.Module):
+    """ResNet50 features -> dropout -> flatten -> BN -> FC 32 -> MLP -> 7 classes (paper 004, Sec. 2.2, Figs 2, 4).
+
+    A 48x48 three-channel input leaves a 2x2x2048 map after layer4 (stride 32, rounded up), 8,192 features
+    once flattened. The MLP is [BN -> ReLU -> dropout -> FC 32] twice, then BN -> ReLU -> dropout -> FC 7.
+    Frozen batch-norm layers stay in inference mode, as Keras runs layers with trainable=False.
+    """
+
+    def __init__(self, num_classes: int = 7, in_channels: int = 3, trainable: str = "last4",
+                 weights: str | None = None, dropout: float = 0.5, hidden: int = 32):
+        super().__init__()
+        if trainable not in TRAINABLE:
+            raise ValueError(f"trainable must be one of {sorted(TRAINABLE)}, not {trainable!r}")
+        backbone = resnet50(weights=None)
+        if weights is not None:
+            _load_backbone(backbone, weights_path(weights))
+        if in_channels != 3:
+            backbone.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+        # avgpool and fc become identities, so the backbone returns the flattened 2x2x2048 map (8,192 values);
+        # dropout on it equals the paper's dropout before flattening.
+        backbone.avgpool, backbone.fc = nn.Identity(), nn.Identity()
+        self.backbone = backbone
+        self.head = nn.Sequential(
+            nn.Dropout(dropout), nn.BatchNorm1d(2048 * 4), nn.Linear(2048 * 4, hidden),
+            *[layer for _ in range(2) for layer in (nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
+                                                    nn.Dropout(dropout), nn.Linear(hidden, hidden))],
+            nn.BatchNorm1d(hidden), nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(hidden, num_classes),
+        )
+        self.trainable = trainable
+        self._frozen_bn: list[nn.Module] = []
+        keep = TRAINABLE[trainable]
+        if keep is not None:
+            for name, module in backbone.named_modules():
+                if any(name == k or name.startswith(k + ".") for k in keep):
+                    continue
+                for p in module.parameters(recurse=False):
+                    p.requires_grad_(False)
+                if isinstance(module, nn.BatchNorm2d):
+                    self._frozen_bn.append(module)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for bn in self._frozen_bn:
+            bn.eval()  # running statistics of a frozen layer must not drift either
+        return self
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def _load_backbone(backbone: nn.Module, path: Path) -> None:
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: ImageNet weights for ResNet50 not found. Put torchvision's ResNet50 IMAGENET1K_V2 file "
+            f"({RESNET50_IMAGENET}, from download.pytorch.org/models) there, or set {WEIGHTS_ENV} to its folder. "
+            "Without it, train from scratch (trainable='all').")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    missing, unexpected = backbone.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{path}: not a torchvision ResNet50 state dict (missing {missing[:3]}, unexpected "
+                         f"{unexpected[:3]}).")
+
+
+def resnet50_mlp(**cfg) -> ResNetMLP:
+    return ResNetMLP(**cfg)
+
+
+def traditional_cnn(num_classes: int = 7, in_channels: int = 3, widths=(32, 64, 128, 256), hidden: int = 256,
+                    dropout: float = 0.5) -> nn.Module:
+    """Our "traditional CNN" for paper 004's Table 2, which names one but does not describe it.
+
+    Four stages of 3x3 conv -> BN -> ReLU -> 2x2 max-pool (48 -> 3), flatten, FC 256, dropout, FC 7: the
+    plain design of FER2013 tutorials, with dropout only before the classifier, so it can overfit as the
+    paper's CNN did (96% train vs 64% test).
+    """
+    layers, c = [], in_channels
+    for w in widths:
+        layers += [nn.Conv2d(c, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
+                   nn.MaxPool2d(2)]
+        c = w
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * 3 * 3, hidden), nn.ReLU(inplace=True),
+                         nn.Dropout(dropout), nn.Linear(hidden, num_classes))
