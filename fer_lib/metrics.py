@@ -29,3 +29,22 @@ def classification_report(y_true, y_pred, classes: tuple[str, ...] | list[str]) 
 def per_class_accuracy(report: dict) -> dict[str, float]:
     """Per-class accuracy as papers 000's Tables 1-2 use it: correct / true count = recall."""
     return {c: v["recall"] for c, v in report["per_class"].items()}
+
+
+def binary_accuracy(labels, probs, threshold: float = 0.5) -> float:
+    """Element-wise accuracy of thresholded probabilities against one-hot labels (Keras' `binary_accuracy`).
+
+    This is not classification accuracy: with K classes, a model whose probabilities all stay below the
+    threshold scores exactly (K-1)/K (6/7 = 85.71 % for seven classes) whatever it predicts. Paper 004's
+    chapter uses it to test where that paper's 85.71 % could come from.
+    """
+    probs = np.asarray(probs, dtype=float)
+    onehot = np.eye(probs.shape[1])[np.asarray(labels)]
+    return float(((probs > threshold) == onehot.astype(bool)).mean())
+
+
+def cross_entropy(labels, probs) -> float:
+    """Mean negative log-probability of the true class (the loss papers tabulate beside accuracy)."""
+    probs = np.asarray(probs, dtype=float)
+    true = probs[np.arange(len(probs)), np.asarray(labels)]
+    return float(-np.log(np.clip(true, 1e-12, None)).mean())

@@ -94,3 +94,30 @@ def sample_grid(images: np.ndarray, true: np.ndarray, pred: np.ndarray, classes,
         ax.set_title(f"true {classes[t]}\npred {classes[p]}", fontsize=8, color="black" if t == p else "crimson")
     fig.tight_layout()
     return fig
+
+
+def accuracy_by_epoch(histories: dict[str, pd.DataFrame], sets: dict[str, str]):
+    """One panel per run: accuracy per epoch on each set; `sets` maps a history column to its legend label."""
+    fig, axes = plt.subplots(1, len(histories), figsize=(5.2 * len(histories), 3.6), squeeze=False)
+    for ax, (title, h) in zip(axes[0], histories.items()):
+        for column, label in sets.items():
+            if column in h:
+                ax.plot(h["epoch"], 100 * h[column], marker=".", label=label)
+        ax.set(title=title, xlabel="epoch", ylabel="accuracy (%)")
+    axes[0][-1].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def loss_vs_accuracy(ours: pd.DataFrame, claimed: pd.DataFrame):
+    """Cross-entropy against accuracy: every evaluated epoch of ours (columns loss, accuracy, source) as dots,
+    the paper's claimed (loss, accuracy) pairs (columns loss, accuracy, label) as red crosses."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    sns.scatterplot(ours, x="loss", y="accuracy", hue="source", ax=ax, s=22, alpha=0.8)
+    ax.scatter(claimed["loss"], claimed["accuracy"], marker="x", s=80, color="red", label="paper 004, Table 2")
+    for _, row in claimed.iterrows():
+        ax.annotate(row["label"], (row["loss"], row["accuracy"]), textcoords="offset points", xytext=(6, -4), fontsize=8)
+    ax.set(xlabel="cross-entropy loss", ylabel="accuracy (%)", title="loss and accuracy measured together")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
