@@ -118,7 +118,9 @@ def test_assess_uses_the_newest_run_per_profile(tmp_path):
     assert rows.loc["paper", "measured"] == 66.0 and rows.loc["paper", "verdict"] == "reproduced"
     assert rows.loc["smoke", "verdict"] == "no verdict (smoke)"
     other = claims.assess(claims.claims_for("004"), runs_root=tmp_path)
-    assert set(other["verdict"]) == {"not run"} and other["run"].str.contains("not built").all()
+    assert set(other["verdict"]) == {"not run"} and other["run"].str.contains("no finished run of 004-").all()
+    rafdb = claims.assess(claims.claims_for("003"), runs_root=tmp_path)
+    assert rafdb["run"].str.contains("not available|not built").all()
 
 
 def test_cli_data_check_table(tmp_path, capsys):
