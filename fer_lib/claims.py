@@ -96,6 +96,8 @@ def _table2_004() -> list[Claim]:
     return out
 
 
+_LIT = "a published mark quoted for context, not a claim of the five papers"
+
 CLAIMS: tuple[Claim, ...] = (
     # ---- 000 Miao, Li, Lin: P-ResNet-VGG. FER2013 claims are measured on the paper's 28,000 / 3,500 split,
     # JAFFE claims on its protocol: random 5-fold CV keeping the epoch with the lowest test loss.
@@ -141,6 +143,13 @@ CLAIMS: tuple[Claim, ...] = (
           not_run_reason="chapter 003 not built yet; needs RAF-DB images for its initialisation"),
     # ---- 004 Chen: ResNet50 + MLP
     *_table2_004(),
+    # ---- literature marks on FER2013 (PrivateTest), for context in chapter 004 and the comparison chapter
+    Claim("lit", "vggnet", "Khaireddin & Chen 2021, FER2013 state of the art", "fer2013", "accuracy", 73.28,
+          "VGGNet, single model trained from scratch", cited=True, not_run_reason=_LIT),
+    Claim("lit", "rmn", "Pham, Vu & Tran 2020, Residual Masking Network", "fer2013", "accuracy", 74.14,
+          "Residual Masking Network, single model, ImageNet pre-trained", cited=True, not_run_reason=_LIT),
+    Claim("lit", "rmn-ensemble", "Pham, Vu & Tran 2020, Residual Masking Network", "fer2013", "accuracy", 76.82,
+          "ensemble of models", cited=True, not_run_reason=_LIT),
 )
 
 

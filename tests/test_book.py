@@ -124,6 +124,37 @@ def test_chapter_001_without_data_says_what_is_missing(tmp_path):
     assert "No complete set of CK+ folds" in notes and "No complete set of FER2013 folds" in notes
 
 
+@pytest.mark.slow
+@needs_real_data
+def test_chapter_004_smoke_trains_three_models_and_measures_each_explanation(tmp_path):
+    nb = _smoke_on_real_data("004", tmp_path)
+    runs = tmp_path / "runs"
+    assert {p.parent.parent.name for p in runs.glob("004-*/*/metrics.json")} == {
+        "004-resnet50-all", "004-resnet50-last4", "004-cnn"}
+    table2 = _results_rows(nb, "table2")
+    # per model: four evaluated sets plus the running training average
+    assert len(table2) == 3 * 5 and {r["set"] for r in table2} >= {"PublicTest", "PrivateTest"}
+    binary = _results_rows(nb, "binary-table")
+    assert len(binary) == 3 * 4
+    assert all(100 * 5 / 7 - 0.01 <= float(r["binary accuracy (%)"]) <= 100 for r in binary)
+    dups = {(r["split_a"], r["split_b"]): int(r["groups"]) for r in _results_rows(nb, "duplicate-table")}
+    assert dups[("train", "private_test")] > 0 and len(dups) == 6  # the full dataset, not the smoke subset
+    twins = _results_rows(nb, "twin-table")
+    assert len(twins) == 3 * 2 and all(0 <= int(r["with a twin in training"]) <= int(r["images"]) for r in twins)
+
+
+@pytest.mark.slow
+def test_chapter_004_without_data_says_what_is_missing(tmp_path):
+    results = book.run_chapters(["004"], "smoke", data_root=tmp_path, output_dir=tmp_path / "out",
+                                runs_root=tmp_path / "runs")
+    assert results[0].status == "ok", results
+    nb = nbformat.read(tmp_path / "out" / "004_resnet_mlp.ipynb", as_version=4)
+    notes = "\n".join(o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
+                      if "text/markdown" in o.get("data", {}))
+    assert "fer2013 is not available here" in notes and "resnet50-11ad3fa6.pth" in notes
+    assert "No finished run of this chapter exists yet" in notes and "FER+ not found" in notes
+
+
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
@@ -145,6 +176,8 @@ def test_book_build_has_chapter_title_claims_table_and_images(built_book):
     assert "P-ResNet-VGG" in html000 and "Table 2 / Table 4" in html000 and "98.79" in html000
     html001 = (built_book / "book" / "chapters" / "001_igc_net.html").read_text()
     assert "Interleaved group convolutions" in html001 and "Table 3" in html001
+    html004 = (built_book / "book" / "chapters" / "004_resnet_mlp.html").read_text()
+    assert "where 85.71" in html004 and "binary" in html004
 
 
 @pytest.mark.slow
