@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data.transforms import Augment, augment, random_crop, ten_crop, to_float
+from .data.transforms import Augment, augment, random_crop, ten_crop as ten_crops, to_float
 
 
 @dataclass
@@ -142,7 +142,8 @@ class Trainer:
         raise ValueError(f"unknown scheduler {c.scheduler!r}")
 
     # ----- input -----
-    def _inputs(self, images: torch.Tensor, train: bool, generator: torch.Generator | None = None):
+    def _inputs(self, images: torch.Tensor, train: bool, generator: torch.Generator | None = None,
+                ten_crop: bool = False):
         p = self.config.preprocess
         x = to_float(images.to(self.device, non_blocking=True), p.channels, p.mean, p.std)
         if p.size is not None and tuple(x.shape[-2:]) != (p.size, p.size):
@@ -151,7 +152,7 @@ class Trainer:
             x = augment(x, self.config.augment, generator)
             if p.crop is not None:
                 x = random_crop(x, p.crop, generator)
-        elif p.crop is not None and not p.ten_crop:
+        elif p.crop is not None and not ten_crop:
             off_h, off_w = (x.shape[-2] - p.crop) // 2, (x.shape[-1] - p.crop) // 2
             x = x[:, :, off_h:off_h + p.crop, off_w:off_w + p.crop]
         return x.contiguous(memory_format=self.memory_format) if x.ndim == 4 else x
@@ -274,15 +275,20 @@ class Trainer:
 
     # ----- evaluation -----
     @torch.no_grad()
-    def predict(self, data: Batches) -> np.ndarray:
-        """Class probabilities (N, classes); ten-crop averages the softmax over the ten crops."""
+    def predict(self, data: Batches, ten_crop: bool | None = None) -> np.ndarray:
+        """Class probabilities (N, classes). Ten-crop (paper 003, Sec. 3.1: four corners and the centre, and
+        their mirrors) averages the softmax over the ten crops; `ten_crop` overrides the config's choice, so any
+        model trained with random crops can be evaluated both ways."""
         self.model.eval()
+        use_ten = self.config.preprocess.ten_crop if ten_crop is None else ten_crop
+        if use_ten and self.config.preprocess.crop is None:
+            raise ValueError("ten-crop evaluation needs preprocess.crop, the crop size the model was trained on")
         out = []
         for start in range(0, len(data), self.config.eval_batch_size):
-            x = self._inputs(data.images[start:start + self.config.eval_batch_size], train=False)
-            if self.config.preprocess.ten_crop:
+            x = self._inputs(data.images[start:start + self.config.eval_batch_size], train=False, ten_crop=use_ten)
+            if use_ten:
                 n = x.shape[0]
-                crops = ten_crop(x, self.config.preprocess.crop).flatten(0, 1)
+                crops = ten_crops(x, self.config.preprocess.crop).flatten(0, 1)
                 with self._autocast():
                     probs = self.model(crops.contiguous(memory_format=self.memory_format)).float().softmax(1)
                 out.append(probs.view(n, 10, -1).mean(1).cpu())

@@ -53,11 +53,13 @@ class Experiment:
     train: TrainConfig = field(default_factory=TrainConfig)
     test_roles: tuple[str, ...] = ("test",)
     watch_roles: tuple[str, ...] = ()  # evaluated every epoch for the curves only, never for selection
+    init_from: str | None = None       # start from the weights of this experiment's newest finished run
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        if not d["watch_roles"]:
-            del d["watch_roles"]  # keeps the config hash of runs recorded before this field existed
+        for key in ("watch_roles", "init_from"):
+            if not d[key]:
+                del d[key]  # keeps the config hash of runs recorded before these fields existed
         return d
 
     def folds(self) -> list["Experiment"]:
@@ -257,8 +259,59 @@ def paper_004(variant: str, profile: str) -> Experiment:
     return _profiled(exp, profile, cpu=_004_CPU)
 
 
+# ---------------------------------------------------------------- paper 003
+# Sec. 3.1-3.3: RAF-DB 100x100 faces, random 90x90 crop + mirror for training, ten-crop at test; SFEW at
+# 112x112 with random mirror, initialised from the RAF-DB model. PyTorch 0.4; no optimiser, lr, batch or
+# epochs are given. Assumed (stated in the chapter): SGD momentum 0.9, lr 0.01, weight decay 5e-4, batch 64,
+# cosine decay, 50 epochs (RAF-DB, FER2013) and 30 (SFEW), keeping the epoch with the best validation accuracy.
+_003_TRAIN = TrainConfig(epochs=50, batch_size=64, optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=5e-4,
+                         scheduler="cosine", monitor="val_acc", augment=Augment(hflip=True),
+                         preprocess=Preprocess(channels=3, crop=90))
+# FER2013 stands in for RAF-DB: crops sized like the paper's 90 of 100, i.e. 44 of 48.
+_003_FER = replace(_003_TRAIN, preprocess=Preprocess(channels=3, crop=44))
+_003_SFEW = replace(_003_TRAIN, epochs=30, preprocess=Preprocess(channels=3, size=112))
+_003_MODELS = {"vgg16": "vgg16_plain", "lip": "vgg16_lip"}
+_003_CPU = {"fer2013": dict(epochs=4), "sfew": dict(epochs=12), "rafdb": dict(epochs=4)}
+
+
+def paper_003(variant: str, profile: str) -> Experiment:
+    """variant "<dataset>-<model>[-<init>]": dataset rafdb | fer2013 | sfew, model vgg16 | lip, init for SFEW:
+    ferinit (from this chapter's FER2013 LIP model, standing in for the paper's RAF-DB model), rafinit, or
+    imagenet (VGG16 conv weights from a local torchvision file). Without init: from scratch."""
+    parts = variant.split("-")
+    if len(parts) not in (2, 3) or parts[0] not in ("rafdb", "fer2013", "sfew") or parts[1] not in _003_MODELS:
+        raise ValueError(f"paper 003 variants are <rafdb|fer2013|sfew>-<vgg16|lip>[-<init>], not {variant!r}")
+    dataset, model, init = parts[0], parts[1], (parts[2] if len(parts) == 3 else None)
+    args = dict(num_classes=7, in_channels=3)
+    init_from = None
+    if init == "imagenet":
+        args["weights"] = "vgg16_bn-6c64b313.pth"
+    elif init in ("ferinit", "rafinit") and dataset == "sfew":
+        init_from = f"003-{'fer2013' if init == 'ferinit' else 'rafdb'}-{model}"
+    elif init is not None:
+        raise ValueError(f"unknown initialisation {init!r} in {variant!r}")
+    if dataset == "fer2013":
+        data = DataSpec("fer2013", roles={"train": "train", "val": "public_test", "test": "private_test"})
+        train = _003_FER
+    elif dataset == "rafdb":
+        data = DataSpec("rafdb", roles={"train": "train", "test": "test"}, val_fraction=0.1)
+        train = _003_TRAIN
+    else:  # SFEW: Val is the test set; selection on 15 % of Train, never on Val
+        data = DataSpec("sfew", roles={"train": "train", "test": "val"}, val_fraction=0.15)
+        train = _003_SFEW
+    name = "VGG16 + LIP" if model == "lip" else "VGG16"
+    exp = Experiment(name=f"003-{variant}", paper="003", title=f"{name}, {dataset}" + (f", {init}" if init else ""),
+                     profile="paper", data=data, model=_003_MODELS[model], model_args=args, train=train,
+                     init_from=init_from)
+    return _profiled(exp, profile, cpu=_003_CPU[dataset])
+
+
+_003_VARIANTS = ("rafdb-vgg16", "rafdb-lip", "fer2013-vgg16", "fer2013-lip", "sfew-vgg16", "sfew-lip",
+                 "sfew-lip-ferinit", "sfew-vgg16-imagenet", "sfew-lip-rafinit")
+
 EXPERIMENTS = {"000": (paper_000, _000_VARIANTS), "001": (paper_001, _001_VARIANTS),
-               "002": (paper_002, ("paper-split", "standard")), "004": (paper_004, tuple(_004_VARIANTS))}
+               "002": (paper_002, ("paper-split", "standard")),
+               "003": (paper_003, _003_VARIANTS), "004": (paper_004, tuple(_004_VARIANTS))}
 
 
 def experiment(paper: str, variant: str, profile: str) -> Experiment:

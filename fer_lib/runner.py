@@ -16,7 +16,7 @@ from .engine import Batches, Trainer
 from .experiments import Experiment
 from .metrics import classification_report, cross_entropy
 from .models import REGISTRY, build_model, count_parameters
-from .results import RunRecord, code_version, provenance, run_dir, write_csv, write_json
+from .results import RunRecord, code_version, find_runs, provenance, run_dir, write_csv, write_json
 
 
 def make_split(exp: Experiment, data: FaceData) -> splits.Split:
@@ -68,9 +68,12 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
 
     An unfinished run with the same config resumes from its last checkpoint; `force` starts it over.
     """
+    init = _init_run(exp, runs_root)  # first: a missing init run is cheaper to report than a dataset to load
     data = data if data is not None else datasets.load(exp.data.dataset, data_root)
     split = make_split(exp, data)
     config = run_config(exp, data, split)
+    if init is not None:
+        config["init_run"] = f"{exp.init_from}/{init.config_hash}"  # another init run is another experiment
     folder = run_dir(exp.name, config, runs_root)
     record = RunRecord(folder)
     if record.finished and not force:
@@ -85,6 +88,9 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
 
     torch.manual_seed(exp.train.seed)  # identical initial weights for identical configs
     model = build_model(exp.model, **exp.model_args)
+    if init is not None:
+        model.load_state_dict(torch.load(init.path / "model.pt", map_location="cpu", weights_only=True))
+        log(f"initialised from {init.path}")
     trainer = Trainer(model, exp.train, run_dir=folder, device=device, cpu_bf16_default=REGISTRY[exp.model].cpu_bf16,
                       callbacks=[_HistoryWriter(folder / "history.csv")], log=log)
     log(f"{exp.name} [{exp.profile}] {split.description}: {split.sizes()}; {exp.model} "
@@ -100,6 +106,11 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
         probs = trainer.predict(Batches(data.images[idx], data.labels[idx]))
         metrics[role] = classification_report(data.labels[idx], probs.argmax(1), data.classes)
         metrics[role]["loss"] = cross_entropy(data.labels[idx], probs)
+        if exp.train.preprocess.crop is not None and not exp.train.preprocess.ten_crop:
+            # a model trained on random crops is also evaluated with ten-crop (role "<role>_tencrop")
+            probs10 = trainer.predict(Batches(data.images[idx], data.labels[idx]), ten_crop=True)
+            metrics[f"{role}_tencrop"] = classification_report(data.labels[idx], probs10.argmax(1), data.classes)
+            metrics[f"{role}_tencrop"]["loss"] = cross_entropy(data.labels[idx], probs10)
         frame = pd.DataFrame({"role": role, "id": data.ids[idx], "true": data.labels[idx], "pred": probs.argmax(1)})
         frame[[f"p_{c}" for c in data.classes]] = np.round(probs, 4)
         predictions.append(frame)
@@ -114,6 +125,18 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
     torch.save(model.state_dict(), folder / "model.pt")
     log(f"finished {exp.name}: " + ", ".join(f"{r} accuracy {metrics[r]['accuracy']:.4f}" for r in exp.test_roles))
     return RunRecord(folder)
+
+
+def _init_run(exp: Experiment, runs_root=None) -> RunRecord | None:
+    """The finished run whose weights `exp` starts from: the newest of `exp.init_from` with the same profile."""
+    if exp.init_from is None:
+        return None
+    runs = [r for r in find_runs(exp.init_from, runs_root) if r.config.get("profile") == exp.profile]
+    if not runs:
+        raise FileNotFoundError(
+            f"{exp.name} starts from the weights of {exp.init_from}, which has no finished {exp.profile} run in "
+            f"{runs_root or 'runs/'}. Train it first: fer train {exp.init_from[:3]} {exp.init_from[4:]} --profile {exp.profile}")
+    return max(runs, key=lambda r: r.provenance.get("finished_at", ""))
 
 
 class _HistoryWriter:

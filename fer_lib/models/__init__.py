@@ -6,7 +6,7 @@ from typing import Callable
 
 from torch import nn
 
-from . import baselines, igc, presnet, resnet_mlp, se_sepnet
+from . import baselines, igc, lip_vgg, presnet, resnet_mlp, se_sepnet
 from .blocks import count_parameters
 
 
@@ -31,6 +31,8 @@ REGISTRY: dict[str, ModelSpec] = {
     # traditional_cnn 1,015 vs 678.
     "resnet50_mlp": ModelSpec(resnet_mlp.resnet50_mlp, cpu_bf16=True, paper="004"),
     "traditional_cnn": ModelSpec(resnet_mlp.traditional_cnn, cpu_bf16=True, paper="004"),
+    "vgg16_lip": ModelSpec(lip_vgg.vgg16_lip, cpu_bf16=True, paper="003"),
+    "vgg16_plain": ModelSpec(lip_vgg.vgg16_plain, cpu_bf16=True, paper="003"),
     "vgg_style": ModelSpec(baselines.vgg_style, cpu_bf16=True),
     "resnet18": ModelSpec(baselines.resnet18, cpu_bf16=True),
 }

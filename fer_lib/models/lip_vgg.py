@@ -1,0 +1,114 @@
+"""Paper 003's networks: VGG16-BN with Local Importance-based Pooling (LIP) and a conv head, and its plain baseline."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision.models import vgg16_bn
+
+VGG16_BN_IMAGENET = "vgg16_bn-6c64b313.pth"  # torchvision VGG16_BN_Weights.IMAGENET1K_V1
+WEIGHTS_ENV = "FER_WEIGHTS"
+
+
+class SoftGate(nn.Module):
+    """gamma * sigmoid(x): bounds a logit to (0, gamma) so exp(G) neither overflows nor vanishes."""
+
+    def __init__(self, gamma: float = 12.0):
+        super().__init__()
+        self.gamma = gamma
+
+    def forward(self, x):
+        return self.gamma * torch.sigmoid(x)
+
+
+def logit_module(channels: int) -> nn.Module:
+    """Our G of Eq. 1 (the paper does not give one): depthwise 3x3 conv -> BN -> soft gate, one logit per
+    channel and position. Depthwise keeps it small (10 parameters + BN per channel); the gate is the LIP
+    authors' device for a bounded importance exp(G) in (1, e^12)."""
+    return nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False),
+                         nn.BatchNorm2d(channels), SoftGate())
+
+
+class LIP2d(nn.Module):
+    """Local importance-based pooling (paper 003, Sec. 2.2, Eqs. 1-2; Gao et al., ICCV 2019).
+
+    O = sum_window I * exp(G(I)) / sum_window exp(G(I)) over each `kernel` x `kernel` window with `stride`:
+    an average weighted by learned importance. A constant G gives average pooling; a G that grows steeply with
+    I gives max pooling in the limit.
+    """
+
+    def __init__(self, logit: nn.Module, kernel: int = 2):
+        super().__init__()
+        self.logit, self.kernel = logit, kernel  # stride = kernel: non-overlapping windows, as the 2x2 max-pool
+
+    def forward(self, x):
+        k = self.kernel
+        h, w = x.shape[-2] // k * k, x.shape[-1] // k * k  # pooling drops a last odd row/column anyway
+        x = x[..., :h, :w]
+        g = self.logit(x).float()
+        # subtract each window's max logit before exp: Eq. 2's ratio is unchanged, and no window can overflow
+        # or underflow to 0/0 however sharp G is
+        peak = F.max_pool2d(g, k).repeat_interleave(k, -2).repeat_interleave(k, -1)
+        weight = torch.exp(g - peak)
+        return (F.avg_pool2d(x.float() * weight, k) / F.avg_pool2d(weight, k)).to(x.dtype)
+
+
+def weights_path(filename: str) -> Path:
+    return Path(os.environ.get(WEIGHTS_ENV, "data/weights")) / filename
+
+
+class VGG16Face(nn.Module):
+    """VGG16-BN's 13 conv layers (3x3, BN, ReLU), each 2x2 max-pool optionally replaced by LIP, and the three FC
+    layers replaced by two conv layers and one FC (paper 003, Sec. 2.1, 2.3, Figs 1, 3).
+
+    Our head, since the paper gives no sizes: conv 3x3 512 -> BN -> ReLU, conv 1x1 512 -> BN -> ReLU, global
+    average pooling (so any input size works), dropout 0.5, FC to the classes.
+    """
+
+    def __init__(self, num_classes: int = 7, in_channels: int = 3, lip: bool = True, weights: str | None = None,
+                 dropout: float = 0.5):
+        super().__init__()
+        vgg = vgg16_bn(weights=None)
+        if weights is not None:
+            _load_features(vgg, weights_path(weights))
+        layers, channels = [], 3
+        for layer in vgg.features:
+            if isinstance(layer, nn.Conv2d):
+                channels = layer.out_channels
+            if isinstance(layer, nn.MaxPool2d) and lip:
+                layer = LIP2d(logit_module(channels))
+            layers.append(layer)
+        if in_channels != 3:
+            layers[0] = nn.Conv2d(in_channels, 64, 3, padding=1)
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(
+            nn.Conv2d(512, 512, 3, padding=1, bias=False), nn.BatchNorm2d(512), nn.ReLU(inplace=True),
+            nn.Conv2d(512, 512, 1, bias=False), nn.BatchNorm2d(512), nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(512, num_classes))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def _load_features(vgg: nn.Module, path: Path) -> None:
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: ImageNet weights for VGG16-BN not found. Put torchvision's VGG16_BN IMAGENET1K_V1 file "
+            f"({VGG16_BN_IMAGENET}, from download.pytorch.org/models) there, or set {WEIGHTS_ENV} to its folder. "
+            "Without it, train from scratch (weights=None).")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    features = {k: v for k, v in state.items() if k.startswith("features.")}
+    missing, unexpected = vgg.load_state_dict(features, strict=False)
+    if unexpected or any(k.startswith("features.") for k in missing):
+        raise ValueError(f"{path}: not a torchvision VGG16-BN state dict.")
+
+
+def vgg16_lip(**cfg) -> VGG16Face:
+    return VGG16Face(lip=True, **cfg)
+
+
+def vgg16_plain(**cfg) -> VGG16Face:
+    return VGG16Face(lip=False, **cfg)

@@ -1,0 +1,97 @@
+"""Paper 003: LIP pooling (Eqs. 1-2), the VGG16 variants, and ten-crop evaluation."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from fer_lib.models import build_model, count_parameters
+from fer_lib.models.lip_vgg import LIP2d, logit_module
+
+
+class _Fn(torch.nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+def test_lip_with_constant_logit_is_average_pooling():
+    x = torch.randn(2, 3, 9, 8)
+    out = LIP2d(_Fn(lambda t: torch.full_like(t, 3.0)))(x)
+    assert torch.allclose(out, F.avg_pool2d(x, 2), atol=1e-6)
+    assert out.shape == (2, 3, 4, 4)
+
+
+def test_lip_with_a_sharp_logit_approaches_max_pooling():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 8, 8)
+    gaps = [(LIP2d(_Fn(lambda t, b=b: b * t))(x) - F.max_pool2d(x, 2)).abs().max().item() for b in (1, 10, 1000)]
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-3
+    assert torch.isfinite(LIP2d(_Fn(lambda t: 1e6 * t))(x)).all()  # no overflow or 0/0 however sharp
+
+
+def test_gradients_reach_the_logit_module():
+    lip = LIP2d(logit_module(4))
+    lip(torch.randn(2, 4, 6, 6)).sum().backward()
+    conv = lip.logit[0]
+    assert conv.weight.grad is not None and conv.weight.grad.abs().sum() > 0
+
+
+def test_vgg16_variants_shapes_and_parameter_counts():
+    lip, plain = build_model("vgg16_lip"), build_model("vgg16_plain")
+    for net in (lip, plain):
+        net.eval()
+        assert net(torch.zeros(2, 3, 44, 44)).shape == (2, 7)
+        assert net(torch.zeros(1, 3, 90, 90)).shape == (1, 7)
+    assert sum(isinstance(m, LIP2d) for m in lip.modules()) == 5
+    assert sum(isinstance(m, torch.nn.MaxPool2d) for m in plain.modules()) == 5
+    # VGG16-BN conv layers 14,723,136; head: conv 3x3 + BN, conv 1x1 + BN, FC
+    assert count_parameters(plain) == 14_723_136 + 2_359_296 + 1_024 + 262_144 + 1_024 + 3_591
+    # five logit modules: depthwise 3x3 (9 weights) + BN (2) per channel of 64, 128, 256, 512, 512
+    assert count_parameters(lip) - count_parameters(plain) == 11 * (64 + 128 + 256 + 512 + 512)
+
+
+def test_missing_vgg_weights_names_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("FER_WEIGHTS", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"vgg16_bn-6c64b313\.pth"):
+        build_model("vgg16_lip", weights="vgg16_bn-6c64b313.pth")
+
+
+def _tiny_003(variant: str):
+    """Paper 003's FER2013 / SFEW experiment, smoke profile, with a VGG16 small enough to train in seconds."""
+    from dataclasses import replace
+    from fer_lib import experiments
+    exp = experiments.experiment("003", variant, "smoke")
+    return replace(exp, data=replace(exp.data, subset=None))
+
+
+def test_crop_trained_run_reports_centre_and_ten_crop_and_an_init_run_loads_weights(tmp_path, monkeypatch):
+    from conftest import fer_entries, write_fer_zip
+    from fer_lib import runner
+    write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
+    first = runner.run(_tiny_003("fer2013-lip"), tmp_path, tmp_path / "runs", log=lambda _: None)
+    metrics = first.metrics
+    assert {"test", "test_tencrop"} <= set(metrics)
+    assert metrics["test"]["n"] == metrics["test_tencrop"]["n"] == 7
+    assert first.config["train"]["preprocess"]["crop"] == 44
+
+    from dataclasses import replace
+    follow = replace(_tiny_003("fer2013-lip"), name="003-follow", init_from="003-fer2013-lip",
+                     train=replace(_tiny_003("fer2013-lip").train, epochs=0))
+    logs = []
+    second = runner.run(follow, tmp_path, tmp_path / "runs", log=logs.append)
+    assert second.config["init_run"] == f"003-fer2013-lip/{first.config_hash}"
+    assert any("initialised from" in line for line in logs)
+    # zero epochs after loading: the same weights, so the same predictions
+    assert (second.predictions["pred"].to_numpy() == first.predictions["pred"].to_numpy()).all()
+
+
+def test_init_from_a_missing_run_says_what_to_train(tmp_path):
+    from conftest import fer_entries, write_fer_zip
+    from fer_lib import runner
+    write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
+    with pytest.raises(FileNotFoundError, match=r"fer train 003 fer2013-lip --profile smoke"):
+        runner.run(_tiny_003("sfew-lip-ferinit"), tmp_path, tmp_path / "runs", log=lambda _: None)
