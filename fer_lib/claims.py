@@ -96,6 +96,7 @@ def _table2_004() -> list[Claim]:
     return out
 
 
+_NO_RAF = "RAF-DB images are not available to us (labels only)"
 _LIT = "a published mark quoted for context, not a claim of the five papers"
 
 CLAIMS: tuple[Claim, ...] = (
@@ -130,17 +131,26 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("002", "gan", "Table 1", "fer2013", "accuracy", 64.24, "Gan Y et al. [16]", cited=True),
     # ---- 003 Dong, Wang, Hang: VGG16 + LIP
     Claim("003", "vgg16-raf", "Table 1 (row 1)", "rafdb", "accuracy", 81.68, "VGG16 baseline on RAF-DB",
-          not_run_reason="RAF-DB images are not available to us (labels only)"),
+          experiment="003-rafdb-vgg16", not_run_reason=_NO_RAF),
     Claim("003", "lip-raf", "Table 1 (row 2)", "rafdb", "accuracy", 83.15, "VGG16 + LIP on RAF-DB",
-          not_run_reason="RAF-DB images are not available to us (labels only)"),
+          experiment="003-rafdb-lip", not_run_reason=_NO_RAF),
     Claim("003", "tencrop-raf", "Table 1 (row 3)", "rafdb", "accuracy", 84.97, "+ ten-crop testing on RAF-DB",
-          not_run_reason="RAF-DB images are not available to us (labels only)"),
-    Claim("003", "imagenet-raf", "Table 1 (row 4)", "rafdb", "accuracy", 86.31, "+ ImageNet pre-training on RAF-DB",
-          not_run_reason="RAF-DB images and ImageNet weights are not available offline"),
+          experiment="003-rafdb-lip", role="test_tencrop", not_run_reason=_NO_RAF),
+    Claim("003", "imagenet-raf", "Table 1 (row 4); Table 2", "rafdb", "accuracy", 86.31,
+          "+ ImageNet pre-training on RAF-DB", not_run_reason="RAF-DB images and ImageNet weights are not available offline"),
     Claim("003", "vgg16-sfew", "Table 3 (row 1)", "sfew", "accuracy", 50.00, "VGG16 (ImageNet init) on SFEW Val",
-          not_run_reason="ImageNet weights are not available offline"),
-    Claim("003", "lip-sfew", "Table 3 (row 2)", "sfew", "accuracy", 57.34, "improved VGG16 (RAF-DB init) on SFEW Val",
-          not_run_reason="chapter 003 not built yet; needs RAF-DB images for its initialisation"),
+          experiment="003-sfew-vgg16-imagenet", not_run_reason="ImageNet weights (vgg16_bn-6c64b313.pth) are not available offline"),
+    Claim("003", "lip-sfew", "Table 3 (row 2); Table 4", "sfew", "accuracy", 57.34,
+          "improved VGG16 (RAF-DB init) on SFEW Val", experiment="003-sfew-lip-rafinit",
+          not_run_reason="needs the RAF-DB model, and RAF-DB images are not available; the chapter runs a FER2013 init instead"),
+    *[Claim("003", key, source, dataset, "accuracy", value, name, cited=True)
+      for key, source, dataset, value, name in (
+          ("mre-cnn", "Table 2", "rafdb", 82.63, "MRE-CNN [11]"),
+          ("pat-vgg", "Table 2", "rafdb", 83.83, "PAT-VGG-F-(gender,race) [12]"),
+          ("dlp-cnn", "Table 2", "rafdb", 84.13, "DLP-CNN [13]"),
+          ("identity-aware", "Table 4", "sfew", 50.98, "Identity-aware CNN [14] (FER2013 pre-training)"),
+          ("island-loss", "Table 4", "sfew", 52.52, "Island Loss [15] (FER2013 pre-training)"),
+          ("ran", "Table 4", "sfew", 56.40, "RAN (VGG16+ResNet18) [16] (MS Celeb 1M pre-training)"))],
     # ---- 004 Chen: ResNet50 + MLP
     *_table2_004(),
     # ---- literature marks on FER2013 (PrivateTest), for context in chapter 004 and the comparison chapter
