@@ -15,6 +15,7 @@ CHAPTERS = {
     "000": BOOK / "chapters" / "000_presnet_vgg.ipynb",
     "001": BOOK / "chapters" / "001_igc_net.ipynb",
     "002": BOOK / "chapters" / "002_se_sepnet.ipynb",
+    "003": BOOK / "chapters" / "003_vgg16_lip.ipynb",
     "004": BOOK / "chapters" / "004_resnet_mlp.ipynb",
     "ledger": BOOK / "ledger.ipynb",
 }

@@ -126,6 +126,24 @@ def test_chapter_001_without_data_says_what_is_missing(tmp_path):
 
 @pytest.mark.slow
 @needs_real_data
+def test_chapter_003_smoke_runs_the_fer_ablation_and_sfew_with_its_init(tmp_path):
+    nb = _smoke_on_real_data("003", tmp_path)
+    runs = tmp_path / "runs"
+    assert {p.parent.parent.name for p in runs.glob("003-*/*/metrics.json")} == {
+        "003-fer2013-vgg16", "003-fer2013-lip", "003-sfew-vgg16", "003-sfew-lip", "003-sfew-lip-ferinit"}
+    ablation = _results_rows(nb, "ablation-table")
+    assert [r["row"] for r in ablation][-1] == "+ pre-training" and len(ablation) == 5
+    assert all(0 <= float(r["PrivateTest accuracy (%)"]) <= 100 for r in ablation[:4])
+    sfew = _results_rows(nb, "sfew-table")
+    assert len(sfew) == 3 and all(int(r["Val images"]) > 0 for r in sfew)
+    assert sfew[2]["initialised from"].startswith("003-fer2013-lip/")
+    notes = "\n".join(o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
+                      if "text/markdown" in o.get("data", {}))
+    assert "RAF-DB aligned images are missing" in notes and "vgg16_bn-6c64b313.pth" in notes
+
+
+@pytest.mark.slow
+@needs_real_data
 def test_chapter_004_smoke_trains_three_models_and_measures_each_explanation(tmp_path):
     nb = _smoke_on_real_data("004", tmp_path)
     runs = tmp_path / "runs"
@@ -176,6 +194,8 @@ def test_book_build_has_chapter_title_claims_table_and_images(built_book):
     assert "P-ResNet-VGG" in html000 and "Table 2 / Table 4" in html000 and "98.79" in html000
     html001 = (built_book / "book" / "chapters" / "001_igc_net.html").read_text()
     assert "Interleaved group convolutions" in html001 and "Table 3" in html001
+    html003 = (built_book / "book" / "chapters" / "003_vgg16_lip.html").read_text()
+    assert "Local Importance-based Pooling" in html003 and "57.34" in html003
     html004 = (built_book / "book" / "chapters" / "004_resnet_mlp.html").read_text()
     assert "where 85.71" in html004 and "binary" in html004
 
