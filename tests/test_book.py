@@ -34,6 +34,20 @@ def _smoke_on_real_data(chapter: str, tmp_path):
     return nb
 
 
+def _notes_without_data(chapter: str, tmp_path) -> str:
+    """Execute one chapter with an empty data root; it must finish, and its visible notes are returned."""
+    results = book.run_chapters([chapter], "smoke", data_root=tmp_path, output_dir=tmp_path / "out",
+                                runs_root=tmp_path / "runs")
+    assert results[0].status == "ok", results
+    return _notes(nbformat.read(results[0].output, as_version=4))
+
+
+def _notes(notebook) -> str:
+    """Every Markdown output of a notebook (the chapter's visible notes), joined."""
+    return "\n".join(o["data"]["text/markdown"] for c in notebook.cells for o in c.get("outputs", [])
+                     if "text/markdown" in o.get("data", {}))
+
+
 @pytest.mark.slow
 @needs_real_data
 def test_chapter_002_smoke_profile_on_real_data(tmp_path):
@@ -48,14 +62,9 @@ def test_chapter_002_smoke_profile_on_real_data(tmp_path):
 
 @pytest.mark.slow
 def test_missing_dataset_is_a_note_not_a_failure(tmp_path):
-    results = book.run_chapters(["002"], "smoke", data_root=tmp_path, output_dir=tmp_path / "out",
-                                runs_root=tmp_path / "runs")
-    assert results[0].status == "ok"
-    nb = nbformat.read(tmp_path / "out" / "002_se_sepnet.ipynb", as_version=4)
-    notes = [o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
-             if "text/markdown" in o.get("data", {})]
-    assert any("fer2013 is not available here" in n and str(tmp_path) in n for n in notes)
-    assert any("No finished run of this chapter exists yet" in n for n in notes)
+    notes = _notes_without_data("002", tmp_path)
+    assert "fer2013 is not available here" in notes and str(tmp_path / "fer2013") in notes
+    assert "No finished run of this chapter exists yet" in notes
 
 
 @pytest.mark.slow
@@ -85,12 +94,7 @@ def test_chapter_000_smoke_trains_every_fold_and_fills_the_fold_table(tmp_path):
 
 @pytest.mark.slow
 def test_chapter_000_without_data_says_what_is_missing(tmp_path):
-    results = book.run_chapters(["000"], "smoke", data_root=tmp_path, output_dir=tmp_path / "out",
-                                runs_root=tmp_path / "runs")
-    assert results[0].status == "ok", results
-    nb = nbformat.read(tmp_path / "out" / "000_presnet_vgg.ipynb", as_version=4)
-    notes = "\n".join(o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
-                      if "text/markdown" in o.get("data", {}))
+    notes = _notes_without_data("000", tmp_path)
     assert "fer2013 is not available here" in notes and "jaffe is not available here" in notes
     assert "No finished FER2013 run" in notes and "No complete set of JAFFE folds" in notes
 
@@ -114,12 +118,7 @@ def test_chapter_001_smoke_runs_both_fold_schemes_and_both_fer_protocols(tmp_pat
 
 @pytest.mark.slow
 def test_chapter_001_without_data_says_what_is_missing(tmp_path):
-    results = book.run_chapters(["001"], "smoke", data_root=tmp_path, output_dir=tmp_path / "out",
-                                runs_root=tmp_path / "runs")
-    assert results[0].status == "ok", results
-    nb = nbformat.read(tmp_path / "out" / "001_igc_net.ipynb", as_version=4)
-    notes = "\n".join(o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
-                      if "text/markdown" in o.get("data", {}))
+    notes = _notes_without_data("001", tmp_path)
     assert "ckplus is not available here" in notes and "fer2013 is not available here" in notes
     assert "No complete set of CK+ folds" in notes and "No complete set of FER2013 folds" in notes
 
@@ -137,8 +136,7 @@ def test_chapter_003_smoke_runs_the_fer_ablation_and_sfew_with_its_init(tmp_path
     sfew = _results_rows(nb, "sfew-table")
     assert len(sfew) == 3 and all(int(r["Val images"]) > 0 for r in sfew)
     assert sfew[2]["initialised from"].startswith("003-fer2013-lip/")
-    notes = "\n".join(o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
-                      if "text/markdown" in o.get("data", {}))
+    notes = _notes(nb)
     assert "RAF-DB aligned images are missing" in notes and "vgg16_bn-6c64b313.pth" in notes
 
 
@@ -163,12 +161,7 @@ def test_chapter_004_smoke_trains_three_models_and_measures_each_explanation(tmp
 
 @pytest.mark.slow
 def test_chapter_004_without_data_says_what_is_missing(tmp_path):
-    results = book.run_chapters(["004"], "smoke", data_root=tmp_path, output_dir=tmp_path / "out",
-                                runs_root=tmp_path / "runs")
-    assert results[0].status == "ok", results
-    nb = nbformat.read(tmp_path / "out" / "004_resnet_mlp.ipynb", as_version=4)
-    notes = "\n".join(o["data"]["text/markdown"] for c in nb.cells for o in c.get("outputs", [])
-                      if "text/markdown" in o.get("data", {}))
+    notes = _notes_without_data("004", tmp_path)
     assert "fer2013 is not available here" in notes and "resnet50-11ad3fa6.pth" in notes
     assert "No finished run of this chapter exists yet" in notes and "FER+ not found" in notes
 

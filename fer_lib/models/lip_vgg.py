@@ -1,16 +1,14 @@
 """Paper 003's networks: VGG16-BN with Local Importance-based Pooling (LIP) and a conv head, and its plain baseline."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torchvision.models import vgg16_bn
 
+from .weights import load_imagenet
+
 VGG16_BN_IMAGENET = "vgg16_bn-6c64b313.pth"  # torchvision VGG16_BN_Weights.IMAGENET1K_V1
-WEIGHTS_ENV = "FER_WEIGHTS"
 
 
 class SoftGate(nn.Module):
@@ -56,10 +54,6 @@ class LIP2d(nn.Module):
         return (F.avg_pool2d(x.float() * weight, k) / F.avg_pool2d(weight, k)).to(x.dtype)
 
 
-def weights_path(filename: str) -> Path:
-    return Path(os.environ.get(WEIGHTS_ENV, "data/weights")) / filename
-
-
 class VGG16Face(nn.Module):
     """VGG16-BN's 13 conv layers (3x3, BN, ReLU), each 2x2 max-pool optionally replaced by LIP, and the three FC
     layers replaced by two conv layers and one FC (paper 003, Sec. 2.1, 2.3, Figs 1, 3).
@@ -73,7 +67,7 @@ class VGG16Face(nn.Module):
         super().__init__()
         vgg = vgg16_bn(weights=None)
         if weights is not None:
-            _load_features(vgg, weights_path(weights))
+            load_imagenet(vgg, weights, "VGG16-BN", prefix="features.", without="Without it, train from scratch (weights=None).")
         layers, channels = [], 3
         for layer in vgg.features:
             if isinstance(layer, nn.Conv2d):
@@ -91,19 +85,6 @@ class VGG16Face(nn.Module):
 
     def forward(self, x):
         return self.head(self.features(x))
-
-
-def _load_features(vgg: nn.Module, path: Path) -> None:
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path}: ImageNet weights for VGG16-BN not found. Put torchvision's VGG16_BN IMAGENET1K_V1 file "
-            f"({VGG16_BN_IMAGENET}, from download.pytorch.org/models) there, or set {WEIGHTS_ENV} to its folder. "
-            "Without it, train from scratch (weights=None).")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    features = {k: v for k, v in state.items() if k.startswith("features.")}
-    missing, unexpected = vgg.load_state_dict(features, strict=False)
-    if unexpected or any(k.startswith("features.") for k in missing):
-        raise ValueError(f"{path}: not a torchvision VGG16-BN state dict.")
 
 
 def vgg16_lip(**cfg) -> VGG16Face:

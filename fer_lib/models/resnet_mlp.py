@@ -1,12 +1,10 @@
 """Paper 004's two networks: ResNet50 with an MLP head (Sec. 2.2) and the "traditional CNN" of its Table 2."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import torch
 from torch import nn
 from torchvision.models import resnet50
+
+from .weights import load_imagenet
 
 # Which backbone parameters train. The paper: "ResNet50 can only have the parameters of last four layers
 # trained" (Sec. 2.2.1). Its 23,587,712 backbone parameters are Keras' ResNet50(include_top=False) count,
@@ -18,13 +16,7 @@ TRAINABLE = {
     "layer4": ("layer4",),                     # the last stage
     "none": (),                                # backbone frozen, only the head trains
 }
-WEIGHTS_ENV = "FER_WEIGHTS"  # folder holding local pre-trained weight files
 RESNET50_IMAGENET = "resnet50-11ad3fa6.pth"  # torchvision ResNet50_Weights.IMAGENET1K_V2
-
-
-def weights_path(filename: str) -> Path:
-    """Where a local weights file is looked for: $FER_WEIGHTS/<filename>, else data/weights/<filename>."""
-    return Path(os.environ.get(WEIGHTS_ENV, "data/weights")) / filename
 
 
 class ResNetMLP(nn.Module):
@@ -42,7 +34,7 @@ class ResNetMLP(nn.Module):
             raise ValueError(f"trainable must be one of {sorted(TRAINABLE)}, not {trainable!r}")
         backbone = resnet50(weights=None)
         if weights is not None:
-            _load_backbone(backbone, weights_path(weights))
+            load_imagenet(backbone, weights, "ResNet50", without="Without it, train from scratch (trainable='all').")
         if in_channels != 3:
             backbone.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
         # avgpool and fc become identities, so the backbone returns the flattened 2x2x2048 map (8,192 values);
@@ -75,19 +67,6 @@ class ResNetMLP(nn.Module):
 
     def forward(self, x):
         return self.head(self.backbone(x))
-
-
-def _load_backbone(backbone: nn.Module, path: Path) -> None:
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path}: ImageNet weights for ResNet50 not found. Put torchvision's ResNet50 IMAGENET1K_V2 file "
-            f"({RESNET50_IMAGENET}, from download.pytorch.org/models) there, or set {WEIGHTS_ENV} to its folder. "
-            "Without it, train from scratch (trainable='all').")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    missing, unexpected = backbone.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ValueError(f"{path}: not a torchvision ResNet50 state dict (missing {missing[:3]}, unexpected "
-                         f"{unexpected[:3]}).")
 
 
 def resnet50_mlp(**cfg) -> ResNetMLP:
