@@ -145,3 +145,35 @@ def test_epoch_selection_on_a_watched_set():
     sel = score_audit.epoch_selection(history, "private_test_acc")
     assert sel["epoch with the highest accuracy"] == 2 and sel["highest accuracy (%)"] == pytest.approx(60.0)
     assert sel["accuracy at the last epoch (%)"] == pytest.approx(50.0) and sel["set"] == "private_test"
+
+
+def test_deduplicated_private_test_drops_exactly_the_twins(tmp_path):
+    fer = _fer_with_twins(tmp_path)
+    kept = audit.deduplicated(fer, "private_test")
+    assert sorted(fer.ids[kept]) == ["PrivateTest_1009", "PrivateTest_1011"]
+    assert fer.ids[audit.twins_of(fer, "private_test")].tolist() == ["PrivateTest_1010"]
+
+
+def test_difference_hash_and_near_duplicates():
+    base = np.stack([face(i) for i in range(6)])
+    brighter = np.clip(base[0].astype(int) + 12, 0, 255).astype(np.uint8)  # same face, other exposure
+    images = np.concatenate([base, brighter[None]])
+    hashes = audit.difference_hash(images)
+    assert hashes.dtype == np.uint64 and len(hashes) == 7
+    assert audit.hamming(hashes[:1], hashes[6:7])[0] <= 2
+    pairs = audit.near_duplicate_pairs(hashes, max_distance=4)
+    assert (0, 6) in set(zip(pairs["i"], pairs["j"]))
+    assert audit.hamming(np.array([0], np.uint64), np.array([2**64 - 1], np.uint64))[0] == 64
+
+
+def test_near_constant_and_face_space_outliers():
+    from fer_lib.data.base import FaceData
+    faces = np.stack([face(i) for i in range(40)] + [np.full((48, 48), 128, np.uint8)])
+    stripes = np.zeros((48, 48), np.uint8)
+    stripes[:, ::2] = 255  # nothing like a smooth face
+    images = np.concatenate([faces, stripes[None]])
+    n = len(images)
+    d = FaceData("toy", images, np.zeros(n, int), ("a",), np.array(["train"] * n), np.array([str(i) for i in range(n)]))
+    assert audit.near_constant(d).tolist() == [40]
+    out = audit.face_space_outliers(d, np.arange(40), components=5, top=3)
+    assert out["index"].iloc[0] == 41
