@@ -12,6 +12,7 @@ from IPython.display import HTML, Markdown, display
 from . import claims as ledger
 from . import data as datasets
 from . import runner
+from .data import audit
 from .data.base import DatasetError, FaceData
 from .experiments import PROFILES, Experiment
 from .metrics import classification_report
@@ -79,15 +80,38 @@ def provenance_table(runs: list[ProfileRuns]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def results_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test") -> pd.DataFrame:
-    """Test accuracy and macro-F1 per experiment and profile, in percent."""
+def training_twins(fer: FaceData | None) -> set[str] | None:
+    """Ids of FER2013 PublicTest / PrivateTest images with a pixel-identical twin in Training (None without data)."""
+    if fer is None:
+        return None
+    groups = audit.pixel_groups(fer)
+    return {str(i) for part in ("public_test", "private_test") for i in fer.ids[audit.twins_of(fer, part, groups=groups)]}
+
+
+def deduplicated_accuracy(record: RunRecord, role: str, twins: set[str]) -> float | None:
+    """Accuracy (%) on the run's PrivateTest images that have no twin in Training; None if `role` is not PrivateTest."""
+    if record.config["data"].get("roles", {}).get(role) != "private_test" and role != "private_test":
+        return None
+    preds = record.predictions[record.predictions["role"] == role]
+    kept = preds[~preds["id"].astype(str).isin(twins)]
+    return round(100 * float((kept["pred"] == kept["true"]).mean()), 2)
+
+
+def results_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test",
+                  twins: set[str] | None = None) -> pd.DataFrame:
+    """Test accuracy and macro-F1 per experiment and profile, in percent. With `twins` (see `training_twins`), a
+    PrivateTest run also gets its accuracy on the de-duplicated PrivateTest (twins of Training images removed)."""
     rows = []
     for pr in runs:
         for profile, r in pr.records.items():
             m = r.metrics[role]
-            rows.append({"protocol": labels.get(pr.experiment, pr.experiment), "profile": profile,
-                         "test images": m["n"], "test accuracy (%)": round(100 * m["accuracy"], 2),
-                         "macro-F1 (%)": round(100 * m["macro_f1"], 2), "run": f"{pr.experiment}/{r.config_hash}"})
+            row = {"protocol": labels.get(pr.experiment, pr.experiment), "profile": profile,
+                   "test images": m["n"], "test accuracy (%)": round(100 * m["accuracy"], 2),
+                   "macro-F1 (%)": round(100 * m["macro_f1"], 2)}
+            if twins is not None:
+                dedup = deduplicated_accuracy(r, role, twins)
+                row["de-duplicated PrivateTest accuracy (%)"] = "n/a (not PrivateTest)" if dedup is None else dedup
+            rows.append(dict(row, run=f"{pr.experiment}/{r.config_hash}"))
     return pd.DataFrame(rows)
 
 

@@ -177,3 +177,22 @@ def test_near_constant_and_face_space_outliers():
     assert audit.near_constant(d).tolist() == [40]
     out = audit.face_space_outliers(d, np.arange(40), components=5, top=3)
     assert out["index"].iloc[0] == 41
+
+
+def test_results_table_adds_the_deduplicated_private_test_column(tmp_path):
+    from dataclasses import replace
+    from fer_lib import experiments, runner
+    from fer_lib.chapter import ProfileRuns, results_table, training_twins
+    fer = _fer_with_twins(tmp_path)
+    exp = experiments.experiment("002", "standard", "smoke")
+    exp = replace(exp, model_args=dict(num_classes=7, in_channels=1, widths=(16, 16, 32, 32), stem_width=8),
+                  data=replace(exp.data, subset=None))
+    record = runner.run(exp, tmp_path, tmp_path / "runs", log=lambda _: None)
+    twins = training_twins(fer)
+    assert twins == {"PrivateTest_1010", "PublicTest_1007"}
+    table = results_table([ProfileRuns(exp.name, {"smoke": record})], {}, twins=twins)
+    preds = record.predictions
+    kept = preds[preds["id"] != "PrivateTest_1010"]
+    assert len(kept) == 2
+    assert table["de-duplicated PrivateTest accuracy (%)"].iloc[0] == round(100 * (kept["pred"] == kept["true"]).mean(), 2)
+    assert "de-duplicated PrivateTest accuracy (%)" not in results_table([ProfileRuns(exp.name, {"smoke": record})], {})
