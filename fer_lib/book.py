@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "book"
 # Execution order: chapters first, the ledger last (it reads every chapter's run records).
 CHAPTERS = {
+    "data": BOOK / "chapters" / "data.ipynb",
     "000": BOOK / "chapters" / "000_presnet_vgg.ipynb",
     "001": BOOK / "chapters" / "001_igc_net.ipynb",
     "002": BOOK / "chapters" / "002_se_sepnet.ipynb",

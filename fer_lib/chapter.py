@@ -25,6 +25,14 @@ def note(text: str, kind: str = "note") -> None:
     display(Markdown("\n".join(f"> {line}" for line in lines)))
 
 
+def show(fig) -> None:
+    """Display a figure where it is made (inside a loop or among tables) and close it, so the inline backend
+    does not draw it a second time at the end of the cell."""
+    import matplotlib.pyplot as plt
+    display(fig)
+    plt.close(fig)
+
+
 def training_log(lines: list[str], title: str) -> None:
     """The trainer's log lines folded into one collapsible block."""
     if lines:
@@ -32,13 +40,13 @@ def training_log(lines: list[str], title: str) -> None:
         display(HTML(f"<details><summary>{escape(title)}</summary><pre>{body}</pre></details>"))
 
 
-def load_or_note(name: str, data_root=None) -> FaceData | None:
-    """The dataset, or None after printing a visible note saying what is missing and what to do."""
+def load_or_note(name: str, data_root=None, consequence: str = "this section uses only committed run records"
+                 ) -> FaceData | None:
+    """The dataset, or None after printing a visible note saying what is missing, what follows, and what to do."""
     try:
         return datasets.load(name, data_root)
     except DatasetError as exc:
-        note(f"**{name} is not available here, so this section uses only committed run records.**\n\n{exc}",
-             "warning")
+        note(f"**{name} is not available here, so {consequence}.**\n\n{exc}", "warning")
         return None
 
 

@@ -83,17 +83,23 @@ def class_distribution(labels_by_part: dict[str, np.ndarray], classes):
     return fig
 
 
-def sample_grid(images: np.ndarray, true: np.ndarray, pred: np.ndarray, classes, columns: int = 6):
-    """Faces with true and predicted label; wrong predictions titled in red (like Fig. 10 of paper 002)."""
-    rows = int(np.ceil(len(images) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 2.2 * rows))
-    for ax in np.atleast_1d(axes).ravel():
+def face_grid(images: np.ndarray, titles: list[str], columns: int = 6, colors: list[str] | None = None):
+    """Faces in a grid, each with its (short) title."""
+    rows = max(1, int(np.ceil(len(images) / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 2.2 * rows), squeeze=False)
+    for ax in axes.ravel():
         ax.axis("off")
-    for ax, img, t, p in zip(np.atleast_1d(axes).ravel(), images, true, pred):
+    for k, (ax, img, title) in enumerate(zip(axes.ravel(), images, titles)):
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
-        ax.set_title(f"true {classes[t]}\npred {classes[p]}", fontsize=8, color="black" if t == p else "crimson")
+        ax.set_title(title, fontsize=8, color=colors[k] if colors else "black")
     fig.tight_layout()
     return fig
+
+
+def sample_grid(images: np.ndarray, true: np.ndarray, pred: np.ndarray, classes, columns: int = 6):
+    """Faces with true and predicted label; wrong predictions titled in red (like Fig. 10 of paper 002)."""
+    return face_grid(images, [f"true {classes[t]}\npred {classes[p]}" for t, p in zip(true, pred)], columns,
+                     ["black" if t == p else "crimson" for t, p in zip(true, pred)])
 
 
 def accuracy_by_epoch(histories: dict[str, pd.DataFrame], sets: dict[str, str]):
@@ -120,4 +126,38 @@ def loss_vs_accuracy(ours: pd.DataFrame, claimed: pd.DataFrame):
     ax.set(xlabel="cross-entropy loss", ylabel="accuracy (%)", title="loss and accuracy measured together")
     ax.legend(fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def faces_by_class(images: np.ndarray, labels: np.ndarray, classes, per_class: int = 8, seed: int = 0):
+    """A grid of real faces, one row per class, drawn at random (seeded) so no face is picked by hand."""
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(len(classes), per_class, figsize=(1.1 * per_class, 1.2 * len(classes)), squeeze=False)
+    for row, cls in enumerate(classes):
+        members = np.flatnonzero(labels == row)
+        chosen = rng.choice(members, min(per_class, len(members)), replace=False) if len(members) else []
+        for col, ax in enumerate(axes[row]):
+            ax.set_xticks([]), ax.set_yticks([])
+            if col < len(chosen):
+                img = images[chosen[col]]
+                ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+            else:
+                ax.axis("off")
+        axes[row][0].set_ylabel(f"{cls}\n({len(members)})", rotation=0, ha="right", va="center", fontsize=9)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def image_pairs(images: np.ndarray, pairs: np.ndarray, titles: list[str], columns: int = 4):
+    """Pairs of images side by side (`pairs` rows of two indices), each pair titled: near-duplicate examples."""
+    rows = int(np.ceil(len(pairs) / columns))
+    fig, axes = plt.subplots(rows, 2 * columns, figsize=(2.0 * columns * 1.05, 1.25 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for k, ((i, j), title) in enumerate(zip(pairs, titles)):
+        a, b = axes[k // columns][2 * (k % columns)], axes[k // columns][2 * (k % columns) + 1]
+        for ax, idx in ((a, i), (b, j)):
+            ax.imshow(images[idx], cmap="gray" if images[idx].ndim == 2 else None, vmin=0, vmax=255)
+        a.set_title(title, fontsize=7, loc="left")
+    fig.tight_layout(pad=0.3)
     return fig

@@ -200,3 +200,26 @@ def test_chapter_page_loads_every_image_in_chromium(built_book, tmp_path):
     count, broken = check_page(built_book / CHAPTER_HTML, shot)
     assert count >= 3 and broken == []
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+@needs_real_data
+def test_data_chapter_audits_the_real_fer2013(tmp_path):
+    nb = _smoke_on_real_data("data", tmp_path)
+    dups = {(r["split_a"], r["split_b"]): r for r in _results_rows(nb, "duplicates-table")}
+    # the counts the datasets README states: 1,516 groups, 531 of them spanning train and test
+    assert dups[("train", "private_test")]["groups"] == "278" and dups[("train", "public_test")]["groups"] == "270"
+    assert "1,516 groups of pixel-identical images" in _notes(nb)
+    near = {r["distance"]: r for r in _results_rows(nb, "near-duplicates-table")}
+    assert near["0"]["pairs"] == "290" and near["2"]["pairs"] == "616"  # exhaustive search: fixed counts
+    dedup = _results_rows(nb, "dedup-table")[0]
+    assert (dedup["PrivateTest"], dedup["with a Training twin"], dedup["de-duplicated PrivateTest"]) == ("3589", "288", "3301")
+    assert "12 exactly uniform" in _notes(nb) and "HarryPotter_Deathly_Hallows_1_001610960_00000028" in str(nb)
+
+
+@pytest.mark.slow
+def test_data_chapter_without_data_says_what_is_missing(tmp_path):
+    notes = _notes_without_data("data", tmp_path)
+    for name in ("fer2013", "jaffe", "ckplus", "sfew"):
+        assert f"{name} is not available here" in notes
+    assert "FER2013 is not here, so the audit below is skipped" in notes

@@ -166,6 +166,33 @@ def test_difference_hash_and_near_duplicates():
     assert audit.hamming(np.array([0], np.uint64), np.array([2**64 - 1], np.uint64))[0] == 64
 
 
+def test_near_duplicate_search_finds_exactly_the_pairs_a_naive_loop_finds():
+    rng = np.random.default_rng(0)
+    hashes = rng.integers(0, 2**63, 300, dtype=np.int64).view(np.uint64)
+    hashes[7] = hashes[3] ^ np.uint64(0b101)    # 2 bits apart
+    hashes[250] = hashes[3] ^ np.uint64(1 << 60)  # 1 bit apart, in another chunk
+    naive = {(i, j) for i in range(300) for j in range(i + 1, 300) if bin(int(hashes[i] ^ hashes[j])).count("1") <= 3}
+    pairs = audit.near_duplicate_pairs(hashes, max_distance=3, chunk=64)
+    assert set(zip(pairs["i"], pairs["j"])) == naive and {(3, 7), (3, 250), (7, 250)} <= naive
+    assert dict(zip(zip(pairs["i"], pairs["j"]), pairs["distance"]))[(3, 7)] == 2
+    groups = np.arange(300)
+    groups[7] = groups[3]  # declared pixel-identical: no longer a near-duplicate pair
+    without = audit.near_duplicate_pairs(hashes, max_distance=3, groups=groups, chunk=64)
+    assert (3, 7) not in set(zip(without["i"], without["j"])) and len(without) == len(pairs) - 1
+
+
+def test_pixel_correlation_and_pairs_by_split(tmp_path):
+    fer = _fer_with_twins(tmp_path)
+    r = audit.pixel_correlation(fer.images, np.array([0, 0]), np.array([0, 1]))
+    assert r[0] == pytest.approx(1.0, abs=1e-4) and r[1] < 0.99
+    at = {name: k for k, name in enumerate(fer.ids)}
+    # sad-sad inside Training; angry PrivateTest_1010 with sad Training_1003; sad Training_1005 with sad PrivateTest_1011
+    pairs = pd.DataFrame({"i": [at["Training_1002"], at["PrivateTest_1010"], at["Training_1005"]],
+                          "j": [at["Training_1004"], at["Training_1003"], at["PrivateTest_1011"]], "distance": [1, 2, 0]})
+    table = audit.pairs_by_split(fer, pairs)
+    assert table.values.tolist() == [["train", "train", 1, 0], ["train", "private_test", 2, 1]]
+
+
 def test_near_constant_and_face_space_outliers():
     from fer_lib.data.base import FaceData
     faces = np.stack([face(i) for i in range(40)] + [np.full((48, 48), 128, np.uint8)])

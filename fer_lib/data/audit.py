@@ -87,36 +87,52 @@ def difference_hash(images: np.ndarray, size: int = 8) -> np.ndarray:
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Bitwise distance between two arrays of uint64 hashes."""
-    return np.unpackbits((np.asarray(a) ^ np.asarray(b)).view(np.uint8).reshape(-1, 8), axis=1).sum(1)
+    """Bitwise distance between two arrays of uint64 hashes (broadcasting)."""
+    return np.bitwise_count(np.asarray(a, dtype=np.uint64) ^ np.asarray(b, dtype=np.uint64))
 
 
-def near_duplicate_pairs(hashes: np.ndarray, max_distance: int = 4, groups: np.ndarray | None = None) -> pd.DataFrame:
+def near_duplicate_pairs(hashes: np.ndarray, max_distance: int = 4, groups: np.ndarray | None = None,
+                         chunk: int = 1024) -> pd.DataFrame:
     """Pairs (i, j), i < j, whose hashes differ in at most `max_distance` bits, pixel-identical pairs excluded
-    when `groups` is given. Pigeonhole search: split the 64 bits into max_distance + 1 bands; two hashes within
-    the distance agree exactly on at least one band, so only images sharing a band value are compared."""
-    bands = np.array_split(np.arange(64), max_distance + 1)
-    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-    candidates = set()
-    for band in bands:
-        keys = np.packbits(bits[:, band], axis=1).tobytes()
-        width = len(keys) // len(hashes)
-        buckets: dict[bytes, list[int]] = {}
-        for i in range(len(hashes)):
-            buckets.setdefault(keys[i * width:(i + 1) * width], []).append(i)
-        for members in buckets.values():
-            if 1 < len(members) <= 500:  # a huge bucket is a near-constant band (blank images): skip, counted apart
-                m = np.array(members)
-                ii, jj = np.triu_indices(len(m), 1)
-                candidates.update(zip(m[ii].tolist(), m[jj].tolist()))
-    if not candidates:
-        return pd.DataFrame(columns=["i", "j", "distance"])
-    pairs = np.array(sorted(candidates))
-    dist = hamming(hashes[pairs[:, 0]], hashes[pairs[:, 1]])
-    keep = dist <= max_distance
+    when `groups` is given. Every pair is compared (chunked XOR + popcount, about 5 s for FER2013's 644 million
+    pairs), so the result does not depend on the threshold beyond the cut itself."""
+    hashes = np.asarray(hashes, dtype=np.uint64)
+    found_i, found_j, found_d = [], [], []
+    for start in range(0, len(hashes), chunk):
+        block = hashes[start:start + chunk]
+        dist = hamming(block[:, None], hashes[None, start:])  # only j >= the block's first row
+        i, j = np.nonzero(dist <= max_distance)
+        j = j + start
+        keep = j > i + start
+        found_i.append(i[keep] + start), found_j.append(j[keep]), found_d.append(dist[i[keep], j[keep] - start])
+    i, j, d = (np.concatenate(x) if x else np.array([], dtype=int) for x in (found_i, found_j, found_d))
     if groups is not None:
-        keep &= groups[pairs[:, 0]] != groups[pairs[:, 1]]
-    return pd.DataFrame({"i": pairs[keep, 0], "j": pairs[keep, 1], "distance": dist[keep]})
+        different = groups[i] != groups[j]
+        i, j, d = i[different], j[different], d[different]
+    order = np.lexsort((j, i))
+    return pd.DataFrame({"i": i[order], "j": j[order], "distance": d[order].astype(int)})
+
+
+def pixel_correlation(images: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Pearson correlation of the pixels of images i[k] and j[k]: a check of a hash match that does not share
+    the hash's blind spots (random FER2013 pairs: median 0.07, 99.9th percentile 0.70)."""
+    def standardised(idx):
+        x = images[np.asarray(idx)].reshape(len(idx), -1).astype(np.float32)
+        return (x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + 1e-6)
+    return (standardised(i) * standardised(j)).mean(1)
+
+
+def pairs_by_split(data: FaceData, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Near-duplicate pairs counted per pair of splits, with how many carry two different labels."""
+    a, b = data.split[pairs["i"].to_numpy()], data.split[pairs["j"].to_numpy()]
+    order = {n: (SPLIT_ORDER.index(n) if n in SPLIT_ORDER else len(SPLIT_ORDER)) for n in set(data.split)}
+    first = np.where([order[x] <= order[y] for x, y in zip(a, b)], a, b)
+    second = np.where(first == a, b, a)
+    frame = pd.DataFrame({"split_a": first, "split_b": second,
+                          "label_conflict": data.labels[pairs["i"].to_numpy()] != data.labels[pairs["j"].to_numpy()]})
+    table = frame.groupby(["split_a", "split_b"]).agg(pairs=("label_conflict", "size"),
+                                                      label_conflicts=("label_conflict", "sum")).reset_index()
+    return table.sort_values(["split_a", "split_b"], key=lambda c: c.map(order)).reset_index(drop=True)
 
 
 def near_constant(data: FaceData, max_std: float = 3.0) -> np.ndarray:

@@ -44,6 +44,12 @@ def load(root: Path) -> FerPlusVotes:
     return FerPlusVotes(np.array(usage), np.array(names), np.array(votes, dtype=np.int64), sha256_bytes(data))
 
 
+def majority(votes: FerPlusVotes) -> np.ndarray:
+    """Index into VOTE_COLUMNS of each row's most voted column (ties: the first). FER+'s own "majority" scheme
+    also drops rows whose winner is unknown / NF or has too few votes; this is the plain count for a summary."""
+    return votes.votes.argmax(1)
+
+
 def join(fer: FaceData, votes: FerPlusVotes) -> np.ndarray:
     """FER+ votes aligned to `fer`'s rows. Needs FER2013 from the CSV form, the only one that keeps row order."""
     if len(fer) and not str(fer.ids[0]).startswith("fer"):
