@@ -1,4 +1,4 @@
-"""The `fer` command: data check, train, bench, book run, book build."""
+"""The `fer` command: data check, train, bench, cost, book run, book build."""
 from __future__ import annotations
 
 import argparse
@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--images", type=int, default=2048, help="real images per timed Trainer epoch")
     bench.add_argument("--data-root")
     bench.add_argument("--bf16", choices=["auto", "on", "off"], default="auto")
+
+    cost = sub.add_parser("cost", help="parameters, FLOPs and inference img/s of the comparison's models, "
+                          "stored as a run record (run it on a quiet machine)")
+    cost.add_argument("variant", nargs="*", help="comparison variants (default: all)")
+    cost.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
+    cost.add_argument("--seconds", type=float, default=3.0, help="timing length per model and batch size")
 
     book = sub.add_parser("book", help="execute chapters and build the HTML book")
     book_sub = book.add_subparsers(dest="book_command", required=True)
@@ -75,6 +81,11 @@ def _dispatch(args) -> int:
         from .bench import bench
         bf16 = {"auto": None, "on": True, "off": False}[args.bf16]
         print(bench(args.model, args.batch_size, args.images, args.data_root, bf16))
+        return 0
+    if args.command == "cost":
+        from .cost import measure_comparison
+        record = measure_comparison(args.variant, args.runs_root, args.seconds)
+        print(f"cost table written to {record.path}")
         return 0
     if args.command == "book":
         from . import book

@@ -49,9 +49,13 @@ class TrainConfig:
     augment: Augment = field(default_factory=Augment)
     preprocess: Preprocess = field(default_factory=Preprocess)
     eval_batch_size: int = 256
+    label_smoothing: float = 0.0             # cross-entropy against (1 - e) one-hot + e / classes
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not d["label_smoothing"]:
+            del d["label_smoothing"]  # keeps the config hash of runs recorded before this field existed
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -104,7 +108,8 @@ class Trainer:
         self.optimizer = self._make_optimizer()
         self.scheduler = self._make_scheduler()
         weight = torch.tensor(config.class_weights, dtype=torch.float32) if config.class_weights else None
-        self.loss_fn = nn.CrossEntropyLoss(weight=weight.to(self.device) if weight is not None else None)
+        self.loss_fn = nn.CrossEntropyLoss(weight=weight.to(self.device) if weight is not None else None,
+                                           label_smoothing=config.label_smoothing)
         self.history: list[dict] = []
         self.best_state: dict | None = None
         self.best_epoch: int | None = None

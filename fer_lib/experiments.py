@@ -57,6 +57,7 @@ class Experiment:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["train"] = self.train.to_dict()
         for key in ("watch_roles", "init_from"):
             if not d[key]:
                 del d[key]  # keeps the config hash of runs recorded before these fields existed
@@ -314,9 +315,69 @@ def paper_003(variant: str, profile: str) -> Experiment:
 _003_VARIANTS = ("rafdb-vgg16", "rafdb-lip", "fer2013-vgg16", "fer2013-lip", "sfew-vgg16", "sfew-lip",
                  "sfew-lip-ferinit", "sfew-vgg16-imagenet", "sfew-lip-rafinit")
 
+
+# ---------------------------------------------------------------- the comparison (no paper)
+# Every model of the book under one protocol: FER2013 Training, model selection on PublicTest (best accuracy
+# epoch), PrivateTest; 48x48 grey input for every model; the same augmentation, optimiser, schedule and epochs.
+# Adam 1e-3 with cosine decay suits every architecture here without per-model tuning, which a fair
+# comparison cannot give one model and not the others.
+COMPARISON_MODELS = {
+    # variant: (label, registered model, model args)
+    "plain-cnn": ("plain CNN (001's baseline, ours)", "plain_cnn", {}),
+    "igc": ("IGC network (001)", "igc_net", {}),
+    "presnet": ("P-ResNet (000)", "presnet", {}),
+    "presnet-vgg": ("P-ResNet-VGG (000)", "presnet_vgg", {}),
+    "se-sepnet": ("SE + separable-conv network (002)", "se_sepnet", {}),
+    "vgg16": ("VGG16-BN, conv head (003's baseline)", "vgg16_plain", {}),
+    "vgg16-lip": ("VGG16-BN + LIP (003)", "vgg16_lip", {}),
+    "resnet50-mlp": ("ResNet50 + MLP, all layers (004)", "resnet50_mlp", dict(trainable="all")),
+    "traditional-cnn": ("traditional CNN (004's baseline, ours)", "traditional_cnn", {}),
+    "vgg-style": ("VGG-style CNN (baseline)", "vgg_style", {}),
+    "resnet18": ("ResNet18, 3x3 stem (baseline)", "resnet18", {}),
+}
+_CMP_TRAIN = TrainConfig(epochs=30, batch_size=64, optimizer="adam", lr=1e-3, scheduler="cosine",
+                         early_stopping=None, monitor="val_acc", restore_best=True,
+                         augment=Augment(hflip=True, rotate=10, shift=0.1), preprocess=Preprocess(channels=1))
+# cpu budget: 3 epochs each (a whole cosine schedule). Measured training speed on 2 cores puts the nine
+# small models at about 55 min together for one seed, and VGG16 / VGG16 + LIP at 60-90 min each.
+_CMP_CPU = dict(epochs=3)
+
+
+# "Push": the best from-scratch model with what the budget allows on top of the one protocol, still selected on
+# PublicTest: a longer cosine schedule, label smoothing 0.1, zoom added to the augmentation, random 44x44 crops for
+# training and ten-crop averaging at test (reported beside the centre crop).
+_PUSH = dict(label_smoothing=0.1, augment=Augment(hflip=True, rotate=10, shift=0.1, zoom=0.1),
+             preprocess=Preprocess(channels=1, crop=44))
+_PUSH_CPU = dict(epochs=12)
+
+
+def comparison(variant: str, profile: str) -> Experiment:
+    """variant "<model>[-push][-s<seed>]": one model of COMPARISON_MODELS under the one protocol (seed 0 unless
+    given), or with the "push" recipe on top (`_PUSH`)."""
+    model_key, seed = variant, 0
+    if "-s" in variant and variant.rsplit("-s", 1)[1].isdigit():
+        model_key, seed = variant.rsplit("-s", 1)[0], int(variant.rsplit("-s", 1)[1])
+    push = model_key.endswith("-push")
+    model_key = model_key.removesuffix("-push")
+    if model_key not in COMPARISON_MODELS:
+        raise ValueError(f"comparison variants are <model>[-push][-s<seed>] with model one of "
+                         f"{', '.join(COMPARISON_MODELS)}, not {variant!r}")
+    label, model, args = COMPARISON_MODELS[model_key]
+    args = dict(num_classes=7, in_channels=1, **args)
+    if model.startswith("presnet") and profile != "paper":
+        args["noise"] = _000_CPU_NOISE  # the RReLU noise mode paper 000's cpu runs use (speed, not accuracy)
+    data = DataSpec("fer2013", roles={"train": "train", "val": "public_test", "test": "private_test"})
+    train = replace(_CMP_TRAIN, seed=seed, **(_PUSH if push else {}))
+    exp = Experiment(name=f"cmp-{model_key}" + ("-push" if push else ""), paper="cmp",
+                     title=label + (", pushed" if push else ""), profile="paper", data=data, model=model,
+                     model_args=args, train=train)
+    return _profiled(exp, profile, cpu=_PUSH_CPU if push else _CMP_CPU)
+
+
 EXPERIMENTS = {"000": (paper_000, _000_VARIANTS), "001": (paper_001, _001_VARIANTS),
                "002": (paper_002, ("paper-split", "standard")),
-               "003": (paper_003, _003_VARIANTS), "004": (paper_004, tuple(_004_VARIANTS))}
+               "003": (paper_003, _003_VARIANTS), "004": (paper_004, tuple(_004_VARIANTS)),
+               "cmp": (comparison, tuple(COMPARISON_MODELS))}
 
 
 def experiment(paper: str, variant: str, profile: str) -> Experiment:

@@ -161,3 +161,24 @@ def image_pairs(images: np.ndarray, pairs: np.ndarray, titles: list[str], column
         a.set_title(title, fontsize=7, loc="left")
     fig.tight_layout(pad=0.3)
     return fig
+
+
+def accuracy_vs_cost(table: pd.DataFrame, cost: str, accuracy: str = "PrivateTest acc (%)", spread: str = "± std",
+                     marks: dict[str, float] | None = None, log_x: bool = True):
+    """Each model as a point: `cost` (e.g. MFLOPs / image) against mean accuracy, with its seed spread as an
+    error bar; `marks` draws published accuracies (labelled as claimed) as dashed horizontal lines."""
+    fig, ax = plt.subplots(figsize=(8.5, 4.8))
+    done = table.dropna(subset=[cost, accuracy])
+    ax.errorbar(done[cost], done[accuracy], yerr=done[spread].fillna(0), fmt="o", capsize=3)
+    for _, row in done.iterrows():
+        ax.annotate(row["model"].split(" (")[0], (row[cost], row[accuracy]), textcoords="offset points",
+                    xytext=(5, 4), fontsize=8)
+    for k, (label, value) in enumerate((marks or {}).items()):
+        ax.axhline(value, ls="--", lw=1, color=f"C{k + 1}")
+        ax.annotate(f"{label}: {value:.2f} (claimed)", (0.01, value), xycoords=("axes fraction", "data"),
+                    textcoords="offset points", xytext=(0, 3), fontsize=8, color=f"C{k + 1}")
+    if log_x:
+        ax.set_xscale("log")
+    ax.set(xlabel=cost + (" (log scale)" if log_x else ""), ylabel=accuracy)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,69 @@
+"""The comparison chapter's table: each model's runs under the one protocol, summarised over seeds, beside its cost."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .chapter import deduplicated_accuracy
+from .cost import COST_RUN
+from .experiments import COMPARISON_MODELS
+from .models import REGISTRY
+from .results import RunRecord, find_runs
+
+
+def seed_runs(variant: str, profile: str, runs_root=None) -> dict[int, RunRecord]:
+    """Finished runs of `cmp-<variant>` under `profile`, one per training seed (the newest when a seed ran twice)."""
+    by_seed: dict[int, RunRecord] = {}
+    for record in find_runs(f"cmp-{variant}", runs_root):
+        if record.config.get("profile") != profile:
+            continue
+        seed = record.config["train"]["seed"]
+        if seed not in by_seed or record.provenance["finished_at"] > by_seed[seed].provenance["finished_at"]:
+            by_seed[seed] = record
+    return dict(sorted(by_seed.items()))
+
+
+def latest_cost(runs_root=None) -> RunRecord | None:
+    """The newest cost table written by `fer cost` (see cost.measure_comparison), or None."""
+    records = find_runs(COST_RUN, runs_root)
+    return max(records, key=lambda r: r.provenance["finished_at"]) if records else None
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    return float(np.mean(values)), (float(np.std(values, ddof=1)) if len(values) > 1 else float("nan"))
+
+
+def comparison_table(profile: str, twins: set[str] | None, runs_root=None, variants=None) -> pd.DataFrame:
+    """One row per comparison model: cost (parameters, forward MFLOPs per image, training minutes per run,
+    inference img/s at batch 256 and 1 from the newest cost record) and results over its seeds (PrivateTest
+    accuracy mean and sample std, the de-duplicated PrivateTest with `twins`, PublicTest accuracy of the selected
+    epoch, macro-F1). A model without a finished run gets its row with `seeds` = 0 and the command to run."""
+    cost = latest_cost(runs_root)
+    cost_rows = {row["variant"]: row for row in cost.metrics["rows"]} if cost is not None else {}
+    rows = []
+    for variant in variants or COMPARISON_MODELS:
+        label, model, _ = COMPARISON_MODELS[variant]
+        runs = list(seed_runs(variant, profile, runs_root).values())
+        c = cost_rows.get(variant, {})
+        row = {"model": label, "variant": variant, "paper": REGISTRY[model].paper or "baseline",
+               "parameters": c.get("parameters", runs[0].metrics["parameters"] if runs else np.nan),
+               "MFLOPs / image": round(c["flops_per_image"] / 1e6, 1) if c else np.nan,
+               "seeds": len(runs)}
+        if runs:
+            acc = [100 * r.metrics["test"]["accuracy"] for r in runs]
+            f1 = [100 * r.metrics["test"]["macro_f1"] for r in runs]
+            val = [100 * r.history.set_index("epoch").loc[r.metrics["best_epoch"], "val_acc"] for r in runs]
+            row.update(zip(("PrivateTest acc (%)", "± std"), _mean_std(acc)))
+            if twins is not None:
+                row["de-dup PrivateTest acc (%)"] = float(np.mean([deduplicated_accuracy(r, "test", twins) for r in runs]))
+            row.update({"PublicTest acc, selected epoch (%)": float(np.mean(val)),
+                        "macro-F1 (%)": _mean_std(f1)[0], "macro-F1 ± std": _mean_std(f1)[1],
+                        "epochs": runs[0].metrics["epochs_run"],
+                        "best epochs": " / ".join(str(r.metrics["best_epoch"]) for r in runs),
+                        "train min / run": float(np.mean([r.provenance["wall_seconds"] for r in runs]) / 60)})
+        else:
+            row["to run"] = f"fer train cmp {variant} --profile {profile}"
+        row.update({"infer img/s, batch 256": c.get("infer_img_per_s_batch256", np.nan),
+                    "infer img/s, batch 1": c.get("infer_img_per_s_batch1", np.nan)})
+        rows.append(row)
+    return pd.DataFrame(rows)
