@@ -18,6 +18,7 @@ CHAPTERS = {
     "002": BOOK / "chapters" / "002_se_sepnet.ipynb",
     "003": BOOK / "chapters" / "003_vgg16_lip.ipynb",
     "004": BOOK / "chapters" / "004_resnet_mlp.ipynb",
+    "comparison": BOOK / "chapters" / "comparison.ipynb",
     "ledger": BOOK / "ledger.ipynb",
 }
 

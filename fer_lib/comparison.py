@@ -6,8 +6,8 @@ import pandas as pd
 
 from .chapter import deduplicated_accuracy
 from .cost import COST_RUN
-from .experiments import COMPARISON_MODELS
-from .models import REGISTRY
+from .experiments import COMPARISON_MODELS, comparison
+from .models import REGISTRY, build_model, count_parameters
 from .results import RunRecord, find_runs
 
 
@@ -43,10 +43,11 @@ def comparison_table(profile: str, twins: set[str] | None, runs_root=None, varia
     rows = []
     for variant in variants or COMPARISON_MODELS:
         label, model, _ = COMPARISON_MODELS[variant]
+        exp = comparison(variant, profile)
         runs = list(seed_runs(variant, profile, runs_root).values())
         c = cost_rows.get(variant, {})
         row = {"model": label, "variant": variant, "paper": REGISTRY[model].paper or "baseline",
-               "parameters": c.get("parameters", runs[0].metrics["parameters"] if runs else np.nan),
+               "parameters": count_parameters(build_model(exp.model, **exp.model_args)),
                "MFLOPs / image": round(c["flops_per_image"] / 1e6, 1) if c else np.nan,
                "seeds": len(runs)}
         if runs:

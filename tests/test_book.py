@@ -223,3 +223,24 @@ def test_data_chapter_without_data_says_what_is_missing(tmp_path):
     for name in ("fer2013", "jaffe", "ckplus", "sfew"):
         assert f"{name} is not available here" in notes
     assert "FER2013 is not here, so the audit below is skipped" in notes
+
+
+@pytest.mark.slow
+@needs_real_data
+def test_comparison_chapter_trains_the_chosen_models_extra_seeds_and_the_push(tmp_path):
+    results = book.run_chapters(["comparison"], "smoke", data_root=SHARED_DATA, output_dir=tmp_path / "out",
+                                runs_root=tmp_path / "runs",
+                                parameters={"models": "plain-cnn,traditional-cnn,igc", "extra_seeds": "1"})
+    assert [(r.chapter, r.status) for r in results] == [("comparison", "ok")], results
+    nb = nbformat.read(results[0].output, as_version=4)
+    table = _results_rows(nb, "comparison-table")
+    assert len(table) == 11  # every model has its row, trained or not
+    trained = [r for r in table if r["seeds"] != "0"]
+    assert sorted(r["parameters"] for r in trained) == ["232423", "259191", "980199"]  # 48x48 grey input for all
+    assert sorted(r["seeds"] for r in trained) == ["1", "2", "2"]  # the best two by PublicTest got a second seed
+    untrained = [r for r in table if r["seeds"] == "0"]
+    assert len(untrained) == 8 and all(r["to run"].startswith("fer train cmp ") for r in untrained)
+    for r in trained:
+        assert 0 <= float(r["PrivateTest acc (%)"]) <= 100 and 0 <= float(r["de-dup PrivateTest acc (%)"]) <= 100
+    assert len(list((tmp_path / "runs").glob("cmp-*-push/*/metrics.json"))) == 1
+    assert "No cost record yet" in _notes(nb)
