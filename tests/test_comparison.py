@@ -1,0 +1,60 @@
+"""The comparison table: one row per model, summarised over its seeds (newest run per seed, one profile only)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fer_lib import comparison
+
+
+def _fake_run(root: Path, seed: int, accuracy: float, finished_at: str, wall_seconds: float,
+              profile: str = "cpu", variant: str = "plain-cnn") -> None:
+    """A finished run record of `cmp-<variant>`: 10 PrivateTest images, the first `10 * accuracy` right; images
+    p0 and p1 (both right) are the ones with a twin in Training."""
+    folder = root / f"cmp-{variant}" / f"s{seed}{finished_at[-2:]}{profile}"
+    folder.mkdir(parents=True)
+    config = dict(name=f"cmp-{variant}", profile=profile, train=dict(seed=seed),
+                  data=dict(roles=dict(train="train", val="public_test", test="private_test")))
+    (folder / "config.json").write_text(json.dumps(config))
+    right = round(10 * accuracy)
+    (folder / "metrics.json").write_text(json.dumps(dict(
+        test=dict(accuracy=accuracy, macro_f1=accuracy / 2), epochs_run=3, best_epoch=2)))
+    (folder / "history.csv").write_text(f"epoch,val_acc\n1,0.1\n2,{accuracy - 0.05}\n3,0.2\n")
+    rows = [f"test,p{i},0,{0 if i < right else 1}" for i in range(10)]
+    (folder / "predictions.csv").write_text("role,id,true,pred\n" + "\n".join(rows) + "\n")
+    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=finished_at, wall_seconds=wall_seconds)))
+
+
+def test_the_table_takes_the_newest_run_per_seed_of_one_profile(tmp_path):
+    _fake_run(tmp_path, 0, 0.5, "2026-01-01T00:00:10", wall_seconds=600)
+    _fake_run(tmp_path, 1, 0.9, "2026-01-01T00:00:11", wall_seconds=300)  # replaced by the newer seed-1 run
+    _fake_run(tmp_path, 1, 0.6, "2026-01-01T00:00:20", wall_seconds=900)
+    _fake_run(tmp_path, 2, 0.7, "2026-01-01T00:00:12", wall_seconds=1200)
+    _fake_run(tmp_path, 3, 1.0, "2026-01-01T00:00:30", wall_seconds=60, profile="smoke")  # another profile
+
+    assert list(comparison.seed_runs("plain-cnn", "cpu", tmp_path)) == [0, 1, 2]
+    row = comparison.comparison_table("cpu", {"p0", "p1"}, tmp_path, variants=["plain-cnn"]).iloc[0]
+    assert row["seeds"] == 3
+    assert row["PrivateTest acc (%)"] == pytest.approx(60.0)
+    assert row["± std"] == pytest.approx(10.0)  # sample std of 50, 60, 70
+    assert row["macro-F1 (%)"] == pytest.approx(30.0)
+    assert row["PublicTest acc, selected epoch (%)"] == pytest.approx(55.0)  # val_acc at the best epoch (2)
+    # without p0, p1 (both right): 3/8, 4/8, 5/8
+    assert row["de-dup PrivateTest acc (%)"] == pytest.approx(np.mean([37.5, 50.0, 62.5]))
+    assert row["train min / run"] == pytest.approx(10.0)  # the fastest kept seed, 600 s
+    assert row["best epochs"] == "2 / 2 / 2"
+    assert np.isnan(row["MFLOPs / image"])  # no cost record under tmp_path
+
+
+def test_a_model_without_runs_gets_the_command_to_run(tmp_path):
+    row = comparison.comparison_table("cpu", None, tmp_path, variants=["igc"]).iloc[0]
+    assert row["seeds"] == 0 and row["to run"] == "fer train cmp igc --profile cpu"
+    assert row["parameters"] > 0 and "PrivateTest acc (%)" not in row.index
+
+
+def test_an_unknown_variant_is_refused_with_the_list():
+    with pytest.raises(ValueError, match="plain-cnn"):
+        comparison.comparison("no-such-model", "cpu")
