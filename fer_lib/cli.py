@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
     train.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     train.add_argument("--force", action="store_true", help="retrain even when a finished run exists")
+    train.add_argument("--epochs", type=int, nargs="+", metavar="E",
+                       help="train at these epoch budgets, each its own run (a budget curve), with the "
+                            "schedule compressed to each; default: the profile's budget")
 
     bench = sub.add_parser("bench", help="model step img/s on synthetic tensors vs the Trainer on real data")
     bench.add_argument("model")
@@ -72,8 +75,10 @@ def _dispatch(args) -> int:
         if args.paper not in experiments.EXPERIMENTS:
             raise ValueError(f"no experiments for paper {args.paper!r}; have {sorted(experiments.EXPERIMENTS)}")
         variants = args.variant or experiments.EXPERIMENTS[args.paper][1]
+        budgets = args.epochs or [None]
         for variant in variants:
-            for exp in experiments.experiment(args.paper, variant, args.profile).folds():
+            exps = [e for b in budgets for e in experiments.experiment(args.paper, variant, args.profile, b).folds()]
+            for exp in exps:
                 record = runner.run(exp, args.data_root, args.runs_root, force=args.force, device=args.device)
                 print(record.summary())
         return 0

@@ -380,10 +380,42 @@ EXPERIMENTS = {"000": (paper_000, _000_VARIANTS), "001": (paper_001, _001_VARIAN
                "cmp": (comparison, tuple(COMPARISON_MODELS))}
 
 
-def experiment(paper: str, variant: str, profile: str) -> Experiment:
+def with_budget(exp: Experiment, epochs: int) -> Experiment:
+    """`exp` trained for `epochs` epochs: one point of its budget curve, its own run (the epochs are part of
+    the config hash). The schedule is compressed to the budget as the cpu profile does: a cosine schedule
+    spans the epochs by construction; paper 000's hold-then-decay keeps its shape (`compressed_000_schedule`).
+    Asking for the budget an experiment already has returns it unchanged, so an existing run is reused."""
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"a budget is a positive number of epochs, not {epochs!r}")
+    if epochs == exp.train.epochs:
+        return exp
+    train = replace(exp.train, epochs=epochs)
+    if exp.train.scheduler == "hold_then_decay":
+        if epochs < 2:
+            raise ValueError("paper 000's schedule needs at least 2 epochs (a hold and a decay)")
+        train = replace(train, scheduler_args=compressed_000_schedule(epochs))
+    elif exp.train.scheduler not in (None, "cosine", "plateau"):
+        raise ValueError(f"no rule to compress scheduler {exp.train.scheduler!r} to {epochs} epochs")
+    return replace(exp, train=train)
+
+
+def experiment(paper: str, variant: str, profile: str, epochs: int | None = None) -> Experiment:
+    """The experiment `variant` of `paper` under `profile`; `epochs` trains it at another budget."""
     if paper not in EXPERIMENTS:
         raise ValueError(f"no experiments for paper {paper!r}; have {sorted(EXPERIMENTS)}")
-    return EXPERIMENTS[paper][0](variant, profile)
+    exp = EXPERIMENTS[paper][0](variant, profile)
+    return exp if epochs is None else with_budget(exp, epochs)
+
+
+def by_name(name: str, profile: str) -> Experiment:
+    """The experiment stored as `runs/<name>/`, e.g. "000-presnet-fer-paper", under `profile`."""
+    paper, _, variant = name.partition("-")
+    return experiment(paper, variant, profile)
+
+
+def paper_epochs(name: str) -> int:
+    """The paper's own training budget (epochs) for the experiment stored as `runs/<name>/`."""
+    return by_name(name, "paper").train.epochs
 
 
 def all_experiments(profile: str) -> list[Experiment]:

@@ -1,0 +1,107 @@
+"""The budget-aware verdict rule: from a claim and the accuracies measured at several training budgets,
+say whether the claim is reproduced, not reproduced, or still open (and what would decide it).
+
+A run trained for a fraction of a paper's epochs that falls short of a claim has not refuted it. The rule
+assumes diminishing returns per doubling of the budget: no later doubling adds more than the last one did.
+From the largest budget trained `b`, its value `a(b)` and the gain of the last doubling `g = a(b) - a(b/2)`,
+the most the paper's budget `B` could reach is `ceiling = a(b) + max(g, 0) * log2(B / b)`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+TOLERANCE_PP = 1.5  # percentage points below a claim that still count as reproduced
+
+REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN = "reproduced", "not reproduced", "open", "not run"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A verdict and the budget it rests on. `curve` maps epochs trained -> measured value (percent)."""
+
+    verdict: str
+    claimed: float
+    curve: dict[int, float]
+    paper_epochs: int | None
+    gain: float | None = None          # a(b) - a(b/2), when both budgets were trained
+    ceiling: float | None = None       # projected value at the paper's budget
+    next_epochs: int | None = None     # the budget that would decide an open verdict
+    next_hours: float | None = None    # its estimated CPU time, from the recorded img/s
+    reason: str = ""
+
+    @property
+    def epochs(self) -> int | None:
+        """The largest budget trained."""
+        return max(self.curve) if self.curve else None
+
+    @property
+    def measured(self) -> float | None:
+        """The value at the largest budget trained."""
+        return self.curve[max(self.curve)] if self.curve else None
+
+    def text(self) -> str:
+        """The verdict in one line, with the budget it rests on."""
+        return f"{self.verdict}: {self.reason}" if self.reason else self.verdict
+
+
+def project(curve: dict[int, float], paper_epochs: int) -> tuple[float | None, float | None]:
+    """(last-doubling gain, projected ceiling at `paper_epochs`) from `curve`; (None, None) without a doubling."""
+    b = max(curve)
+    if b % 2 or b // 2 not in curve:
+        return None, None
+    gain = curve[b] - curve[b // 2]
+    doublings = math.log2(paper_epochs / b) if paper_epochs > b else 0.0
+    return gain, curve[b] + max(gain, 0.0) * doublings
+
+
+def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | None,
+                   tolerance: float = TOLERANCE_PP, seconds_per_epoch: float | None = None,
+                   not_run_reason: str = "") -> Verdict:
+    """The verdict on `claimed` (percent) from `curve` (epochs trained -> measured percent).
+
+    Parameters
+    ----------
+    claimed : the paper's number.
+    curve : one point per budget trained, from the runs of the claim's experiment.
+    paper_epochs : the paper's own budget `B`; None when the paper names none (then only "reproduced" or
+        "open" can be said of a shortfall).
+    tolerance : points below the claim that still count as reproduced.
+    seconds_per_epoch : CPU seconds one epoch costs (all folds), from the recorded img/s: prices the next budget.
+    not_run_reason : why there is no curve, when there is none.
+
+    Returns
+    -------
+    Verdict: reproduced (a budget at or below the paper's reaches claim - tolerance); not reproduced (the
+    paper's budget was trained and fell short, or the projected ceiling falls short); open (anything else,
+    with the next budget to train); not run (no curve).
+    """
+    if not curve:
+        return Verdict(NOT_RUN, claimed, {}, paper_epochs, reason=not_run_reason)
+    curve = dict(sorted(curve.items()))
+    bar = claimed - tolerance
+    within = {e: v for e, v in curve.items() if paper_epochs is None or e <= paper_epochs}
+    reaching = [e for e, v in within.items() if v >= bar]
+    if reaching:
+        e = min(reaching)
+        return Verdict(REPRODUCED, claimed, curve, paper_epochs,
+                       reason=f"{curve[e]:.2f} after {e} epochs" + (f" of {paper_epochs}" if paper_epochs else ""))
+    b = max(curve)
+    if paper_epochs is not None and b >= paper_epochs:
+        at = max(within) if within else b
+        return Verdict(NOT_REPRODUCED, claimed, curve, paper_epochs,
+                       reason=f"{curve[at]:.2f} at the paper's own budget ({at} epochs)")
+    gain, ceiling = project(curve, paper_epochs) if paper_epochs else (None, None)
+    if ceiling is not None and ceiling < bar:
+        return Verdict(NOT_REPRODUCED, claimed, curve, paper_epochs, gain, ceiling,
+                       reason=f"projected ceiling {ceiling:.1f} at {paper_epochs} epochs")
+    next_epochs = 2 * b if paper_epochs is None else min(2 * b, paper_epochs)
+    hours = None if seconds_per_epoch is None else seconds_per_epoch * next_epochs / 3600
+    if ceiling is not None:
+        why = f"projected ceiling {ceiling:.1f} at {paper_epochs} epochs reaches the claim"
+    else:
+        why = f"{curve[b]:.2f} after {b} epochs" + (f" of {paper_epochs}" if paper_epochs else "") + \
+              ", no doubling to project from"
+    cost = f" (about {hours:.1f} CPU hours)" if hours is not None else ""
+    return Verdict(OPEN, claimed, curve, paper_epochs, gain, ceiling, next_epochs, hours,
+                   reason=f"{why}; {next_epochs} epochs would decide it{cost}")
