@@ -9,7 +9,7 @@ from html import escape
 
 from IPython.display import HTML, Markdown, display
 
-from . import claims as ledger
+from . import results
 from . import data as datasets
 from . import runner
 from .data import audit
@@ -70,8 +70,8 @@ def run_or_reuse(exp: Experiment, data: FaceData | None, runs_root=None, force: 
         except Exception as exc:  # noqa: BLE001  show the error in the chapter, keep the other sections
             note(f"Training `{exp.name}` ({exp.profile}) failed: `{type(exc).__name__}: {exc}`", "error")
         training_log(lines, f"log of {exp.name} ({exp.profile} profile)")
-    records = {p: r for p in PROFILES if (r := ledger.latest_run(exp.name, p, runs_root)) is not None}
-    folds = {p: f for p in PROFILES if len(f := ledger.runs_for(exp.name, p, runs_root)) > 1}
+    records = {p: r for p in PROFILES if (r := results.latest_run(exp.name, p, runs_root)) is not None}
+    folds = {p: f for p in PROFILES if len(f := results.runs_for(exp.name, p, runs_root)) > 1}
     return ProfileRuns(exp.name, records, folds)
 
 

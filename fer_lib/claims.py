@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .results import RunRecord, find_runs
-
-TOLERANCE_PP = 1.5  # percentage points below the claim that still count as reproduced
+from .experiments import paper_epochs
+from .results import RunRecord, budget_runs, runs_for
+from .verdicts import NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, TOLERANCE_PP, Verdict, budget_verdict  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -184,77 +184,76 @@ def measured_value(claim: Claim, records: RunRecord | list[RunRecord]) -> float:
     return float(sum(values) / len(values))
 
 
-def verdict(claimed: float, measured: float | None, tolerance: float = TOLERANCE_PP) -> str:
-    """reproduced: measured reaches the claim within `tolerance` points (or beats it); else not reproduced."""
-    if measured is None:
-        return "not run"
-    return "reproduced" if measured >= claimed - tolerance else "not reproduced"
+def seconds_per_epoch(records: list[RunRecord]) -> float | None:
+    """CPU seconds of training steps per epoch for all of `records` together (folds add up), from the img/s
+    and training-set size each recorded; None when a record lacks them."""
+    try:
+        return sum(r.config["split_sizes"]["train"] / r.metrics["train_img_per_s"] for r in records)
+    except (KeyError, TypeError, ZeroDivisionError):
+        return None
 
 
-def _newest(runs: list[RunRecord]) -> RunRecord | None:
-    return max(runs, key=lambda r: r.provenance.get("finished_at", ""), default=None)
+def budget_curve(claim: Claim, profile: str, runs_root=None) -> dict[int, float]:
+    """Epochs trained -> the claim's measured value, one point per budget of its experiment under `profile`."""
+    if claim.experiment is None:
+        return {}
+    return {b: measured_value(claim, runs) for b, runs in budget_runs(claim.experiment, profile, runs_root).items()}
 
 
-def latest_run(experiment: str, profile: str, runs_root=None) -> RunRecord | None:
-    """The newest finished run of `experiment` under `profile` (by the time its provenance records)."""
-    return _newest([r for r in find_runs(experiment, runs_root) if r.config.get("profile") == profile])
-
-
-def latest_folds(experiment: str, profile: str, runs_root=None) -> list[RunRecord]:
-    """The newest finished run of each fold, in fold order, for a k-fold experiment under `profile`.
-
-    Only folds of the newest run's protocol (same k, subject grouping, selection, seed) are gathered, so a
-    table never mixes two fold schemes. Missing folds are simply absent: callers compare len() with k.
-    """
-    runs = [r for r in find_runs(experiment, runs_root) if r.config.get("profile") == profile]
-    newest = _newest(runs)
-    if newest is None:
-        return []
-    scheme = {k: v for k, v in newest.config["data"].items() if k != "fold"}
-    same = [r for r in runs if {k: v for k, v in r.config["data"].items() if k != "fold"} == scheme]
-    by_fold: dict[int, RunRecord] = {}
-    for r in sorted(same, key=lambda r: r.provenance.get("finished_at", "")):
-        by_fold[r.config["data"].get("fold", 0)] = r
-    return [by_fold[f] for f in sorted(by_fold)]
-
-
-def runs_for(experiment: str, profile: str, runs_root=None) -> list[RunRecord]:
-    """What a claim is measured on: all folds of a k-fold experiment, else the one newest run (or [])."""
-    newest = latest_run(experiment, profile, runs_root)
-    if newest is None:
-        return []
-    data = newest.config.get("data", {})
-    if data.get("protocol") == "kfold":
-        folds = latest_folds(experiment, profile, runs_root)
-        return folds if len(folds) == data["k"] else []
-    return [newest]
+def judge(claim: Claim, profile: str, runs_root=None) -> Verdict:
+    """The budget-aware verdict on `claim` from the runs of its experiment under `profile` (see verdicts.py)."""
+    curve = budget_curve(claim, profile, runs_root)
+    paper = paper_epochs(claim.experiment) if claim.experiment else None
+    records = runs_for(claim.experiment, profile, runs_root) if curve else []
+    return budget_verdict(claim.value, curve, paper, seconds_per_epoch=seconds_per_epoch(records),
+                          not_run_reason=claim.not_run_reason or f"no finished run of {claim.experiment} yet")
 
 
 def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=None) -> pd.DataFrame:
-    """One row per claim and profile that has a run (or one 'not run' row): claimed, measured, verdict.
-    A k-fold experiment counts only with all of its folds finished; its measurement is the fold mean."""
+    """One row per claim and profile that has a run (or one 'not run' row): claimed, measured at the largest
+    budget trained, epochs trained / the paper's, the last doubling's gain, the projected ceiling and the
+    budget-aware verdict with what it rests on (`basis`). A k-fold experiment counts only with all of its folds
+    finished; its measurement is the fold mean. Smoke runs and losses get no verdict."""
     rows = []
     for c in claims:
         base = dict(paper=c.paper, claim=c.description, source=c.source, dataset=c.dataset, claimed=c.value)
         found = False
         for profile in profiles if c.experiment else ():
-            records = runs_for(c.experiment, profile, runs_root)
-            if not records:
+            v = judge(c, profile, runs_root)
+            if v.verdict == NOT_RUN:
                 continue
             found = True
-            measured = measured_value(c, records)
+            records = runs_for(c.experiment, profile, runs_root)
+            verdict, basis = v.verdict, v.reason
             # A smoke run trains one epoch on a few hundred images: it proves the code path, never a claim.
             if profile == "smoke":
-                judged = "no verdict (smoke)"
+                verdict, basis = "no verdict (smoke)", "a code-path check on a few hundred images"
             elif c.metric == "loss":
-                judged = "no verdict (loss)"  # shown beside ours; a loss is not a claim of quality on its own
-            else:
-                judged = verdict(c.value, measured)
+                verdict, basis = "no verdict (loss)", "shown beside ours; a loss is not a claim of quality alone"
             run = (f"{c.experiment}/{records[0].config_hash}" if len(records) == 1
                    else f"{c.experiment}, mean of {len(records)} folds")
-            rows.append(dict(base, profile=profile, measured=round(measured, 2),
-                             difference=round(measured - c.value, 2), verdict=judged, run=run))
+            rows.append(dict(base, profile=profile, measured=round(v.measured, 2),
+                             difference=round(v.measured - c.value, 2), epochs=v.epochs,
+                             paper_epochs=v.paper_epochs,
+                             gain=None if v.gain is None or c.metric == "loss" else round(v.gain, 2),
+                             ceiling=None if v.ceiling is None or c.metric == "loss" else round(v.ceiling, 1),
+                             verdict=verdict, basis=basis, run=run))
         if not found:
-            reason = c.not_run_reason or f"no finished run of {c.experiment} yet"
-            rows.append(dict(base, profile="", measured=None, difference=None, verdict="not run", run=reason))
+            reason = c.not_run_reason or ("quoted from other work: context, no verdict" if c.cited
+                                          else f"no finished run of {c.experiment} yet")
+            rows.append(dict(base, profile="", measured=None, difference=None, epochs=None,
+                             paper_epochs=paper_epochs(c.experiment) if c.experiment else None, gain=None,
+                             ceiling=None, verdict=NOT_RUN, basis=reason, run=reason))
     return pd.DataFrame(rows)
+
+
+def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Per paper: how many claims are reproduced / not reproduced / open / not run, from an `assess` table.
+    A claim counts once, by its best-informed row (paper profile before cpu; smoke never decides)."""
+    order = {"paper": 0, "cpu": 1, "": 2, "smoke": 3}
+    decided = (table.assign(_rank=table["profile"].map(order))
+               .sort_values("_rank").drop_duplicates(["paper", "claim"]))
+    decided = decided.assign(verdict=decided["verdict"].where(
+        decided["verdict"].isin([REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN]), NOT_RUN))
+    counts = pd.crosstab(decided["paper"], decided["verdict"])
+    return counts.reindex(columns=[REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN], fill_value=0).reset_index()

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from .data.base import DatasetError, data_root
+from .runlock import RunLocked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--epochs", type=int, nargs="+", metavar="E",
                        help="train at these epoch budgets, each its own run (a budget curve), with the "
                             "schedule compressed to each; default: the profile's budget")
+
+    runs_p = sub.add_parser("runs", help="maintain the run store")
+    runs_sub = runs_p.add_subparsers(dest="runs_command", required=True)
+    migrate = runs_sub.add_parser("migrate", help="convert committed records to the current format: configs "
+                                  "lacking newer fields, shared splits, compressed predictions")
+    migrate.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
 
     bench = sub.add_parser("bench", help="model step img/s on synthetic tensors vs the Trainer on real data")
     bench.add_argument("model")
@@ -61,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except RunLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
 
 
 def _dispatch(args) -> int:
@@ -81,6 +91,15 @@ def _dispatch(args) -> int:
             for exp in exps:
                 record = runner.run(exp, args.data_root, args.runs_root, force=args.force, device=args.device)
                 print(record.summary())
+        return 0
+    if args.command == "runs":
+        from .store_migrations import compact, fill_data_schema
+        moved = fill_data_schema(args.runs_root)
+        for old, new in moved:
+            print(f"config schema: {old} -> {new}")
+        counts = compact(args.runs_root)
+        print(f"{len(moved)} configs migrated; {counts['splits']} split lists moved to the shared store; "
+              f"{counts['predictions']} prediction tables compressed")
         return 0
     if args.command == "bench":
         from .bench import bench

@@ -8,25 +8,18 @@ from .chapter import deduplicated_accuracy
 from .cost import COST_RUN
 from .experiments import COMPARISON_MODELS, comparison
 from .models import REGISTRY, build_model, count_parameters
-from .results import RunRecord, find_runs
+from . import results
+from .results import RunRecord
 
 
 def seed_runs(variant: str, profile: str, runs_root=None) -> dict[int, RunRecord]:
     """Finished runs of `cmp-<variant>` under `profile`, one per training seed (the newest when a seed ran twice)."""
-    by_seed: dict[int, RunRecord] = {}
-    for record in find_runs(f"cmp-{variant}", runs_root):
-        if record.config.get("profile") != profile:
-            continue
-        seed = record.config["train"]["seed"]
-        if seed not in by_seed or record.provenance["finished_at"] > by_seed[seed].provenance["finished_at"]:
-            by_seed[seed] = record
-    return dict(sorted(by_seed.items()))
+    return results.seed_runs(f"cmp-{variant}", profile, runs_root)
 
 
 def latest_cost(runs_root=None) -> RunRecord | None:
     """The newest cost table written by `fer cost` (see cost.measure_comparison), or None."""
-    records = find_runs(COST_RUN, runs_root)
-    return max(records, key=lambda r: r.provenance["finished_at"]) if records else None
+    return results.newest(results.find_runs(COST_RUN, runs_root))
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:

@@ -1,6 +1,14 @@
-"""Run store: `runs/<experiment>/<config-hash>/` with the config, history, metrics, predictions and provenance."""
+"""The run store, and the one place that queries it.
+
+A run lives in `runs/<experiment>/<config-hash>/`: config.json, history.csv, metrics.json (written last: its
+presence marks the run finished), predictions.csv.gz and provenance.json. The image ids of a split are stored
+once per distinct split, in `runs/_splits/<split digest>.json.gz`, since most runs share a few splits.
+Queries (the newest finished run of an experiment and profile, its folds, seeds and budgets) are functions
+here; chapters, the ledger and the runner all use them.
+"""
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -14,7 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 RUNS_ROOT = Path(os.environ.get("FER_RUNS", "runs"))
-FILES = ("config.json", "split.json", "history.csv", "metrics.json", "predictions.csv", "provenance.json")
+FILES = ("config.json", "history.csv", "metrics.json", "predictions.csv.gz", "provenance.json")
+SPLITS = "_splits"  # not an experiment: the folder of shared split id lists
 
 
 def config_hash(config: dict) -> str:
@@ -34,9 +43,40 @@ def write_json(path: Path, obj) -> None:
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """Write through a temporary file; a name ending in .gz is gzip-compressed (with a fixed header time, so
+    the same table gives the same bytes)."""
     tmp = path.with_name(path.name + ".tmp")
-    frame.to_csv(tmp, index=False)
+    compression = dict(method="gzip", mtime=0) if path.suffix == ".gz" else None
+    frame.to_csv(tmp, index=False, compression=compression)
     os.replace(tmp, path)
+
+
+def split_digest(ids: dict[str, list[str]]) -> str:
+    """sha256 over a split's image ids per role (the digest a run's config records as split_digest)."""
+    return hashlib.sha256(json.dumps(ids, sort_keys=True).encode()).hexdigest()
+
+
+def split_path(root: str | Path | None, digest: str) -> Path:
+    return Path(root or RUNS_ROOT) / SPLITS / f"{digest}.json.gz"
+
+
+def write_split(root: str | Path | None, ids: dict[str, list[str]]) -> Path:
+    """Store a split's id lists once, content-addressed by their digest; an existing copy is kept."""
+    path = split_path(root, split_digest(ids))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(gzip.compress(json.dumps(ids, sort_keys=True).encode(), mtime=0))
+        os.replace(tmp, path)
+    return path
+
+
+def read_split(root: str | Path | None, digest: str) -> dict[str, list[str]]:
+    path = split_path(root, digest)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: the split this run used is missing from the run store; restore it "
+                                f"from git (git checkout -- {path}) or retrain the run")
+    return json.loads(gzip.decompress(path.read_bytes()))
 
 
 def _read_code_version() -> dict:
@@ -115,11 +155,27 @@ class RunRecord:
 
     @cached_property
     def predictions(self) -> pd.DataFrame:
-        return pd.read_csv(self.path / "predictions.csv")
+        """One row per evaluated image: role, id, true, pred and a probability column per class."""
+        compact = self.path / "predictions.csv.gz"
+        return pd.read_csv(compact if compact.exists() else self.path / "predictions.csv")
 
     @cached_property
     def split_ids(self) -> dict[str, list[str]]:
-        return json.loads((self.path / "split.json").read_text())
+        """Image ids per role of the split this run trained and tested on."""
+        legacy = self.path / "split.json"
+        if legacy.exists():  # a record written before the compact store (see `compact`)
+            return json.loads(legacy.read_text())
+        return read_split(self.path.parent.parent, self.config["split_digest"])
+
+    @property
+    def epochs(self) -> int:
+        """The training budget this run was configured with (its point on a budget curve)."""
+        epochs = self.config.get("train", {}).get("epochs") or self.metrics.get("epochs_run") or 0
+        return int(epochs)
+
+    @property
+    def finished_at(self) -> str:
+        return self.provenance.get("finished_at", "")
 
     def summary(self) -> dict:
         """The one-line facts a chapter prints under every table: what produced these numbers."""
@@ -130,10 +186,80 @@ class RunRecord:
                     epochs_run=self.metrics.get("epochs_run"), best_epoch=self.metrics.get("best_epoch"))
 
 
-def find_runs(experiment: str, root: str | Path | None = None, finished_only: bool = True) -> list[RunRecord]:
+def find_runs(experiment: str, root: str | Path | None = None, finished_only: bool = True,
+              profile: str | None = None) -> list[RunRecord]:
+    """The runs of `experiment` in the store (finished ones unless `finished_only` is False), optionally of
+    one `profile`."""
     folder = Path(root or RUNS_ROOT) / experiment
-    runs = [RunRecord(p) for p in sorted(folder.iterdir())] if folder.is_dir() else []
-    return [r for r in runs if r.finished or not finished_only]
+    runs = [RunRecord(p) for p in sorted(folder.iterdir()) if p.is_dir()] if folder.is_dir() else []
+    return [r for r in runs if (r.finished or not finished_only)
+            and (profile is None or r.config.get("profile") == profile)]
+
+
+def newest(runs: list[RunRecord]) -> RunRecord | None:
+    """The run that finished last (by the time its provenance records), or None."""
+    return max(runs, key=lambda r: r.finished_at, default=None)
+
+
+def latest_run(experiment: str, profile: str, root=None, epochs: int | None = None) -> RunRecord | None:
+    """The newest finished run of `experiment` under `profile`, at budget `epochs` (default: the largest
+    budget trained, the last point of its budget curve)."""
+    runs = find_runs(experiment, root, profile=profile)
+    if not runs:
+        return None
+    epochs = max(r.epochs for r in runs) if epochs is None else epochs
+    return newest([r for r in runs if r.epochs == epochs])
+
+
+def _scheme(record: RunRecord) -> dict:
+    return {k: v for k, v in record.config["data"].items() if k != "fold"}
+
+
+def latest_folds(experiment: str, profile: str, root=None, epochs: int | None = None) -> list[RunRecord]:
+    """The newest finished run of each fold, in fold order, for a k-fold experiment under `profile` at budget
+    `epochs` (default: the largest trained).
+
+    Only folds of the newest run's protocol (same k, subject grouping, selection, seed) are gathered, so a
+    table never mixes two fold schemes. Missing folds are simply absent: callers compare len() with k.
+    """
+    first = latest_run(experiment, profile, root, epochs)
+    if first is None:
+        return []
+    same = [r for r in find_runs(experiment, root, profile=profile)
+            if r.epochs == first.epochs and _scheme(r) == _scheme(first)]
+    by_fold: dict[int, RunRecord] = {}
+    for r in sorted(same, key=lambda r: r.finished_at):
+        by_fold[r.config["data"].get("fold", 0)] = r
+    return [by_fold[f] for f in sorted(by_fold)]
+
+
+def runs_for(experiment: str, profile: str, root=None, epochs: int | None = None) -> list[RunRecord]:
+    """What a measurement rests on: all folds of a k-fold experiment (only when every fold finished), else
+    the one newest run; at budget `epochs` (default: the largest trained). [] when there is none."""
+    first = latest_run(experiment, profile, root, epochs)
+    if first is None:
+        return []
+    data = first.config.get("data", {})
+    if data.get("protocol") == "kfold":
+        folds = latest_folds(experiment, profile, root, first.epochs)
+        return folds if len(folds) == data["k"] else []
+    return [first]
+
+
+def budget_runs(experiment: str, profile: str, root=None) -> dict[int, list[RunRecord]]:
+    """Every budget of `experiment` under `profile` with what it rests on (see runs_for), by epochs trained:
+    the points of its budget curve. A k-fold budget with a fold missing is left out."""
+    budgets = sorted({r.epochs for r in find_runs(experiment, root, profile=profile)})
+    points = {b: runs_for(experiment, profile, root, b) for b in budgets}
+    return {b: runs for b, runs in points.items() if runs}
+
+
+def seed_runs(experiment: str, profile: str, root=None) -> dict[int, RunRecord]:
+    """Finished runs of `experiment` under `profile`, one per training seed (the newest when a seed ran twice)."""
+    by_seed: dict[int, RunRecord] = {}
+    for record in sorted(find_runs(experiment, root, profile=profile), key=lambda r: r.finished_at):
+        by_seed[record.config["train"]["seed"]] = record
+    return dict(sorted(by_seed.items()))
 
 
 # Read once, when the process imports fer_lib: that is the code it runs, even if the tree moves on

@@ -1,6 +1,7 @@
 """Run one Experiment end to end into the run store, or reuse the finished run with the same config."""
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -16,7 +17,8 @@ from .engine import Batches, Trainer
 from .experiments import Experiment
 from .metrics import classification_report, cross_entropy
 from .models import REGISTRY, build_model, count_parameters
-from .results import RunRecord, code_version, find_runs, provenance, run_dir, write_csv, write_json
+from .results import RunRecord, code_version, latest_run, provenance, run_dir, write_csv, write_json, write_split
+from .runlock import RunLock
 
 
 def make_split(exp: Experiment, data: FaceData) -> splits.Split:
@@ -79,12 +81,23 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
     if record.finished and not force:
         log(f"reusing finished run {folder}")
         return record
-    if force and folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    with RunLock(folder):  # one writer per run directory: a second process stops here, naming the first
+        if RunRecord(folder).finished and not force:  # finished while we waited for the lock
+            log(f"reusing finished run {folder}")
+            return RunRecord(folder)
+        _train(exp, data, split, config, folder, init, force, device, log)
+    return RunRecord(folder)
+
+
+def _train(exp: Experiment, data: FaceData, split: splits.Split, config: dict, folder: Path,
+           init: RunRecord | None, force: bool, device: str | None, log) -> None:
+    if force:  # start over, but keep the lock file this process holds
+        for path in folder.iterdir():
+            if path.name != RunLock.NAME:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
     code = code_version()
     write_json(folder / "config.json", config)
-    write_json(folder / "split.json", split.ids(data))
+    write_split(folder.parent.parent, split.ids(data))
 
     torch.manual_seed(exp.train.seed)  # identical initial weights for identical configs
     model = build_model(exp.model, **exp.model_args)
@@ -118,25 +131,26 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
     metrics.update(epochs_run=len(history), best_epoch=trainer.best_epoch, stopped_early=trainer.stopped_early,
                    parameters=count_parameters(model), train_img_per_s=float(np.mean([h["img_per_s"] for h in history])))
     wall = sum(h["wall_seconds"] for h in history) + time.perf_counter() - start
-    write_csv(folder / "predictions.csv", pd.concat(predictions))
+    write_csv(folder / "predictions.csv.gz", pd.concat(predictions))
     write_json(folder / "provenance.json", provenance(code, data.checksum, wall, str(trainer.device)))
+    tmp = folder / "model.pt.tmp"
+    torch.save(model.state_dict(), tmp)
+    os.replace(tmp, folder / "model.pt")  # before metrics.json: a finished run always has its weights
     write_json(folder / "metrics.json", metrics)  # written last: its presence marks the run finished
     (folder / "checkpoint.pt").unlink(missing_ok=True)
-    torch.save(model.state_dict(), folder / "model.pt")
     log(f"finished {exp.name}: " + ", ".join(f"{r} accuracy {metrics[r]['accuracy']:.4f}" for r in exp.test_roles))
-    return RunRecord(folder)
 
 
 def _init_run(exp: Experiment, runs_root=None) -> RunRecord | None:
     """The finished run whose weights `exp` starts from: the newest of `exp.init_from` with the same profile."""
     if exp.init_from is None:
         return None
-    runs = [r for r in find_runs(exp.init_from, runs_root) if r.config.get("profile") == exp.profile]
-    if not runs:
+    init = latest_run(exp.init_from, exp.profile, runs_root)  # its largest budget
+    if init is None:
         raise FileNotFoundError(
             f"{exp.name} starts from the weights of {exp.init_from}, which has no finished {exp.profile} run in "
             f"{runs_root or 'runs/'}. Train it first: fer train {exp.init_from[:3]} {exp.init_from[4:]} --profile {exp.profile}")
-    return max(runs, key=lambda r: r.provenance.get("finished_at", ""))
+    return init
 
 
 class _HistoryWriter:

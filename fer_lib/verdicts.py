@@ -48,7 +48,7 @@ class Verdict:
 def project(curve: dict[int, float], paper_epochs: int) -> tuple[float | None, float | None]:
     """(last-doubling gain, projected ceiling at `paper_epochs`) from `curve`; (None, None) without a doubling."""
     b = max(curve)
-    if b % 2 or b // 2 not in curve:
+    if b < 2 or b % 2 or b // 2 not in curve:
         return None, None
     gain = curve[b] - curve[b // 2]
     doublings = math.log2(paper_epochs / b) if paper_epochs > b else 0.0
@@ -102,6 +102,6 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
     else:
         why = f"{curve[b]:.2f} after {b} epochs" + (f" of {paper_epochs}" if paper_epochs else "") + \
               ", no doubling to project from"
-    cost = f" (about {hours:.1f} CPU hours)" if hours is not None else ""
+    cost = f" (about {hours:.1f} CPU hours of training steps)" if hours is not None else ""
     return Verdict(OPEN, claimed, curve, paper_epochs, gain, ceiling, next_epochs, hours,
-                   reason=f"{why}; {next_epochs} epochs would decide it{cost}")
+                   reason=f"{why}; next: train {next_epochs} epochs{cost}")

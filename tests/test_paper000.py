@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from fer_lib import chapter, claims, experiments, runner
+from fer_lib import results, chapter, claims, experiments, runner
 from fer_lib.data import splits
 from fer_lib.data.base import FaceData
 from fer_lib.engine import Trainer
@@ -159,7 +159,7 @@ def _fake_fold(root: Path, experiment: str, fold: int, accuracy: float, finished
     folder = root / experiment / f"f{fold}s{seed}{finished_at[-2:]}"
     folder.mkdir(parents=True)
     data = dict(protocol="kfold", k=k, fold=fold, seed=seed)
-    (folder / "config.json").write_text(json.dumps(dict(name=experiment, profile="cpu", data=data)))
+    (folder / "config.json").write_text(json.dumps(dict(name=experiment, profile="cpu", data=data, train=dict(epochs=30))))
     report = dict(accuracy=accuracy, macro_f1=accuracy, classes=["a", "b"], n=2,
                   per_class={"a": dict(recall=accuracy), "b": dict(recall=1.0)})
     (folder / "metrics.json").write_text(json.dumps(dict(test=report, best_epoch=3)))
@@ -179,7 +179,7 @@ def test_a_fold_claim_needs_every_fold_and_measures_their_mean(tmp_path):
     row = claims.assess([claim], runs_root=tmp_path).iloc[0]
     assert row["measured"] == pytest.approx(100 * np.mean([1.0, 0.8, 0.7, 0.6, 0.5]))
     assert row["run"].endswith("mean of 5 folds") and row["verdict"] == "not reproduced"
-    recall = claims.measured_value(replace(claim, metric="recall:b"), claims.runs_for(name, "cpu", tmp_path))
+    recall = claims.measured_value(replace(claim, metric="recall:b"), results.runs_for(name, "cpu", tmp_path))
     assert recall == 100.0
 
 
@@ -188,15 +188,15 @@ def test_folds_of_another_scheme_are_not_mixed_in(tmp_path):
     for fold in range(5):
         _fake_fold(tmp_path, name, fold, 0.5, f"2026-01-01T00:00:1{fold}", seed=0)
     _fake_fold(tmp_path, name, 0, 0.9, "2026-01-01T00:00:30", seed=1)  # newest, but another seed
-    assert claims.latest_folds(name, "cpu", tmp_path)[0].config["data"]["seed"] == 1
-    assert claims.runs_for(name, "cpu", tmp_path) == []  # seed 1 has one fold of five
+    assert results.latest_folds(name, "cpu", tmp_path)[0].config["data"]["seed"] == 1
+    assert results.runs_for(name, "cpu", tmp_path) == []  # seed 1 has one fold of five
 
 
 def test_fold_table_and_pooled_report(tmp_path):
     name = "000-presnet-jaffe-subject-valsel"
     for fold, acc in enumerate([1.0, 1.0, 0.0, 1.0, 0.0]):
         _fake_fold(tmp_path, name, fold, acc, f"2026-01-01T00:00:1{fold}")
-    runs = chapter.ProfileRuns(name, {}, {"cpu": claims.runs_for(name, "cpu", tmp_path)})
+    runs = chapter.ProfileRuns(name, {}, {"cpu": results.runs_for(name, "cpu", tmp_path)})
     row = chapter.fold_table([runs], {name: "honest"}).iloc[0]
     assert row["folds"] == 5 and row["per fold"] == "100.0 / 100.0 / 0.0 / 100.0 / 0.0"
     assert row["accuracy (%) mean ± std"] == "60.00 ± 54.77" and row["wall (min)"] == 5.0

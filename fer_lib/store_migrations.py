@@ -1,0 +1,77 @@
+"""Tested, repeatable conversions of committed run records to the current store format (never hand edits).
+
+- `compact`: each run's split.json moves into the shared, content-addressed `runs/_splits/` (verified against
+  the split digest its config records), and predictions.csv is gzip-compressed, byte for byte the same table.
+- `fill_data_schema`: configs recorded before DataSpec had k / fold / by_subject / select_on get those fields
+  at the values that reproduce what the run did (no folds, no subject grouping, selection on validation); the
+  run directory is renamed to the new config hash.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from dataclasses import fields
+from pathlib import Path
+
+from .results import RUNS_ROOT, SPLITS, config_hash, split_digest, write_json, write_split
+
+# DataSpec fields added after the first records were written, with the values those records trained with
+_DATA_DEFAULTS = dict(k=0, fold=0, by_subject=False, select_on="val")
+
+
+def run_dirs(root: str | Path | None = None) -> list[Path]:
+    """Every run directory (one holding a config.json) in the store."""
+    root = Path(root or RUNS_ROOT)
+    return sorted(p.parent for p in root.glob("*/*/config.json") if p.parent.parent.name != SPLITS)
+
+
+def compact(root: str | Path | None = None) -> dict[str, int]:
+    """Convert every run under `root` to the compact layout; returns counts of what was converted."""
+    counts = dict(splits=0, predictions=0)
+    for folder in run_dirs(root):
+        legacy = folder / "split.json"
+        if legacy.exists():
+            ids = json.loads(legacy.read_text())
+            recorded = json.loads((folder / "config.json").read_text()).get("split_digest")
+            if recorded != split_digest(ids):
+                raise ValueError(f"{legacy}: its ids do not match the split_digest in config.json; "
+                                 f"the record is inconsistent, retrain it")
+            write_split(root, ids)
+            legacy.unlink()
+            counts["splits"] += 1
+        csv = folder / "predictions.csv"
+        if csv.exists():
+            target = folder / "predictions.csv.gz"
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(gzip.compress(csv.read_bytes(), mtime=0))
+            os.replace(tmp, target)
+            csv.unlink()
+            counts["predictions"] += 1
+    return counts
+
+
+def fill_data_schema(root: str | Path | None = None) -> list[tuple[Path, Path]]:
+    """Add the DataSpec fields a config lacks (see _DATA_DEFAULTS) and move the run to its new hash.
+    Returns (old, new) directory pairs."""
+    from .experiments import DataSpec
+    known = {f.name for f in fields(DataSpec)}
+    assert set(_DATA_DEFAULTS) <= known, "a default for a field DataSpec no longer has"
+    moved = []
+    for folder in run_dirs(root):
+        config = json.loads((folder / "config.json").read_text())
+        data = config.get("data")
+        if not isinstance(data, dict) or "dataset" not in data:
+            continue  # not a training run (e.g. the cost table)
+        missing = {k: v for k, v in _DATA_DEFAULTS.items() if k not in data}
+        if not missing:
+            continue
+        config["data"] = {**data, **missing}
+        target = folder.parent / config_hash(config)
+        if target.exists():
+            raise FileExistsError(f"{folder} migrates to {target}, which already exists; compare the two "
+                                  f"records and delete the older one")
+        write_json(folder / "config.json", config)
+        os.replace(folder, target)
+        moved.append((folder, target))
+    return moved

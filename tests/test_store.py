@@ -1,0 +1,163 @@
+"""The run store: compact records, their migration, budget queries, and one writer per run."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fer_lib import claims, results, store_migrations
+from fer_lib.results import RunRecord, config_hash, split_digest
+from fer_lib.runlock import RunLock, RunLocked
+
+
+def _legacy_run(root: Path, experiment: str, ids: dict, epochs: int = 4, profile: str = "cpu",
+                accuracy: float = 0.5, finished_at: str = "2026-01-01T00:00:00", extra: dict | None = None) -> Path:
+    """A finished record in the layout written before the compact store: split.json and predictions.csv."""
+    config = dict(name=experiment, profile=profile, train=dict(epochs=epochs, seed=0),
+                  data=dict(dataset="fer2013", protocol="official"), split_digest=split_digest(ids),
+                  split_sizes={k: len(v) for k, v in ids.items()}, **(extra or {}))
+    folder = root / experiment / config_hash(config)
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "split.json").write_text(json.dumps(ids))
+    rows = [f"test,{i},0,{0 if n < accuracy * len(ids['test']) else 1},0.1234,0.8766" for n, i in enumerate(ids["test"])]
+    (folder / "predictions.csv").write_text("role,id,true,pred,p_a,p_b\n" + "\n".join(rows) + "\n")
+    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=accuracy), train_img_per_s=100.0)))
+    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=finished_at, wall_seconds=60)))
+    return folder
+
+
+IDS = {"train": [f"Training_{i}" for i in range(20)], "test": [f"PrivateTest_{i}" for i in range(10)]}
+
+
+def test_compact_stores_each_split_once_and_keeps_every_number(tmp_path):
+    a = _legacy_run(tmp_path, "x", IDS, epochs=4)
+    b = _legacy_run(tmp_path, "x", IDS, epochs=8)
+    before = {p: (RunRecord(p).predictions.copy(), RunRecord(p).split_ids) for p in (a, b)}
+    assert store_migrations.compact(tmp_path) == dict(splits=2, predictions=2)
+    assert sorted(p.name for p in (tmp_path / results.SPLITS).iterdir()) == [f"{split_digest(IDS)}.json.gz"]
+    for p, (preds, ids) in before.items():
+        assert not (p / "split.json").exists() and not (p / "predictions.csv").exists()
+        record = RunRecord(p)
+        pd.testing.assert_frame_equal(record.predictions, preds)
+        assert record.split_ids == ids
+    assert store_migrations.compact(tmp_path) == dict(splits=0, predictions=0)  # idempotent
+
+
+def test_compact_refuses_a_split_that_does_not_match_its_digest(tmp_path):
+    folder = _legacy_run(tmp_path, "x", IDS)
+    (folder / "split.json").write_text(json.dumps({**IDS, "test": IDS["test"][:-1]}))
+    with pytest.raises(ValueError, match="do not match the split_digest"):
+        store_migrations.compact(tmp_path)
+    assert (folder / "split.json").exists()  # nothing half-done
+
+
+def test_a_missing_shared_split_is_one_clear_error(tmp_path):
+    folder = _legacy_run(tmp_path, "x", IDS)
+    store_migrations.compact(tmp_path)
+    (tmp_path / results.SPLITS / f"{split_digest(IDS)}.json.gz").unlink()
+    with pytest.raises(FileNotFoundError, match="missing from the run store"):
+        RunRecord(folder).split_ids
+
+
+def test_schema_migration_fills_old_data_specs_and_moves_the_run_to_its_new_hash(tmp_path):
+    old = _legacy_run(tmp_path, "002-standard", IDS)
+    cost = tmp_path / "cmp-cost" / "abc"
+    cost.mkdir(parents=True)
+    (cost / "config.json").write_text(json.dumps(dict(name="cmp-cost", models={})))
+    moved = store_migrations.fill_data_schema(tmp_path)
+    assert len(moved) == 1 and moved[0][0] == old and not old.exists()
+    new = RunRecord(moved[0][1])
+    assert new.config["data"] == dict(dataset="fer2013", protocol="official", k=0, fold=0, by_subject=False,
+                                      select_on="val")
+    assert new.path.name == config_hash(new.config) and (cost / "config.json").exists()
+    assert store_migrations.fill_data_schema(tmp_path) == []
+
+
+def test_new_records_stay_small(tmp_path):
+    """A FER2013 run's predictions: 7,178 rows of seven probabilities, well under 0.3 MB compressed."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(7) * 0.3, size=7178)
+    frame = pd.DataFrame(dict(role="test", id=[f"PrivateTest_{10000000 + i}" for i in range(7178)],
+                              true=rng.integers(0, 7, 7178), pred=probs.argmax(1)))
+    frame[[f"p_{c}" for c in "abcdefg"]] = np.round(probs, 4)
+    results.write_csv(tmp_path / "predictions.csv.gz", frame)
+    assert (tmp_path / "predictions.csv.gz").stat().st_size < 300_000
+    assert gzip.decompress((tmp_path / "predictions.csv.gz").read_bytes()).startswith(b"role,id,true,pred")
+
+
+def test_budget_queries_and_the_ledger_curve(tmp_path):
+    name = "000-presnetvgg-fer-paper"
+    _legacy_run(tmp_path, name, IDS, epochs=4, accuracy=0.5, finished_at="2026-01-01T00:00:03")
+    _legacy_run(tmp_path, name, IDS, epochs=8, accuracy=0.6, finished_at="2026-01-01T00:00:01")
+    _legacy_run(tmp_path, name, IDS, epochs=8, accuracy=0.62, finished_at="2026-01-01T00:00:02",
+                extra=dict(rerun=True))
+    assert results.latest_run(name, "cpu", tmp_path).metrics["test"]["accuracy"] == 0.62  # largest budget
+    assert results.latest_run(name, "cpu", tmp_path, epochs=4).epochs == 4
+    assert sorted(results.budget_runs(name, "cpu", tmp_path)) == [4, 8]
+    claim = next(c for c in claims.CLAIMS if c.key == "presnetvgg-fer")
+    assert claims.budget_curve(claim, "cpu", tmp_path) == {4: 50.0, 8: 62.0}
+    row = claims.assess([claim], profiles=("cpu",), runs_root=tmp_path).iloc[0]
+    assert (row["epochs"], row["paper_epochs"], row["gain"]) == (8, 200, 12.0)
+    assert row["verdict"] == "open" and row["ceiling"] == pytest.approx(62 + 12 * 4.64, abs=0.1)
+
+
+def test_verdict_counts_per_paper():
+    table = pd.DataFrame([dict(paper="000", claim="a", profile="cpu", verdict="open"),
+                          dict(paper="000", claim="a", profile="paper", verdict="reproduced"),
+                          dict(paper="000", claim="b", profile="", verdict="not run"),
+                          dict(paper="002", claim="c", profile="cpu", verdict="not reproduced"),
+                          dict(paper="002", claim="d", profile="smoke", verdict="no verdict (smoke)")])
+    counts = claims.verdict_counts(table).set_index("paper")
+    assert counts.loc["000"].tolist() == [1, 0, 0, 1]  # the paper profile decides claim a
+    assert counts.loc["002"].tolist() == [0, 1, 0, 1]  # a smoke-only claim is as good as not run
+
+
+# ---------------------------------------------------------------- one writer per run
+def test_a_second_writer_is_stopped_naming_the_first(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / RunLock.NAME).write_text(json.dumps(dict(pid=holder.pid, host=os.uname().nodename,
+                                                              started="then")))
+        with pytest.raises(RunLocked, match=f"being trained by process {holder.pid}"):
+            with RunLock(tmp_path):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunLock(tmp_path) as lock:  # its process is gone: a stale lock is taken over
+        assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+    assert not (tmp_path / RunLock.NAME).exists()  # released on exit
+
+
+def test_two_processes_training_one_run_do_not_both_train(tmp_path):
+    """Two `fer train` processes at once on one tiny run: exactly one trains, the other stops or reuses."""
+    from conftest import fer_entries, write_fer_zip
+    write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
+    script = (
+        "import sys; sys.path.insert(0, {tests!r})\n"
+        "from dataclasses import replace\n"
+        "from fer_lib import experiments, runner\n"
+        "from fer_lib.runlock import RunLocked\n"
+        "exp = experiments.experiment('002', 'standard', 'smoke')\n"
+        "exp = replace(exp, data=replace(exp.data, subset=None), train=replace(exp.train, epochs=3),\n"
+        "              model_args=dict(num_classes=7, in_channels=1, widths=(16, 16, 32, 32), stem_width=8))\n"
+        "try:\n"
+        "    runner.run(exp, {data!r}, {runs!r}, log=lambda line: print(line, flush=True))\n"
+        "except RunLocked as exc:\n"
+        "    print('LOCKED', exc); sys.exit(3)\n"
+    ).format(tests=str(Path(__file__).parent), data=str(tmp_path), runs=str(tmp_path / "runs"))
+    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    trained = [o for o in outs if "finished 002-standard" in o]
+    assert len(trained) == 1, outs
+    other = next(o for o in outs if o is not trained[0])
+    assert "LOCKED" in other or "reusing finished run" in other
+    assert sorted(p.returncode for p in procs) in ([0, 0], [0, 3])
