@@ -9,7 +9,8 @@ from html import escape
 
 from IPython.display import HTML, Markdown, display
 
-from . import results
+from . import claims, results
+from .report import ledger as report_ledger
 from . import data as datasets
 from . import runner
 from .data import audit
@@ -186,3 +187,21 @@ def confusion_summary(report: dict) -> str:
 def best_profile(pr: ProfileRuns) -> str | None:
     """The most faithful profile that has a run: paper, then cpu, then smoke."""
     return next((p for p in ("paper", "cpu", "smoke") if p in pr.records), None)
+
+
+def table(frame: pd.DataFrame) -> None:
+    """Show a table as the reader should see it: no index column, blank cells instead of NaN."""
+    display(HTML(frame.to_html(index=False, na_rep="", escape=True, classes="dataframe fer-table")))
+
+
+def verdict_section(paper: str, runs_root=None, curve_datasets: tuple[str, ...] = ("fer2013",),
+                    profile: str = "cpu") -> None:
+    """A chapter's verdicts: the table with budgets, one sentence per claim, and the budget curves of the claims
+    on `curve_datasets` (accuracy against epochs trained, the claim and the paper's budget marked)."""
+    claim_list = claims.claims_for(paper)
+    table(report_ledger.verdict_table(claim_list, runs_root).drop(columns=["paper"]))
+    display(Markdown(report_ledger.verdict_sentences(claim_list, profile, runs_root)))
+    curved = [c for c in claim_list if c.dataset in curve_datasets]
+    fig = report_ledger.budget_figure(curved, profile, runs_root, title=f"{paper}: budget curves ({profile} profile)")
+    if fig is not None:
+        show(fig)

@@ -5,7 +5,7 @@ compares each with the measured value in a run record; nothing measured is typed
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -28,6 +28,45 @@ class Claim:
     cited: bool = False     # True: another work's number the paper quotes (context, no verdict)
     not_run_reason: str = ""
     detail: bool = False    # True: one cell of a per-class table (the chapter shows it; the ledger page does not)
+    protocol: "MarkProtocol | None" = None  # for a literature mark: how its number was produced
+
+
+# The book's own FER2013 protocol: the epoch / checkpoint chosen on PublicTest, the number reported on PrivateTest.
+OUR_SELECTION, OUR_REPORT = "PublicTest", "PrivateTest"
+
+
+@dataclass(frozen=True)
+class MarkProtocol:
+    """How a published FER2013 number was produced, read from its authors' published code."""
+
+    selected_on: str   # which set chose the model / epoch
+    reported_on: str   # which set the number is measured on
+    init: str          # "from scratch" or the pre-training
+    test_time: str     # training-time crops, ten-crop, test-time augmentation
+    read_from: str     # repository and files the protocol was read from
+
+    @property
+    def same_as_ours(self) -> bool:
+        return (self.selected_on, self.reported_on, self.init) == (OUR_SELECTION, OUR_REPORT, "from scratch")
+
+    def label(self) -> str:
+        """A short label for wherever the mark is drawn."""
+        text = f"chosen on {self.selected_on}, reported on {self.reported_on}; {self.init}; {self.test_time}"
+        return text if self.same_as_ours else f"different protocol: {text}"
+
+
+_KHAIREDDIN = MarkProtocol(
+    selected_on="PrivateTest", reported_on="PublicTest", init="from scratch",
+    test_time="trained on ten 40x40 crops, ten-crop averaged at test",
+    read_from="github.com/usef-kh/fer: data/fer2013.py (val loader = PrivateTest, test loader = PublicTest) and "
+              "train.py (ReduceLROnPlateau and the best checkpoint on validation accuracy; final evaluate on the "
+              "test loader), commit 692f7d9")
+_RMN = MarkProtocol(
+    selected_on="PublicTest", reported_on="PrivateTest", init="ImageNet pre-trained backbone, 224x224 input",
+    test_time="test-time augmentation: softmax summed over 10 augmented copies",
+    read_from="github.com/phamquiluan/ResidualMaskingNetwork: trainers/tta_trainer.py (best checkpoint on val.csv "
+              "accuracy, then _calc_acc_on_private_test_with_tta on test.csv) and utils/datasets/fer2013dataset.py "
+              "(train / val / test csv, tta_size 10); val = PublicTest and test = PrivateTest per that trainer's naming")
 
 
 _000_TABLES = {  # Tables 1-2: per-class "accuracy" (%), columns FER2013, JAFFE; class order as printed
@@ -155,11 +194,14 @@ CLAIMS: tuple[Claim, ...] = (
     *_table2_004(),
     # ---- literature marks on FER2013 (PrivateTest), for context in chapter 004 and the comparison chapter
     Claim("lit", "vggnet", "Khaireddin & Chen 2021, FER2013 state of the art", "fer2013", "accuracy", 73.28,
-          "VGGNet, single model trained from scratch", cited=True, not_run_reason=_LIT),
+          "VGGNet, single model trained from scratch", cited=True, not_run_reason=_LIT, protocol=_KHAIREDDIN),
     Claim("lit", "rmn", "Pham, Vu & Tran 2020, Residual Masking Network", "fer2013", "accuracy", 74.14,
-          "Residual Masking Network, single model, ImageNet pre-trained", cited=True, not_run_reason=_LIT),
+          "Residual Masking Network, single model, ImageNet pre-trained", cited=True, not_run_reason=_LIT,
+          protocol=_RMN),
     Claim("lit", "rmn-ensemble", "Pham, Vu & Tran 2020, Residual Masking Network", "fer2013", "accuracy", 76.82,
-          "ensemble of models", cited=True, not_run_reason=_LIT),
+          "ensemble of models", cited=True, not_run_reason=_LIT,
+          protocol=replace(_RMN, test_time=_RMN.test_time + "; an ensemble of seven networks",
+                           read_from=_RMN.read_from + "; README benchmark table ('ResMaskingNet + 6') and gen_ensemble.py")),
 )
 
 
@@ -256,4 +298,6 @@ def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
     decided = decided.assign(verdict=decided["verdict"].where(
         decided["verdict"].isin([REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN]), NOT_RUN))
     counts = pd.crosstab(decided["paper"], decided["verdict"])
-    return counts.reindex(columns=[REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN], fill_value=0).reset_index()
+    counts = counts.reindex(columns=[REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN], fill_value=0)
+    counts.columns.name = None
+    return counts.assign(total=counts.sum(axis=1)).reset_index()

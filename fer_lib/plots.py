@@ -182,3 +182,27 @@ def accuracy_vs_cost(table: pd.DataFrame, cost: str, accuracy: str = "PrivateTes
     ax.set(xlabel=cost + (" (log scale)" if log_x else ""), ylabel=accuracy)
     fig.tight_layout()
     return fig
+
+
+def budget_curve(verdicts: dict, title: str = ""):
+    """Measured value against epochs trained (log axis), one line of points per verdict (label -> Verdict):
+    the claim as a horizontal line, the paper's budget as a vertical one, the projection to it dashed."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    palette = sns.color_palette(n_colors=max(len(verdicts), 1))
+    for colour, (label, v) in zip(palette, verdicts.items()):
+        epochs = sorted(v.curve)
+        ax.plot(epochs, [v.curve[e] for e in epochs], "o-", color=colour, label=f"{label}: ours ({v.verdict})")
+        ax.axhline(v.claimed, color=colour, ls=":", lw=1.2, label=f"{label}: claimed {v.claimed:.2f}")
+        if v.ceiling is not None and v.paper_epochs and v.paper_epochs > v.epochs:
+            ax.plot([v.epochs, v.paper_epochs], [v.measured, v.ceiling], "--", color=colour, alpha=0.7,
+                    label=f"{label}: projected ceiling {v.ceiling:.1f}")
+    papers = {v.paper_epochs for v in verdicts.values() if v.paper_epochs}
+    for b in papers:
+        ax.axvline(b, color="0.3", lw=1, ls="-.")
+        ax.annotate(f"paper: {b} epochs", (b, ax.get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=8)
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.set(xlabel="epochs trained (log scale)", ylabel="%", title=title)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -79,11 +79,26 @@ def read_split(root: str | Path | None, digest: str) -> dict[str, list[str]]:
     return json.loads(gzip.decompress(path.read_bytes()))
 
 
-def _read_code_version() -> dict:
-    commit = _git("rev-parse", "HEAD")
-    if commit:
-        return dict(git_commit=commit, git_dirty=bool(_git("status", "--porcelain", "--untracked-files=no")))
-    return dict(git_commit=os.environ.get("FER_GIT_COMMIT"), git_dirty=None)
+# The code a run depends on: a change here, committed or not, tracked or not, makes a run "dirty".
+CODE_PATHS = ("fer_lib", "book")
+
+
+def _read_code_version(where: Path | None = None) -> dict:
+    """The commit of the checkout holding `where` (default: this package), whether the code differs from it."""
+    commit = _git("rev-parse", "HEAD", cwd=where)
+    if not commit:
+        return dict(git_commit=os.environ.get("FER_GIT_COMMIT"), git_dirty=None)
+    top = Path(_git("rev-parse", "--show-toplevel", cwd=where))
+    tracked = _git("status", "--porcelain", "--untracked-files=no", cwd=top) or ""
+    untracked = (_git("ls-files", "--others", "--exclude-standard", "--", *CODE_PATHS, cwd=top) or "").split()
+    dirty = bool(tracked or untracked)
+    version = dict(git_commit=commit, git_dirty=dirty)
+    if dirty:  # enough to tell two dirty trees apart: the diff against the commit plus the untracked files
+        digest = hashlib.sha256((_git("diff", "HEAD", cwd=top) or "").encode())
+        for name in sorted(untracked):
+            digest.update(name.encode() + b"\0" + (top / name).read_bytes())
+        version["git_diff_sha256"] = digest.hexdigest()
+    return version
 
 
 def code_version() -> dict:
@@ -104,10 +119,10 @@ def provenance(code: dict, dataset_checksum: str, wall_seconds: float, device: s
     )
 
 
-def _git(*args: str) -> str | None:
+def _git(*args: str, cwd: Path | None = None) -> str | None:
     try:
         out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
+                             cwd=cwd or Path(__file__).resolve().parent)
         return out.stdout.strip() if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None

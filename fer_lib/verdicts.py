@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 TOLERANCE_PP = 1.5  # percentage points below a claim that still count as reproduced
+LOSS_TOLERANCE = 0.1  # cross-entropy difference within which two losses count as the same
 
 REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN = "reproduced", "not reproduced", "open", "not run"
 
@@ -105,3 +106,13 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
     cost = f" (about {hours:.1f} CPU hours of training steps)" if hours is not None else ""
     return Verdict(OPEN, claimed, curve, paper_epochs, gain, ceiling, next_epochs, hours,
                    reason=f"{why}; next: train {next_epochs} epochs{cost}")
+
+
+def pair_matches(claimed: tuple[float, float], measured: tuple[float, float], tolerance: float = TOLERANCE_PP,
+                 loss_tolerance: float = LOSS_TOLERANCE) -> bool:
+    """Whether a measured (accuracy %, loss) pair is the claimed one: both within their tolerance either way.
+
+    An accuracy alone cannot test an explanation of a reported number when every model scores near it (every
+    softmax model scores at least 5/7 binary accuracy); the loss beside it tells an unsure model from a good one.
+    """
+    return abs(measured[0] - claimed[0]) <= tolerance and abs(measured[1] - claimed[1]) <= loss_tolerance

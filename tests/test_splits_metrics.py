@@ -66,8 +66,15 @@ def test_grouped_holdout_keeps_people_apart_and_needs_enough_of_them():
 
 
 def test_plain_kfold_is_stratified():
-    folds = splits.kfold(_toy(250), 5, seed=1)
-    assert all(len(f["test"]) == 50 for f in folds)
+    """Every fold's test part holds each class in the dataset's proportion (imbalanced on purpose: 60/25/15 %),
+    and the test parts partition the data."""
+    d = _toy(200)
+    d.labels[:] = np.repeat([0, 1, 2], [120, 50, 30])  # a random split would miss these counts by several images
+    folds = splits.kfold(d, 5, seed=1)
+    for f in folds:
+        assert np.bincount(d.labels[f["test"]], minlength=3)[:3].tolist() == [24, 10, 6]
+        assert not set(f["test"]) & set(f["train"]) and len(f["train"]) + len(f["test"]) == 200
+    assert sorted(np.concatenate([f["test"] for f in folds]).tolist()) == list(range(200))
 
 
 def test_classification_report_by_hand():

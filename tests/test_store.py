@@ -116,8 +116,8 @@ def test_verdict_counts_per_paper():
                           dict(paper="002", claim="c", profile="cpu", verdict="not reproduced"),
                           dict(paper="002", claim="d", profile="smoke", verdict="no verdict (smoke)")])
     counts = claims.verdict_counts(table).set_index("paper")
-    assert counts.loc["000"].tolist() == [1, 0, 0, 1]  # the paper profile decides claim a
-    assert counts.loc["002"].tolist() == [0, 1, 0, 1]  # a smoke-only claim is as good as not run
+    assert counts.loc["000"].tolist() == [1, 0, 0, 1, 2]  # the paper profile decides claim a
+    assert counts.loc["002"].tolist() == [0, 1, 0, 1, 2]  # a smoke-only claim is as good as not run
 
 
 # ---------------------------------------------------------------- one writer per run
@@ -161,3 +161,26 @@ def test_two_processes_training_one_run_do_not_both_train(tmp_path):
     other = next(o for o in outs if o is not trained[0])
     assert "LOCKED" in other or "reusing finished run" in other
     assert sorted(p.returncode for p in procs) in ([0, 0], [0, 3])
+
+
+# ---------------------------------------------------------------- provenance: what counts as a dirty tree
+def test_untracked_code_makes_a_run_dirty_and_the_diff_is_hashed(tmp_path):
+    from fer_lib.results import _read_code_version
+    git = lambda *a: subprocess.run(["git", "-C", str(tmp_path), *a], check=True, capture_output=True)  # noqa: E731
+    git("init", "-q")
+    (tmp_path / "fer_lib").mkdir()
+    (tmp_path / "fer_lib" / "a.py").write_text("x = 1\n")
+    (tmp_path / "notes.txt").write_text("not code\n")
+    git("add", "fer_lib/a.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+    assert _read_code_version(tmp_path)["git_dirty"] is False  # an untracked file outside fer_lib/ and book/
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "new.ipynb").write_text("{}")
+    first = _read_code_version(tmp_path)
+    assert first["git_dirty"] is True and len(first["git_diff_sha256"]) == 64
+    (tmp_path / "book" / "new.ipynb").write_text('{"cells": []}')
+    second = _read_code_version(tmp_path)
+    assert second["git_dirty"] is True and second["git_diff_sha256"] != first["git_diff_sha256"]
+    (tmp_path / "book" / "new.ipynb").unlink()
+    (tmp_path / "fer_lib" / "a.py").write_text("x = 2\n")  # a tracked change
+    assert _read_code_version(tmp_path)["git_dirty"] is True

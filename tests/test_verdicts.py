@@ -64,3 +64,12 @@ def test_no_runs_is_not_run_with_its_reason():
     v = budget_verdict(83.15, {}, paper_epochs=50, not_run_reason="RAF-DB images are not available")
     assert v.verdict == NOT_RUN and v.text() == "not run: RAF-DB images are not available"
     assert v.measured is None and v.epochs is None
+
+
+def test_an_explanation_must_match_accuracy_and_loss_together():
+    from fer_lib.verdicts import pair_matches
+    paper = (85.71, 1.78)
+    assert pair_matches(paper, (85.714, 1.780))        # an unsure model's binary accuracy and loss
+    assert not pair_matches(paper, (85.9, 1.20))       # a trained CNN: binary accuracy near, loss far
+    assert not pair_matches(paper, (88.9, 1.75))       # loss near, accuracy off by more than the tolerance
+    assert pair_matches(paper, (84.3, 1.70)) and not pair_matches(paper, (84.1, 1.70))

@@ -1,0 +1,82 @@
+"""The claims ledger as a reader sees it: verdict tables with their budgets, counts, sentences and curves."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import claims, plots
+from ..claims import Claim
+
+PROFILES = ("paper", "cpu")  # smoke runs prove code paths, never claims: they stay out of the book's verdicts
+
+
+def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES) -> pd.DataFrame:
+    """One row per claim and profile: claimed, measured, profile, epochs (ours / paper), the last doubling's
+    gain, the projected ceiling and the verdict with what it rests on. Empty cells are blank, never NaN."""
+    table = claims.assess(claim_list, profiles=profiles, runs_root=runs_root)
+    epochs = [f"{int(e)} / {int(p)}" if pd.notna(e) and pd.notna(p) else (f"– / {int(p)}" if pd.notna(p) else "")
+              for e, p in zip(table["epochs"], table["paper_epochs"])]
+    out = pd.DataFrame({
+        "paper": table["paper"], "claim": table["claim"], "source": table["source"],
+        "claimed": table["claimed"].map(lambda v: f"{v:.2f}"),
+        "measured": table["measured"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}"),
+        "profile": table["profile"], "epochs (ours / paper)": epochs,
+        "last-doubling gain": table["gain"].map(lambda v: "" if v is None or pd.isna(v) else f"{v:+.2f}"),
+        "projected ceiling": table["ceiling"].map(lambda v: "" if v is None or pd.isna(v) else f"{v:.1f}"),
+        "verdict": [f"{v}: {b}" if b else v for v, b in zip(table["verdict"], table["basis"])],
+    })
+    return out
+
+
+def cited_table(paper: str | None = None) -> pd.DataFrame:
+    """Numbers a paper quotes from other work (and the literature marks), with their protocol where known."""
+    rows = [dict(paper=c.paper, work=c.description, source=c.source, dataset=c.dataset, accuracy=f"{c.value:.2f}",
+                 protocol=c.protocol.label() if c.protocol else "as quoted by the paper")
+            for c in claims.CLAIMS if c.cited and (paper is None or c.paper == paper)]
+    return pd.DataFrame(rows)
+
+
+def counts(runs_root=None) -> pd.DataFrame:
+    """Per paper: claims reproduced / not reproduced / open / not run (the paper profile decides where it ran)."""
+    table = claims.assess([c for c in claims.CLAIMS if not c.cited and not c.detail], profiles=PROFILES,
+                          runs_root=runs_root)
+    return claims.verdict_counts(table)
+
+
+def verdicts(claim_list: list[Claim], profile: str, runs_root=None) -> dict[str, claims.Verdict]:
+    """claim description -> its budget-aware Verdict under `profile`."""
+    return {c.description: claims.judge(c, profile, runs_root) for c in claim_list}
+
+
+def budget_figure(claim_list: list[Claim], profile: str, runs_root=None, title: str = ""):
+    """The budget curve of each claim (see plots.budget_curve); None when no claim has a run."""
+    found = {k: v for k, v in verdicts(claim_list, profile, runs_root).items() if v.curve}
+    return plots.budget_curve(found, title) if found else None
+
+
+def verdict_sentences(claim_list: list[Claim], profile: str, runs_root=None) -> str:
+    """One sentence per claim, computed from the records: its budget, curve, projection and verdict."""
+    lines = []
+    for c in claim_list:
+        v = claims.judge(c, profile, runs_root)
+        if not v.curve:
+            lines.append(f"- {c.description} ({c.value:.2f}, {c.source}): not run — {v.reason}.")
+            continue
+        points = ", ".join(f"{v.curve[e]:.2f} after {e}" for e in sorted(v.curve))
+        projection = ""
+        if v.gain is not None:
+            projection = (f" The last doubling added {v.gain:+.2f} points; at most that much per further doubling "
+                          f"gives {v.ceiling:.1f} at the paper's {v.paper_epochs} epochs.")
+        lines.append(f"- {c.description} (claimed {c.value:.2f}, {c.source}): ours {points} epochs "
+                     f"({profile} profile).{projection} **{v.verdict}**: {v.reason}.")
+    return "\n".join(lines)
+
+
+def rule_text() -> str:
+    """The verdict rule in one paragraph, with the tolerance rendered from the library."""
+    from ..verdicts import TOLERANCE_PP
+    return (f"A claim is *reproduced* when a run trained for at most the paper's epochs reaches it within "
+            f"{TOLERANCE_PP} percentage points (or beats it). It is *not reproduced* when the paper's own budget was "
+            f"trained and fell short, or when even a generous projection falls short: from the largest budget we "
+            f"trained, each further doubling of the epochs is assumed to add at most what the last doubling added "
+            f"(the *projected ceiling*). Anything else is *open*, and the verdict names the next budget to train and "
+            f"its estimated CPU time. Every verdict says which budget it rests on.")
