@@ -47,7 +47,9 @@ def load_or_note(name: str, data_root=None, consequence: str = "this section use
     try:
         return datasets.load(name, data_root)
     except DatasetError as exc:
-        note(f"**{name} is not available here, so {consequence}.**\n\n{exc}", "warning")
+        from .data.check import present
+        state = "is broken here" if present(name, datasets.data_root(data_root)) else "is not available here"
+        note(f"**{name} {state}, so {consequence}.**\n\n{exc}", "warning" if "not available" in state else "error")
         return None
 
 

@@ -75,10 +75,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args) -> int:
     if args.command == "data":
-        from .data.check import check_all, format_table
+        from .data.check import broken, check_all, format_table
         root = data_root(args.data_root)
         print(f"data root: {root.resolve()}")
-        print(format_table(check_all(root)))
+        rows = check_all(root)
+        print(format_table(rows))
+        if broken(rows):  # missing datasets are fine (the book skips them); broken ones are an error
+            print(f"error: {', '.join(broken(rows))} present but broken: see the notes above", file=sys.stderr)
+            return 1
         return 0
     if args.command == "train":
         from . import experiments, runner

@@ -132,7 +132,10 @@ def _train(exp: Experiment, data: FaceData, split: splits.Split, config: dict, f
                    parameters=count_parameters(model), train_img_per_s=float(np.mean([h["img_per_s"] for h in history])))
     wall = sum(h["wall_seconds"] for h in history) + time.perf_counter() - start
     write_csv(folder / "predictions.csv.gz", pd.concat(predictions))
-    write_json(folder / "provenance.json", provenance(code, data.checksum, wall, str(trainer.device)))
+    prov = provenance(code, data.checksum, wall, str(trainer.device))
+    if data.notes:  # e.g. a partial copy of the dataset: the record keeps what it was trained on
+        prov["dataset_notes"] = list(data.notes)
+    write_json(folder / "provenance.json", prov)
     tmp = folder / "model.pt.tmp"
     torch.save(model.state_dict(), tmp)
     os.replace(tmp, folder / "model.pt")  # before metrics.json: a finished run always has its weights

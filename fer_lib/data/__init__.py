@@ -5,6 +5,7 @@ from pathlib import Path
 
 from . import ckplus, fer2013, ferplus, jaffe, rafdb, sfew
 from .base import EXPRESSIONS, DatasetError, FaceData, data_root
+from .validate import PartialDatasetWarning, validate
 
 LOADERS = {"fer2013": fer2013, "jaffe": jaffe, "ckplus": ckplus, "sfew": sfew, "rafdb": rafdb}
 
@@ -17,7 +18,9 @@ def load(name: str, root: str | Path | None = None, **options) -> FaceData:
     """
     if name not in LOADERS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(LOADERS)}")
-    return LOADERS[name].load(data_root(root), **options)
+    module = LOADERS[name]
+    return validate(module.load(data_root(root), **options), module.OFFICIAL_COUNTS)
 
 
-__all__ = ["load", "LOADERS", "FaceData", "DatasetError", "EXPRESSIONS", "data_root", "ferplus"]
+__all__ = ["load", "LOADERS", "FaceData", "DatasetError", "PartialDatasetWarning", "EXPRESSIONS", "data_root",
+           "ferplus"]

@@ -1,22 +1,33 @@
 """`fer data check`: which datasets are present under a data root, their counts next to the official ones."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from . import LOADERS, ferplus, rafdb
 from .base import DatasetError, FaceData
+from .validate import PartialDatasetWarning, validate
+
+
+def present(name: str, root: Path) -> bool:
+    """Whether dataset `name` has its folder under `root`: absent is "missing" (fine), present but unreadable
+    or wrong is "broken" (an error)."""
+    return (Path(root) / name).exists()
 
 
 def check_dataset(name: str, root: Path) -> list[dict]:
     """One row per split (and one "all" row per dataset) with found vs official counts and problems."""
     module = LOADERS[name]
     try:
-        data = module.load(root)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PartialDatasetWarning)
+            data = validate(module.load(root), module.OFFICIAL_COUNTS)
     except DatasetError as exc:
         return _missing_rows(name, root, exc)
-    rows = []
+    rows = [dict(dataset=name, split="", found="", official="", status="partial", note=str(w.message))
+            for w in caught if issubclass(w.category, PartialDatasetWarning)]
     for split, official in module.OFFICIAL_COUNTS.items():
         found = int(np.sum(data.split == split)) if split != "all" else len(data)
         rows.append(dict(dataset=name, split=split, found=found, official=official,
@@ -43,7 +54,7 @@ def _missing_rows(name: str, root: Path, exc: DatasetError) -> list[dict]:
         except DatasetError:
             pass
     return [dict(dataset=name, split="", found=0, official=sum(LOADERS[name].OFFICIAL_COUNTS.values()),
-                 status="missing", note=str(exc))]
+                 status="broken" if present(name, root) else "missing", note=str(exc))]
 
 
 def _quirks(data: FaceData) -> list[str]:
@@ -68,7 +79,8 @@ def check_ferplus(root: Path) -> list[dict]:
     try:
         votes = ferplus.load(root)
     except DatasetError as exc:
-        return [dict(dataset="ferplus", split="", found=0, official=35887, status="missing", note=str(exc))]
+        return [dict(dataset="ferplus", split="", found=0, official=35887,
+                     status="broken" if present("ferplus", root) else "missing", note=str(exc))]
     n = len(votes)
     return [dict(dataset="ferplus", split="rows", found=n, official=ferplus.OFFICIAL_COUNTS["rows"],
                  status="ok" if n == 35887 else "differs",
@@ -88,3 +100,8 @@ def format_table(rows: list[dict]) -> str:
     lines = ["  ".join(c.ljust(widths.get(c, 0)) for c in cols)]
     lines += ["  ".join(str(r[c]).ljust(widths.get(c, 0)) for c in cols) for r in rows]
     return "\n".join(lines)
+
+
+def broken(rows: list[dict]) -> list[str]:
+    """Datasets that are present but unreadable or wrong (`fer data check` exits non-zero on any)."""
+    return sorted({r["dataset"] for r in rows if r["status"] == "broken"})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -60,7 +61,13 @@ def _pick_form(folder: Path) -> str:
 def _from_csv(path: Path) -> FaceData:
     data = path.read_bytes()
     verify_checksum(path, path.name, sha256_bytes(data), read_sha256sums(path.parent))
-    rows = csv.reader(data.decode("utf-8", errors="strict").splitlines())
+    try:
+        text = data.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text (byte {exc.start}). Is this the original fer2013.csv?") from None
+    if "\0" in text:
+        raise DatasetError(f"{path}: contains NUL bytes; the file is corrupt. Restore the original fer2013.csv.")
+    rows = csv.reader(text.splitlines())
     header = next(rows, None)
     if header is None or [h.strip() for h in header[:3]] != ["emotion", "pixels", "Usage"]:
         raise DatasetError(f"{path}: the header must be 'emotion,pixels,Usage', found {header!r}. "
@@ -134,16 +141,24 @@ def _from_zip(path: Path) -> FaceData:
     verify_checksum(path, path.name, sha256_bytes(raw), read_sha256sums(path.parent))
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, OSError, EOFError):
         raise DatasetError(f"{path}: not a readable zip archive. Download archive.zip again.") from None
-    entries = []
+    entries, seen = [], set()
     with archive:
         for info in archive.infolist():
+            if info.filename in seen:  # (one file in two class folders is a real FER2013 quirk; the same path twice is not)
+                raise DatasetError(f"{path}: the entry {info.filename!r} appears twice in the archive. "
+                                   "The archive was edited; download archive.zip again.")
+            seen.add(info.filename)
             parsed = _parse_member(info.filename, str(path))
             if parsed is None:
                 continue
             split, label, stem = parsed
-            data = archive.read(info)
+            try:
+                data = archive.read(info)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+                raise DatasetError(f"{path}:{info.filename}: cannot be read from the archive ({exc}). "
+                                   "The archive is damaged; download archive.zip again.") from None
             image = decode_image(data, f"{path}:{info.filename}", "L", SIZE)
             entries.append((split, label, stem, image, sha256_bytes(data)))
     data = _assemble(entries, str(path))
