@@ -13,11 +13,10 @@ from . import claims, results
 from .report import ledger as report_ledger
 from . import data as datasets
 from . import runner
-from .data import audit
 from .data.base import DatasetError, FaceData
 from .experiments import PROFILES, Experiment
-from .metrics import classification_report
 from .results import RunRecord
+from .scoring import deduplicated_accuracy, fold_mean_report, pooled_report, training_twins  # noqa: F401
 
 
 def note(text: str, kind: str = "note") -> None:
@@ -91,23 +90,6 @@ def provenance_table(runs: list[ProfileRuns]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def training_twins(fer: FaceData | None) -> set[str] | None:
-    """Ids of FER2013 PublicTest / PrivateTest images with a pixel-identical twin in Training (None without data)."""
-    if fer is None:
-        return None
-    groups = audit.pixel_groups(fer)
-    return {str(i) for part in ("public_test", "private_test") for i in fer.ids[audit.twins_of(fer, part, groups=groups)]}
-
-
-def deduplicated_accuracy(record: RunRecord, role: str, twins: set[str]) -> float | None:
-    """Accuracy (%) on the run's PrivateTest images that have no twin in Training; None if `role` is not PrivateTest."""
-    if record.config["data"].get("roles", {}).get(role) != "private_test" and role != "private_test":
-        return None
-    preds = record.predictions[record.predictions["role"] == role]
-    kept = preds[~preds["id"].astype(str).isin(twins)]
-    return round(100 * float((kept["pred"] == kept["true"]).mean()), 2)
-
-
 def results_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test",
                   twins: set[str] | None = None) -> pd.DataFrame:
     """Test accuracy and macro-F1 per experiment and profile, in percent. With `twins` (see `training_twins`), a
@@ -131,26 +113,6 @@ def per_class_table(record: RunRecord, role: str = "test") -> pd.DataFrame:
     per = report["per_class"]
     return pd.DataFrame([{"class": c, "precision": round(per[c]["precision"], 3), "recall": round(per[c]["recall"], 3),
                           "F1": round(per[c]["f1"], 3), "support": per[c]["support"]} for c in report["classes"]])
-
-
-def pooled_report(records: list[RunRecord], role: str = "test") -> dict:
-    """One classification report over the test images of all folds together (each image is tested once in
-    k-fold CV): the confusion matrix and per-class numbers a k-fold chapter shows."""
-    preds = pd.concat([r.predictions[r.predictions["role"] == role] for r in records])
-    return classification_report(preds["true"], preds["pred"], records[0].metrics[role]["classes"])
-
-
-def fold_mean_report(records: list[RunRecord], role: str = "test") -> dict:
-    """The folds' reports averaged metric by metric (accuracy, macro-F1, each class's precision, recall and
-    F1): "the final result was the average of the five experimental results", the papers' k-fold number.
-    Shaped like one classification report, without a confusion matrix (see `pooled_report` for that)."""
-    reports = [r.metrics[role] for r in records]
-    classes = reports[0]["classes"]
-    per_class = {c: {m: float(np.mean([rep["per_class"][c][m] for rep in reports])) for m in ("precision", "recall", "f1")}
-                 for c in classes}
-    return {"classes": classes, "per_class": per_class, "folds": len(reports),
-            "accuracy": float(np.mean([rep["accuracy"] for rep in reports])),
-            "macro_f1": float(np.mean([rep["macro_f1"] for rep in reports]))}
 
 
 def fold_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test") -> pd.DataFrame:

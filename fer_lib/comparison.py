@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .chapter import deduplicated_accuracy
+from .scoring import deduplicated_accuracy
 from .cost import COST_RUN
 from .experiments import COMPARISON_MODELS, comparison
 from .models import REGISTRY, build_model, count_parameters

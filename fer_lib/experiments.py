@@ -9,36 +9,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
+from .data.splits import DataSpec
 from .data.transforms import Augment
 from .engine import Preprocess, TrainConfig
 
 PROFILES = ("smoke", "cpu", "paper")
 SMOKE_IMAGES = 400
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """Which images play which role.
-
-    protocol "official": `roles` maps role -> official split name(s), e.g. {"train": "train", "test": "private_test"}.
-    protocol "holdout":  `fractions` of all images (or of `pool` splits), stratified, with `seed`.
-    protocol "kfold":    fold `fold` (0-based) of `k` stratified folds, grouped by subject when `by_subject`.
-    A protocol without a "val" role gets one carved from train (`val_fraction`, stratified), never from test,
-    unless `select_on="test"`: then the test part itself is monitored for model selection. That reproduces
-    papers that keep "the model with the lowest test loss"; its results are optimistic and labelled so.
-    """
-
-    dataset: str
-    protocol: str = "official"
-    roles: dict = field(default_factory=dict)
-    fractions: dict = field(default_factory=dict)
-    val_fraction: float = 0.1
-    seed: int = 0
-    subset: int | None = None  # draw this many images (stratified) before splitting: the smoke profile
-    k: int = 0
-    fold: int = 0
-    by_subject: bool = False
-    select_on: str = "val"     # "val" (honest) or "test" (a paper's test-set selection, reported as such)
 
 
 @dataclass(frozen=True)

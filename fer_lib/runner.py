@@ -22,40 +22,8 @@ from .runlock import RunLock
 
 
 def make_split(exp: Experiment, data: FaceData) -> splits.Split:
-    """The experiment's protocol applied to `data`; validation always comes from training images."""
-    spec = exp.data
-    pool = splits.stratified_subset(data, spec.subset, spec.seed) if spec.subset else None
-    if spec.protocol == "official":
-        split = splits.official(data, **spec.roles)
-        if pool is not None:
-            split = splits.Split({k: np.intersect1d(v, pool) for k, v in split.parts.items()},
-                                 split.description + f", stratified subset of {spec.subset} images")
-    elif spec.protocol == "holdout":
-        fractions = spec.fractions
-        if pool is not None and all(isinstance(v, int) for v in fractions.values()):
-            # image counts describe the full dataset; a subset keeps their proportions
-            fractions = {k: v / sum(fractions.values()) for k, v in fractions.items()}
-        split = splits.holdout(data, fractions, spec.seed, index=pool)
-    elif spec.protocol == "kfold":
-        if not 0 <= spec.fold < spec.k:
-            raise ValueError(f"fold must be in 0..{spec.k - 1}, not {spec.fold}")
-        split = splits.kfold(data, spec.k, spec.seed, by_subject=spec.by_subject, index=pool)[spec.fold]
-    else:
-        raise ValueError(f"unknown protocol {spec.protocol!r}")
-    if spec.select_on == "test":
-        split = splits.Split({**split.parts, "val": split["test"]},
-                             split.description + "; model selection on the TEST part (the paper's protocol)")
-    elif spec.select_on != "val":
-        raise ValueError(f"select_on must be 'val' or 'test', not {spec.select_on!r}")
-    if "val" not in split.parts:
-        if spec.by_subject:  # validation people must be unseen too, or it overrates the model
-            inner = splits.grouped_holdout(data, spec.val_fraction, spec.seed, index=split["train"])
-        else:
-            inner = splits.holdout(data, {"train": 1 - spec.val_fraction, "val": spec.val_fraction}, spec.seed,
-                                   index=split["train"])
-        split = splits.Split({**split.parts, **inner.parts},
-                             split.description + f"; validation {spec.val_fraction:.0%} of train ({inner.description})")
-    return split
+    """The experiment's split of `data` (see splits.from_spec)."""
+    return splits.from_spec(exp.data, data)
 
 
 def run_config(exp: Experiment, data: FaceData, split: splits.Split) -> dict:

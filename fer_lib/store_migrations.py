@@ -54,7 +54,7 @@ def compact(root: str | Path | None = None) -> dict[str, int]:
 def fill_data_schema(root: str | Path | None = None) -> list[tuple[Path, Path]]:
     """Add the DataSpec fields a config lacks (see _DATA_DEFAULTS) and move the run to its new hash.
     Returns (old, new) directory pairs."""
-    from .experiments import DataSpec
+    from .data.splits import DataSpec
     known = {f.name for f in fields(DataSpec)}
     assert set(_DATA_DEFAULTS) <= known, "a default for a field DataSpec no longer has"
     moved = []

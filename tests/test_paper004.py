@@ -8,7 +8,7 @@ import torch
 
 from conftest import encode, face, needs_real_data, write_fer_zip, SHARED_DATA
 from fer_lib import data
-from fer_lib.data import audit
+from fer_lib.data import audit, fer2013
 from fer_lib.metrics import binary_accuracy, cross_entropy
 from fer_lib.models import build_model, count_parameters
 from fer_lib.models.resnet_mlp import ResNetMLP
@@ -86,7 +86,7 @@ def _fer_with_twins(tmp_path):
             entries.append((f"{top}/{folder}/{usage}_{1000 + k}.jpg", encode(pixels[k], "PNG")))
             k += 1
     write_fer_zip(tmp_path, entries)
-    return data.load("fer2013", tmp_path)
+    return fer2013.load(tmp_path)  # the module loader: three classes on purpose, no completeness check
 
 
 def test_pixel_duplicates_within_and_across_splits(tmp_path):
@@ -127,22 +127,22 @@ def _predictions():
     return frame
 
 
-def test_score_audit_metric_table_and_twins():
-    from fer_lib import score_audit
-    table = score_audit.metric_table(_predictions()).set_index("role")
+def test_scoring_metric_table_and_twins():
+    from fer_lib import scoring
+    table = scoring.metric_table(_predictions()).set_index("role")
     assert table.loc["test", "accuracy (%)"] == 50.0 and table.loc["train", "accuracy (%)"] == 100.0
     # test: image a sure and right (3/3 elements), b sure and wrong (1/3), c and d unsure (2/3 each)
     assert table.loc["test", "binary accuracy (%)"] == pytest.approx(100 * (3 + 1 + 2 + 2) / 12)
     assert table.loc["test", "images with max p > 0.5 (%)"] == 50.0
-    twins = score_audit.accuracy_by_twin(_predictions(), {"a", "b"}, "test")
+    twins = scoring.accuracy_by_twin(_predictions(), {"a", "b"}, "test")
     assert twins["with a twin in training"] == 2 and twins["accuracy on twins (%)"] == 50.0
     assert twins["accuracy on the rest (%)"] == 50.0 and twins["ceiling: all twins right (%)"] == 75.0
 
 
 def test_epoch_selection_on_a_watched_set():
-    from fer_lib import score_audit
+    from fer_lib import scoring
     history = pd.DataFrame({"epoch": [1, 2, 3], "private_test_acc": [0.4, 0.6, 0.5]})
-    sel = score_audit.epoch_selection(history, "private_test_acc")
+    sel = scoring.epoch_selection(history, "private_test_acc")
     assert sel["epoch with the highest accuracy"] == 2 and sel["highest accuracy (%)"] == pytest.approx(60.0)
     assert sel["accuracy at the last epoch (%)"] == pytest.approx(50.0) and sel["set"] == "private_test"
 
@@ -214,7 +214,7 @@ def test_results_table_adds_the_deduplicated_private_test_column(tmp_path):
     exp = experiments.experiment("002", "standard", "smoke")
     exp = replace(exp, model_args=dict(num_classes=7, in_channels=1, widths=(16, 16, 32, 32), stem_width=8),
                   data=replace(exp.data, subset=None))
-    record = runner.run(exp, tmp_path, tmp_path / "runs", log=lambda _: None)
+    record = runner.run(exp, tmp_path, tmp_path / "runs", log=lambda _: None, data=fer)
     twins = training_twins(fer)
     assert twins == {"PrivateTest_1010", "PublicTest_1007"}
     table = results_table([ProfileRuns(exp.name, {"smoke": record})], {}, twins=twins)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
@@ -138,3 +138,64 @@ def _stratify_labels(labels: np.ndarray, share: float = 0.5) -> np.ndarray | Non
     present = np.bincount(labels)[np.bincount(labels) > 0]
     smaller_part = min(share, 1 - share) * len(labels)
     return labels if present.size and present.min() >= 2 and smaller_part >= present.size else None
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which images play which role.
+
+    protocol "official": `roles` maps role -> official split name(s), e.g. {"train": "train", "test": "private_test"}.
+    protocol "holdout":  `fractions` of all images (or of `pool` splits), stratified, with `seed`.
+    protocol "kfold":    fold `fold` (0-based) of `k` stratified folds, grouped by subject when `by_subject`.
+    A protocol without a "val" role gets one carved from train (`val_fraction`, stratified), never from test,
+    unless `select_on="test"`: then the test part itself is monitored for model selection. That reproduces
+    papers that keep "the model with the lowest test loss"; its results are optimistic and labelled so.
+    """
+
+    dataset: str
+    protocol: str = "official"
+    roles: dict = field(default_factory=dict)
+    fractions: dict = field(default_factory=dict)
+    val_fraction: float = 0.1
+    seed: int = 0
+    subset: int | None = None  # draw this many images (stratified) before splitting: the smoke profile
+    k: int = 0
+    fold: int = 0
+    by_subject: bool = False
+    select_on: str = "val"     # "val" (honest) or "test" (a paper's test-set selection, reported as such)
+
+
+def from_spec(spec: DataSpec, data: FaceData) -> Split:
+    """`spec` applied to `data`; validation always comes from training images, never from test."""
+    pool = stratified_subset(data, spec.subset, spec.seed) if spec.subset else None
+    if spec.protocol == "official":
+        split = official(data, **spec.roles)
+        if pool is not None:
+            split = Split({k: np.intersect1d(v, pool) for k, v in split.parts.items()},
+                                 split.description + f", stratified subset of {spec.subset} images")
+    elif spec.protocol == "holdout":
+        fractions = spec.fractions
+        if pool is not None and all(isinstance(v, int) for v in fractions.values()):
+            # image counts describe the full dataset; a subset keeps their proportions
+            fractions = {k: v / sum(fractions.values()) for k, v in fractions.items()}
+        split = holdout(data, fractions, spec.seed, index=pool)
+    elif spec.protocol == "kfold":
+        if not 0 <= spec.fold < spec.k:
+            raise ValueError(f"fold must be in 0..{spec.k - 1}, not {spec.fold}")
+        split = kfold(data, spec.k, spec.seed, by_subject=spec.by_subject, index=pool)[spec.fold]
+    else:
+        raise ValueError(f"unknown protocol {spec.protocol!r}")
+    if spec.select_on == "test":
+        split = Split({**split.parts, "val": split["test"]},
+                             split.description + "; model selection on the TEST part (the paper's protocol)")
+    elif spec.select_on != "val":
+        raise ValueError(f"select_on must be 'val' or 'test', not {spec.select_on!r}")
+    if "val" not in split.parts:
+        if spec.by_subject:  # validation people must be unseen too, or it overrates the model
+            inner = grouped_holdout(data, spec.val_fraction, spec.seed, index=split["train"])
+        else:
+            inner = holdout(data, {"train": 1 - spec.val_fraction, "val": spec.val_fraction}, spec.seed,
+                                   index=split["train"])
+        split = Split({**split.parts, **inner.parts},
+                             split.description + f"; validation {spec.val_fraction:.0%} of train ({inner.description})")
+    return split

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import claims, score_audit
+from .. import claims, scoring
 from ..results import RUNS_ROOT, SPLITS, RunRecord, find_runs
 from ..verdicts import TOLERANCE_PP, pair_matches
 
@@ -35,15 +35,15 @@ def explanations_table(best: RunRecord, frozen: RunRecord | None, twin_ids: set[
         verdict = "yes" if pair_matches((acc_claim, loss_claim), (binary, loss)) else "no"
         return verdict, f"binary accuracy {binary:.2f} % with loss {loss:.2f} (paper: {acc_claim:.2f} % with {loss_claim:.2f})"
 
-    bt = score_audit.metric_table(best.predictions).set_index("role")
-    tw = score_audit.accuracy_by_twin(best.predictions, twin_ids, "private_test")
-    sel = score_audit.epoch_selection(best.history, "private_test_acc")
+    bt = scoring.metric_table(best.predictions).set_index("role")
+    tw = scoring.accuracy_by_twin(best.predictions, twin_ids, "private_test")
+    sel = scoring.epoch_selection(best.history, "private_test_acc")
     rows = []
     ok, how = pair(bt)
     rows.append(dict(explanation="binary (element-wise) accuracy of the best honest run",
                      score=bt.loc["private_test", "binary accuracy (%)"], how=how, reproduces=ok))
     if frozen is not None:
-        ft = score_audit.metric_table(frozen.predictions).set_index("role")
+        ft = scoring.metric_table(frozen.predictions).set_index("role")
         ok, how = pair(ft)
         rows.append(dict(explanation="binary accuracy, the paper's frozen configuration (random weights)",
                          score=ft.loc["private_test", "binary accuracy (%)"], how=how, reproduces=ok))
@@ -75,7 +75,7 @@ def other_fer_runs(runs_root=None, exclude_paper: str = "004") -> pd.DataFrame:
             cfg = record.config
             if cfg.get("profile") == "smoke" or cfg.get("data", {}).get("dataset") != "fer2013":
                 continue
-            t = score_audit.metric_table(record.predictions).iloc[0]
+            t = scoring.metric_table(record.predictions).iloc[0]
             rows.append({"run": f"{name}/{record.config_hash}", "chapter": cfg.get("paper", name.split("-")[0]),
                          "images": t["images"], "accuracy (%)": t["accuracy (%)"],
                          "binary accuracy (%)": t["binary accuracy (%)"], "loss": t["loss"]})
