@@ -187,7 +187,7 @@ def accuracy_vs_cost(table: pd.DataFrame, cost: str, accuracy: str = "PrivateTes
 def budget_curve(verdicts: dict, title: str = ""):
     """Measured value against epochs trained (log axis), one line of points per verdict (label -> Verdict):
     the claim as a horizontal line, the paper's budget as a vertical one, the projection to it dashed."""
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 3.6 + 0.28 * 3 * len(verdicts)))
     palette = sns.color_palette(n_colors=max(len(verdicts), 1))
     for colour, (label, v) in zip(palette, verdicts.items()):
         epochs = sorted(v.curve)
@@ -203,6 +203,6 @@ def budget_curve(verdicts: dict, title: str = ""):
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x:g}"))
     ax.set(xlabel="epochs trained (log scale)", ylabel="%", title=title)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=1, frameon=False)
     fig.tight_layout()
     return fig

@@ -5,6 +5,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import matplotlib.pyplot  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from fer_lib import plots  # noqa: E402
@@ -53,3 +55,20 @@ def test_claimed_vs_measured_bars():
     fig = plots.claimed_vs_measured(table)
     widths = sorted(round(p.get_width(), 1) for p in fig.axes[0].patches if p.get_width() > 0)
     assert widths == [65.2, 67.5]
+
+
+def test_budget_curve_draws_points_claim_paper_budget_and_projection():
+    from fer_lib.verdicts import budget_verdict
+    v = budget_verdict(73.67, {4: 50.0, 8: 58.0}, paper_epochs=200)
+    fig = plots.budget_curve({"P-ResNet-VGG": v})
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    ours = next(line for label, line in lines.items() if label.startswith("P-ResNet-VGG: ours (open)"))
+    assert list(ours.get_xdata()) == [4, 8] and list(ours.get_ydata()) == [50.0, 58.0]
+    claim = next(line for label, line in lines.items() if "claimed 73.67" in label)
+    assert list(claim.get_ydata()) == [73.67, 73.67]
+    projection = next(line for label, line in lines.items() if "projected ceiling" in label)
+    assert list(projection.get_xdata()) == [8, 200] and projection.get_ydata()[1] == pytest.approx(v.ceiling)
+    assert any(list(line.get_xdata()) == [200, 200] for line in ax.get_lines())  # the paper's budget
+    assert ax.get_xscale() == "log"
+    matplotlib.pyplot.close(fig)
