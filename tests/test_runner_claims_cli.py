@@ -138,3 +138,16 @@ def test_cli_train_bad_data_root_is_one_clear_error(tmp_path, capsys):
     assert main(["train", "002", "standard", "--profile", "smoke", "--data-root", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "FER2013 not found" in err and "Traceback" not in err
+
+
+def test_cli_trains_a_budget_curve_each_budget_its_own_run(fer_root, tmp_path, capsys):
+    """`fer train ... --epochs 1 2` writes one run per budget; asking again reuses both."""
+    runs = tmp_path / "runs"
+    args = ["train", "002", "standard", "--profile", "smoke", "--data-root", str(fer_root), "--runs-root", str(runs),
+            "--epochs", "1", "2"]
+    assert main(args) == 0
+    records = find_runs("002-standard", runs)
+    assert sorted(r.epochs for r in records) == [1, 2] and len({r.config_hash for r in records}) == 2
+    assert sorted(len(r.history) for r in records) == [1, 2]
+    assert main(args) == 0 and len(find_runs("002-standard", runs)) == 2
+    assert capsys.readouterr().out.count("'epochs_run'") == 4
