@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import distributed
 from .data.transforms import Augment, augment, random_crop, ten_crop as ten_crops, to_float
 
 
@@ -76,9 +77,16 @@ class Batches:
         return len(self.labels)
 
     def to(self, device: torch.device) -> "Batches":
-        moved = Batches.__new__(Batches)
-        moved.images, moved.labels = self.images.to(device), self.labels.to(device)
-        return moved
+        return self._wrap(self.images.to(device), self.labels.to(device))
+
+    def subset(self, index: torch.Tensor) -> "Batches":
+        return self._wrap(self.images[index.to(self.images.device)], self.labels[index.to(self.labels.device)])
+
+    @staticmethod
+    def _wrap(images: torch.Tensor, labels: torch.Tensor) -> "Batches":
+        batches = Batches.__new__(Batches)
+        batches.images, batches.labels = images, labels
+        return batches
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -91,6 +99,11 @@ class Trainer:
 
     With `run_dir`, a checkpoint is written after every epoch (atomically) and `fit` resumes from it:
     a run killed at any point and restarted ends with the same weights as an uninterrupted one.
+
+    Under torchrun (see `distributed`) the model is wrapped in DistributedDataParallel: every rank draws the
+    same permutation, takes its shard of each global batch of `batch_size`, and evaluates a shard of each
+    set, gathered so that every rank holds the same metrics; only rank 0 writes checkpoints and logs. The
+    checkpoint holds the unwrapped weights, so a run resumes on any number of processes.
     """
 
     def __init__(self, model: nn.Module, config: TrainConfig, run_dir: str | Path | None = None,
@@ -101,10 +114,15 @@ class Trainer:
         self.bf16 = config.bf16 if config.bf16 is not None else (self.device.type == "cuda" or cpu_bf16_default)
         self.memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
         self.model = model.to(self.device, memory_format=self.memory_format)
+        # `net` is what a training step calls: the model itself, or its DDP wrapper that averages gradients.
+        self.net = self.model
+        if distributed.active():
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         torch.backends.cudnn.benchmark = self.device.type == "cuda"  # fixed input sizes: let cuDNN pick kernels
         self.run_dir = Path(run_dir) if run_dir else None
         self.callbacks = callbacks or []
-        self.log = log or (lambda msg: print(msg, flush=True))
+        self.log = (log or (lambda msg: print(msg, flush=True))) if distributed.is_main() else (lambda msg: None)
         self.optimizer = self._make_optimizer()
         self.scheduler = self._make_scheduler()
         weight = torch.tensor(config.class_weights, dtype=torch.float32) if config.class_weights else None
@@ -200,10 +218,11 @@ class Trainer:
             self.history.append(row)
             self.epoch += 1
             self._log_epoch(row)
-            for cb in self.callbacks:
-                getattr(cb, "on_epoch_end", lambda *a: None)(self, row)
-            if self.run_dir:
-                self._save_checkpoint()
+            if distributed.is_main():
+                for cb in self.callbacks:
+                    getattr(cb, "on_epoch_end", lambda *a: None)(self, row)
+                if self.run_dir:
+                    self._save_checkpoint()
         if self.config.restore_best and self.best_state is not None:
             self.model.load_state_dict(self.best_state)  # Keras' restore_best_weights
         return self.history
@@ -221,15 +240,25 @@ class Trainer:
         lr = self.optimizer.param_groups[0]["lr"]
         start = time.perf_counter()
         bar = self._progress(n_batches, epoch)
+        world = distributed.world_size()
         for b in range(n_batches):
-            idx = order[b * c.batch_size:(b + 1) * c.batch_size]
+            batch = order[b * c.batch_size:(b + 1) * c.batch_size]
+            if len(batch) < world:
+                continue  # a last batch too small to give every rank an image (only under torchrun)
+            idx = distributed.shard(batch)
             x = self._inputs(data.images[idx], train=True, generator=generator)
             y = data.labels[idx].to(self.device)
             with self._autocast():
-                logits = self.model(x)
+                logits = self.net(x)
             loss = self.loss_fn(logits.float(), y)
+            if world > 1:
+                # DDP averages the ranks' gradients; weighting each rank's mean by its share of the batch makes
+                # that average the gradient of the global batch's mean loss, as in one process.
+                loss_to_step = loss * (len(idx) * world / len(batch))
+            else:
+                loss_to_step = loss
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            loss_to_step.backward()
             self.optimizer.step()
             # Summed on the device: a .item() per step would stall a GPU on every batch.
             total_loss += loss.detach() * len(y)
@@ -245,13 +274,17 @@ class Trainer:
                 getattr(cb, "on_batch_end", lambda *a: None)(self, epoch, b)
         if bar is not None:
             bar.close()
+        if world > 1:  # the epoch's loss and accuracy over every rank's images
+            counts = distributed.all_sum(torch.stack([total_loss.float(), correct.float(),
+                                                      torch.tensor(float(seen), device=self.device)]))
+            total_loss, correct, seen = counts[0], counts[1], int(counts[2].item())
         seconds = time.perf_counter() - start
         return dict(epoch=epoch + 1, train_loss=total_loss.item() / seen, train_acc=correct.item() / seen, lr=lr,
                     seconds=seconds, img_per_s=seen / seconds)
 
     def _progress(self, total: int, epoch: int):
         # A live bar in a terminal; papermill and CI logs get one line per epoch instead.
-        if not sys.stderr.isatty():
+        if not sys.stderr.isatty() or not distributed.is_main():
             return None
         from tqdm.auto import tqdm
         return tqdm(total=total, desc=f"epoch {epoch + 1}/{self.config.epochs}", leave=False, file=sys.stderr)
@@ -283,7 +316,15 @@ class Trainer:
     def predict(self, data: Batches, ten_crop: bool | None = None) -> np.ndarray:
         """Class probabilities (N, classes). Ten-crop (paper 003, Sec. 3.1: four corners and the centre, and
         their mirrors) averages the softmax over the ten crops; `ten_crop` overrides the config's choice, so any
-        model trained with random crops can be evaluated both ways."""
+        model trained with random crops can be evaluated both ways.
+
+        Under torchrun each rank predicts a contiguous shard and the shards are gathered in order."""
+        if distributed.active():
+            part = distributed.shard(torch.arange(len(data)))
+            return distributed.gather_rows(self._predict(data.subset(part), ten_crop))
+        return self._predict(data, ten_crop)
+
+    def _predict(self, data: Batches, ten_crop: bool | None) -> np.ndarray:
         self.model.eval()
         use_ten = self.config.preprocess.ten_crop if ten_crop is None else ten_crop
         if use_ten and self.config.preprocess.crop is None:

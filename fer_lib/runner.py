@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 import torch
 
 from . import data as datasets
+from . import distributed
 from .data import splits
 from .data.base import FaceData
 from .engine import Batches, Trainer
@@ -37,6 +39,7 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
     """Train and evaluate `exp`, writing `runs/<name>/<hash>/`; a finished run with the same config is reused.
 
     An unfinished run with the same config resumes from its last checkpoint; `force` starts it over.
+    Under torchrun every rank calls this; rank 0 holds the run directory's lock and writes the record.
     """
     init = _init_run(exp, runs_root)  # first: a missing init run is cheaper to report than a dataset to load
     data = data if data is not None else datasets.load(exp.data.dataset, data_root)
@@ -49,23 +52,31 @@ def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, de
     if record.finished and not force:
         log(f"reusing finished run {folder}")
         return record
-    with RunLock(folder):  # one writer per run directory: a second process stops here, naming the first
+    # One writer per run directory: a second process stops here, naming the first. Under torchrun only
+    # rank 0 takes the lock; the other ranks wait for it at the barrier.
+    with RunLock(folder) if distributed.is_main() else nullcontext():
+        distributed.barrier()
         if RunRecord(folder).finished and not force:  # finished while we waited for the lock
             log(f"reusing finished run {folder}")
             return RunRecord(folder)
         _train(exp, data, split, config, folder, init, force, device, log)
+        distributed.barrier()  # every rank returns a finished record
     return RunRecord(folder)
 
 
 def _train(exp: Experiment, data: FaceData, split: splits.Split, config: dict, folder: Path,
            init: RunRecord | None, force: bool, device: str | None, log) -> None:
-    if force:  # start over, but keep the lock file this process holds
+    main = distributed.is_main()
+    log = log if main else (lambda line: None)
+    if force and main:  # start over, but keep the lock file this process holds
         for path in folder.iterdir():
             if path.name != RunLock.NAME:
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
+    distributed.barrier()  # no rank reads a checkpoint that `force` is about to delete
     code = code_version()
-    write_json(folder / "config.json", config)
-    write_split(folder.parent.parent, split.ids(data))
+    if main:
+        write_json(folder / "config.json", config)
+        write_split(folder.parent.parent, split.ids(data))
 
     torch.manual_seed(exp.train.seed)  # identical initial weights for identical configs
     model = build_model(exp.model, **exp.model_args)
@@ -95,12 +106,15 @@ def _train(exp: Experiment, data: FaceData, split: splits.Split, config: dict, f
         frame = pd.DataFrame({"role": role, "id": data.ids[idx], "true": data.labels[idx], "pred": probs.argmax(1)})
         frame[[f"p_{c}" for c in data.classes]] = np.round(probs, 4)
         predictions.append(frame)
+    if not main:
+        return  # the other ranks took part in the evaluation above; rank 0 writes the record
     history = trainer.history
     metrics.update(epochs_run=len(history), best_epoch=trainer.best_epoch, stopped_early=trainer.stopped_early,
                    parameters=count_parameters(model), train_img_per_s=float(np.mean([h["img_per_s"] for h in history])))
     wall = sum(h["wall_seconds"] for h in history) + time.perf_counter() - start
     write_csv(folder / "predictions.csv.gz", pd.concat(predictions))
     prov = provenance(code, data.checksum, wall, str(trainer.device))
+    prov["world_size"] = distributed.world_size()  # processes that trained it (torchrun), 1 without
     if data.notes:  # e.g. a partial copy of the dataset: the record keeps what it was trained on
         prov["dataset_notes"] = list(data.notes)
     write_json(folder / "provenance.json", prov)
