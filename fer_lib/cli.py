@@ -1,4 +1,4 @@
-"""The `fer` command: data check, train, bench, cost, book run, book build."""
+"""The `fer` command: data check, train, plan, runs migrate, bench, cost, book run, book build."""
 from __future__ import annotations
 
 import argparse
@@ -29,6 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--epochs", type=int, nargs="+", metavar="E",
                        help="train at these epoch budgets, each its own run (a budget curve), with the "
                             "schedule compressed to each; default: the profile's budget")
+    train.add_argument("--fold", type=int, metavar="K", help="only fold K (from 0) of a k-fold variant")
+    train.add_argument("--jobs", type=int, default=1, metavar="N",
+                       help="train the runs in N worker processes (round robin over the GPUs, or the CPU "
+                            "cores split between them); a failed run does not stop the others. Under "
+                            "torchrun, leave it at 1: the ranks share each run instead")
+
+    plan = sub.add_parser("plan", help="the runs a profile still needs, one `fer train` command per line "
+                          "with its estimated cost (for a cluster scheduler); totals on stderr")
+    plan.add_argument("chapters", nargs="*", help="chapter names (default: every chapter that trains)")
+    plan.add_argument("--profile", default="paper", choices=["smoke", "cpu", "paper"])
+    plan.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
 
     runs_p = sub.add_parser("runs", help="maintain the run store")
     runs_sub = runs_p.add_subparsers(dest="runs_command", required=True)
@@ -59,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
     run.add_argument("--output-dir", help="write executed notebooks here instead of back into book/")
     run.add_argument("--stale-only", action="store_true", help="skip chapters already executed with this profile")
+    run.add_argument("--jobs", type=int, metavar="N", help="first train every run of these chapters in N worker "
+                     "processes (see `fer train --jobs`), then execute the chapters on the finished runs only")
     build = book_sub.add_parser("build", help="jupyter-book HTML into _build/html")
     build.add_argument("--strict", action="store_true", help="fail on warnings")
 
@@ -85,16 +98,30 @@ def _dispatch(args) -> int:
             return 1
         return 0
     if args.command == "train":
-        from . import experiments, runner
+        from . import distributed, experiments, jobs, runner
         if args.paper not in experiments.EXPERIMENTS:
             raise ValueError(f"no experiments for paper {args.paper!r}; have {sorted(experiments.EXPERIMENTS)}")
-        variants = args.variant or experiments.EXPERIMENTS[args.paper][1]
-        budgets = args.epochs or [None]
-        for variant in variants:
-            exps = [e for b in budgets for e in experiments.experiment(args.paper, variant, args.profile, b).folds()]
-            for exp in exps:
-                record = runner.run(exp, args.data_root, args.runs_root, force=args.force, device=args.device)
+        todo = jobs.jobs_for(args.paper, args.variant or experiments.EXPERIMENTS[args.paper][1], args.profile,
+                             args.epochs, args.fold)
+        if args.jobs > 1:
+            if distributed.launched():
+                raise ValueError("--jobs runs separate runs in parallel; under torchrun the ranks already share "
+                                 "each run, so leave --jobs at 1")
+            outcomes = jobs.run_jobs(todo, args.jobs, args.data_root, args.runs_root, args.force, args.device)
+            print(jobs.format_results(outcomes))
+            return 0 if all(o.status != "failed" for o in outcomes) else 1
+        device = distributed.init(args.device)  # joins torchrun's process group when launched by it
+        for job in todo:
+            record = runner.run(job.experiment, args.data_root, args.runs_root, force=args.force, device=device)
+            if distributed.is_main():
                 print(record.summary())
+        return 0
+    if args.command == "plan":
+        from . import jobs, plan
+        lines, total = plan.format_plan(jobs.chapter_jobs(args.chapters, args.profile, args.runs_root),
+                                        args.runs_root)
+        print("\n".join(lines))
+        print(total, file=sys.stderr)  # stdout stays one command per line, for a scheduler to consume
         return 0
     if args.command == "runs":
         from .store_migrations import compact, fill_data_schema
@@ -118,7 +145,17 @@ def _dispatch(args) -> int:
     if args.command == "book":
         from . import book
         if args.book_command == "run":
-            results = book.run_chapters(args.chapters, args.profile, args.data_root, dict(args.parameter),
+            parameters = dict(args.parameter)
+            if args.jobs:
+                from . import jobs
+                todo = jobs.chapter_jobs(args.chapters, args.profile, args.runs_root)
+                outcomes = jobs.run_jobs(todo, args.jobs, args.data_root, args.runs_root)
+                if "comparison" in (args.chapters or book.CHAPTERS):  # its follow-ups need the first ranking
+                    more = [j for j in jobs.chapter_jobs(["comparison"], args.profile, args.runs_root) if j not in todo]
+                    outcomes += jobs.run_jobs(more, args.jobs, args.data_root, args.runs_root) if more else []
+                print(jobs.format_results(outcomes))
+                parameters["train"] = "false"  # the chapters read the finished runs and train nothing
+            results = book.run_chapters(args.chapters, args.profile, args.data_root, parameters,
                                         args.output_dir, stale_only=args.stale_only, runs_root=args.runs_root)
             print(book.format_results(results))
             return 0 if all(r.status != "failed" for r in results) else 1

@@ -17,6 +17,26 @@ def seed_runs(variant: str, profile: str, runs_root=None) -> dict[int, RunRecord
     return results.seed_runs(f"cmp-{variant}", profile, runs_root)
 
 
+def ranked_by_publictest(profile: str, runs_root=None, variants=None) -> list[str]:
+    """Comparison variants with a finished run, best first by the PublicTest accuracy of their selected epochs
+    (mean over seeds). PublicTest is the protocol's validation set; PrivateTest never ranks anything."""
+    scores = {}
+    for variant in variants or COMPARISON_MODELS:
+        runs = list(seed_runs(variant, profile, runs_root).values())
+        if runs:
+            scores[variant] = float(np.mean([r.history.set_index("epoch").loc[r.metrics["best_epoch"], "val_acc"]
+                                             for r in runs]))
+    return sorted(scores, key=scores.get, reverse=True)
+
+
+def follow_up_variants(profile: str, runs_root=None, extra_seeds: int = 2, variants=None) -> list[str]:
+    """What the chapter trains once the first runs have ranked the models: seeds 1..extra_seeds of the best two
+    by PublicTest, and the pushed recipe of the best. [] while no comparison run is finished."""
+    ranked = ranked_by_publictest(profile, runs_root, variants)
+    seeds = [f"{v}-s{s}" for v in ranked[:2] for s in range(1, extra_seeds + 1)]
+    return seeds + [f"{ranked[0]}-push"] if ranked else []
+
+
 def latest_cost(runs_root=None) -> RunRecord | None:
     """The newest cost table written by `fer cost` (see cost.measure_comparison), or None."""
     return results.newest(results.find_runs(COST_RUN, runs_root))
