@@ -10,7 +10,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "book"
-# Execution order: chapters first, the ledger last (it reads every chapter's run records).
+# Execution order: chapters first, then the ledger and the intro page (they read every chapter's run records).
 CHAPTERS = {
     "data": BOOK / "chapters" / "data.ipynb",
     "000": BOOK / "chapters" / "000_presnet_vgg.ipynb",
@@ -20,6 +20,7 @@ CHAPTERS = {
     "004": BOOK / "chapters" / "004_resnet_mlp.ipynb",
     "comparison": BOOK / "chapters" / "comparison.ipynb",
     "ledger": BOOK / "ledger.ipynb",
+    "intro": BOOK / "intro.ipynb",  # the ledger at a glance, on the book's first page
 }
 
 

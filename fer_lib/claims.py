@@ -289,12 +289,19 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
     return pd.DataFrame(rows)
 
 
+def decisive_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim of an `assess` table: its best-informed one (paper profile before cpu; smoke last),
+    in the claims' order."""
+    order = {"paper": 0, "cpu": 1, "": 2, "smoke": 3}
+    ranked = table.assign(_rank=table["profile"].map(order), _order=range(len(table)))
+    best = ranked.sort_values("_rank", kind="stable").drop_duplicates(["paper", "claim"])
+    return best.sort_values("_order").drop(columns=["_rank", "_order"])
+
+
 def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
     """Per paper: how many claims are reproduced / not reproduced / open / not run, from an `assess` table.
     A claim counts once, by its best-informed row (paper profile before cpu; smoke never decides)."""
-    order = {"paper": 0, "cpu": 1, "": 2, "smoke": 3}
-    decided = (table.assign(_rank=table["profile"].map(order))
-               .sort_values("_rank").drop_duplicates(["paper", "claim"]))
+    decided = decisive_rows(table)
     decided = decided.assign(verdict=decided["verdict"].where(
         decided["verdict"].isin([REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN]), NOT_RUN))
     counts = pd.crosstab(decided["paper"], decided["verdict"])

@@ -29,12 +29,18 @@ def ranked_by_publictest(profile: str, runs_root=None, variants=None) -> list[st
     return sorted(scores, key=scores.get, reverse=True)
 
 
+def seed_variants(profile: str, runs_root=None, extra_seeds: int = 2, variants=None) -> list[str]:
+    """Seeds 1..extra_seeds of the best two models by PublicTest (among `variants`, default all)."""
+    return [f"{v}-s{s}" for v in ranked_by_publictest(profile, runs_root, variants)[:2]
+            for s in range(1, extra_seeds + 1)]
+
+
 def follow_up_variants(profile: str, runs_root=None, extra_seeds: int = 2, variants=None) -> list[str]:
-    """What the chapter trains once the first runs have ranked the models: seeds 1..extra_seeds of the best two
-    by PublicTest, and the pushed recipe of the best. [] while no comparison run is finished."""
+    """What the chapter trains once the first runs have ranked the models: `seed_variants`, and the pushed
+    recipe of the best. [] while no comparison run is finished. The chapter ranks again after the seeds, so
+    when a seed changes which model is best, the pushed one is chosen then."""
     ranked = ranked_by_publictest(profile, runs_root, variants)
-    seeds = [f"{v}-s{s}" for v in ranked[:2] for s in range(1, extra_seeds + 1)]
-    return seeds + [f"{ranked[0]}-push"] if ranked else []
+    return seed_variants(profile, runs_root, extra_seeds, variants) + [f"{ranked[0]}-push"] if ranked else []
 
 
 def latest_cost(runs_root=None) -> RunRecord | None:

@@ -1,10 +1,12 @@
-"""Open a built book page in headless Chromium, screenshot it, and fail if any image did not load.
+"""Open a built book page in headless Chromium as a reader would, at a given window width, and report what is
+wrong: images that did not load, tables wider than their container with no scroll box around them, and cells
+tagged to be hidden (parameters, remove-cell) that show anyway. Optionally screenshots the page.
 
-Usage: python tests/browser_check.py _build/html/book/chapters/002_se_sepnet.html [screenshot.png]
+Usage: python tests/browser_check.py _build/html/book/chapters/002_se_sepnet.html [screenshot.png] [width]
 
-Chromium cannot be asked from the command line whether images loaded, so a copy of the page is made
-beside it (same relative paths) with a script that, once the page has loaded, writes each image's state
-into the DOM; `--dump-dom` then prints that DOM.
+Chromium cannot be asked from the command line about a page's layout, so a copy of the page is made beside
+it (same relative paths) with a script that, once the page has loaded, writes its findings into the DOM;
+`--dump-dom` then prints that DOM.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -22,19 +25,47 @@ PROBE = """<script>
 window.addEventListener("load", function () {
   var imgs = Array.from(document.images);
   var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).map(function (i) { return i.src; });
-  var out = document.createElement("pre"); out.id = "fer-image-probe";
-  out.textContent = "IMAGES " + imgs.length + " BROKEN " + broken.length + " " + broken.join(" ");
+  function scrolls(el) {
+    for (var a = el.parentElement; a; a = a.parentElement) {
+      var o = getComputedStyle(a).overflowX;
+      if (o === "auto" || o === "scroll") return true;
+    }
+    return false;
+  }
+  var tables = Array.from(document.querySelectorAll("article table, main table"));
+  var wide = tables.filter(function (t) {
+    return t.offsetParent !== null && t.scrollWidth > t.parentElement.clientWidth + 1 && !scrolls(t);
+  }).map(function (t) { return (t.innerText || "").trim().slice(0, 40).replace(/\\s+/g, "_"); });
+  var hidden = Array.from(document.querySelectorAll(
+      ".tag_parameters, .tag_injected-parameters, .tag_remove-cell, .tag_remove-input .cell_input"))
+    .filter(function (e) { return e.offsetParent !== null && e.getBoundingClientRect().height > 0; });
+  var out = document.createElement("pre"); out.id = "fer-page-probe";
+  out.textContent = "IMAGES " + imgs.length + " BROKEN " + broken.length + " " + broken.join(" ") +
+    " | TABLES " + tables.length + " WIDE " + wide.length + " " + wide.join(" ") + " | SHOWN " + hidden.length + " |";
   document.body.appendChild(out);
 });
 </script>"""
+
+
+@dataclass
+class PageCheck:
+    images: int
+    broken: list[str] = field(default_factory=list)       # image URLs that did not load
+    tables: int = 0
+    wide: list[str] = field(default_factory=list)         # tables overflowing their container, no scroll box
+    shown_hidden: int = 0                                 # cells tagged to be hidden that are visible
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken and not self.wide and self.shown_hidden == 0
 
 
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def check_page(page: Path, screenshot: Path | None = None) -> tuple[int, list[str]]:
-    """(number of images, list of broken image URLs) for `page`; writes a screenshot when asked."""
+def check_page(page: Path, screenshot: Path | None = None, width: int = 1280) -> PageCheck:
+    """What a reader at `width` pixels would find wrong on `page`; writes a screenshot when asked."""
     browser = chromium()
     if browser is None:
         raise RuntimeError("no chromium on PATH: apt-get install chromium")
@@ -42,24 +73,24 @@ def check_page(page: Path, screenshot: Path | None = None) -> tuple[int, list[st
     probe_page = page.with_name(f".probe-{page.name}")
     probe_page.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
     with tempfile.TemporaryDirectory() as profile:
-        flags = CHROMIUM_FLAGS + [f"--user-data-dir={profile}"]
+        flags = CHROMIUM_FLAGS + [f"--user-data-dir={profile}", f"--window-size={width},2400"]
         try:
             dom = subprocess.run([browser, *flags, "--dump-dom", probe_page.as_uri()], capture_output=True,
                                  text=True, timeout=120).stdout
             if screenshot is not None:
-                subprocess.run([browser, *flags, f"--screenshot={screenshot.resolve()}", "--window-size=1280,2400",
-                                page.as_uri()], capture_output=True, timeout=120)
+                subprocess.run([browser, *flags, f"--screenshot={screenshot.resolve()}", page.as_uri()],
+                               capture_output=True, timeout=120)
         finally:
             probe_page.unlink(missing_ok=True)
-    match = re.search(r"IMAGES (\d+) BROKEN (\d+) ?([^<]*)", dom)
+    match = re.search(r"IMAGES (\d+) BROKEN \d+ ?([^|]*)\| TABLES (\d+) WIDE \d+ ?([^|]*)\| SHOWN (\d+) \|", dom)
     if match is None:
         raise RuntimeError(f"{page}: the page did not finish loading in Chromium (no probe output)")
-    return int(match[1]), match[3].split()
+    return PageCheck(int(match[1]), match[2].split(), int(match[3]), match[4].split(), int(match[5]))
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     shot = Path(sys.argv[2]) if len(sys.argv) > 2 else None
-    count, broken = check_page(target, shot)
-    print(f"{target}: {count} images, {len(broken)} broken" + (f": {broken}" if broken else ""))
-    sys.exit(1 if broken or count == 0 else 0)
+    check = check_page(target, shot, int(sys.argv[3]) if len(sys.argv) > 3 else 1280)
+    print(f"{target}: {check}")
+    sys.exit(0 if check.ok and check.images else 1)

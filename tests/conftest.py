@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fer_lib.data import fer2013
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "datasets"
 FER_FOLDERS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")  # Kaggle packaging's names
@@ -154,3 +156,18 @@ def write_ferplus(root: Path, rows: int) -> Path:
         lines.append(f"Training,fer{i:07d}.png," + ",".join(map(str, votes)))
     (folder / "fer2013new.csv").write_text("\n".join(lines) + "\n")
     return folder / "fer2013new.csv"
+
+
+def fer_with_twins(tmp_path):
+    """A FER2013 zip whose PrivateTest_1010 repeats Training_1000 (same label) and PublicTest_1007 repeats
+    Training_1001 under another label; Training_1002 and Training_1003 are twins inside Training."""
+    entries, k = [], 0
+    pixels = {i: face(i) for i in range(12)}
+    pixels[10], pixels[7], pixels[3] = pixels[0], pixels[1], pixels[2]
+    for usage, top, n in (("Training", "train", 6), ("PublicTest", "test", 3), ("PrivateTest", "test", 3)):
+        for _ in range(n):
+            folder = "angry" if k in (0, 10, 1) else ("happy" if k == 7 else "sad")
+            entries.append((f"{top}/{folder}/{usage}_{1000 + k}.jpg", encode(pixels[k], "PNG")))
+            k += 1
+    write_fer_zip(tmp_path, entries)
+    return fer2013.load(tmp_path)  # the module loader: three classes on purpose, no completeness check

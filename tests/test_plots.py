@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 import matplotlib.pyplot  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from fer_lib import plots  # noqa: E402
+from fer_lib.report import plots  # noqa: E402
 from fer_lib.metrics import classification_report  # noqa: E402
 
 

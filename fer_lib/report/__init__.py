@@ -1,1 +1,16 @@
-"""Presentation for the chapters and the ledger page: tables and sentences built from the run store."""
+"""Presentation for the chapters and the ledger page: tables, figures and sentences built from the run store.
+
+A section function returns what the reader sees, in order: DataFrames (tables), strings (Markdown), matplotlib
+figures, and `Note`s; `report.notebook.show_all` displays them. Only `report.notebook` talks to IPython.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Note:
+    """A visible note in the rendered book (a warning when something is missing, an error when it failed)."""
+
+    text: str
+    kind: str = "note"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import claims, plots
+from .. import claims
+from . import plots
 from ..claims import Claim
 
 PROFILES = ("paper", "cpu")  # smoke runs prove code paths, never claims: they stay out of the book's verdicts
@@ -25,6 +26,32 @@ def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES) ->
         "verdict": [f"{v}: {b}" if b else v for v, b in zip(table["verdict"], table["basis"])],
     })
     return out
+
+
+def headline_table(paper: str | None = None, runs_root=None) -> pd.DataFrame:
+    """One row per headline claim (of `paper`, or of every paper): claimed, our best-informed measurement, the
+    budget it rests on and the verdict word. The ledger at a glance, and each chapter's summary box."""
+    claim_list = [c for c in claims.CLAIMS if not c.cited and not c.detail and (paper is None or c.paper == paper)]
+    best = claims.decisive_rows(claims.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
+    budget = [f"{int(e)} of {int(p)} epochs ({profile})" if pd.notna(e) and pd.notna(p) else "—"
+              for e, p, profile in zip(best["epochs"], best["paper_epochs"], best["profile"])]
+    out = pd.DataFrame({"paper": best["paper"], "claim": best["claim"],
+                        "claimed (%)": best["claimed"].map(lambda v: f"{v:.2f}"),
+                        "ours (%)": best["measured"].map(lambda v: "—" if pd.isna(v) else f"{v:.2f}"),
+                        "budget": budget, "verdict": best["verdict"]})
+    return out if paper is None else out.drop(columns=["paper"])
+
+
+def claimed_vs_measured_figures(runs_root=None) -> list:
+    """One figure per paper: each headline claim's value beside our best-informed measurement."""
+    claim_list = [c for c in claims.CLAIMS if not c.cited and not c.detail]
+    best = claims.decisive_rows(claims.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
+    figures = []
+    for paper, rows in best.groupby("paper", sort=True):
+        fig = plots.claimed_vs_measured(rows)
+        fig.axes[0].set_title(f"paper {paper}: claimed and measured", fontsize=10)
+        figures.append(fig)
+    return figures
 
 
 def cited_table(paper: str | None = None) -> pd.DataFrame:
@@ -80,3 +107,9 @@ def rule_text() -> str:
             f"trained, each further doubling of the epochs is assumed to add at most what the last doubling added "
             f"(the *projected ceiling*). Anything else is *open*, and the verdict names the next budget to train and "
             f"its estimated CPU time. Every verdict says which budget it rests on.")
+
+
+def protocol_lines() -> str:
+    """Where each published mark's protocol was read from, one bullet per mark."""
+    return "\n".join(f"- {c.description} ({c.value:.2f}): protocol read from {c.protocol.read_from}."
+                     for c in claims.claims_for("lit", include_cited=True))

@@ -64,11 +64,11 @@ def claimed_vs_measured(table: pd.DataFrame):
         if pd.notna(r.get("measured")):
             rows.append(dict(claim=r["claim"], source=f"measured ({r['profile']})", value=r["measured"]))
     frame = pd.DataFrame(rows).drop_duplicates()
-    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.9 * frame["claim"].nunique()))
+    # constrained layout makes room for long claim labels where tight_layout gives up with a warning
+    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.9 * frame["claim"].nunique()), layout="constrained")
     sns.barplot(frame, y="claim", x="value", hue="source", orient="h", ax=ax)
     ax.set(xlabel="percent", ylabel="", xlim=(0, 100))
     ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
     return fig
 
 

@@ -1,55 +1,17 @@
-"""Helpers a chapter notebook calls: load data or say why not, run or reuse experiments, show provenance."""
+"""Tables a chapter shows, built from run records: provenance, results per profile, per class, per fold."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from html import escape
 
 import numpy as np
 import pandas as pd
-from html import escape
 
-from IPython.display import HTML, Markdown, display
-
-from . import claims, results
-from .report import ledger as report_ledger
-from . import data as datasets
-from . import runner
-from .data.base import DatasetError, FaceData
-from .experiments import PROFILES, Experiment
-from .results import RunRecord
-from .scoring import deduplicated_accuracy, fold_mean_report, pooled_report, training_twins  # noqa: F401
-
-
-def note(text: str, kind: str = "note") -> None:
-    """A visible note in the rendered book: a plain-Markdown blockquote, since cell outputs are not parsed as MyST."""
-    lines = f"**{kind.capitalize()}.** {text}".splitlines()
-    display(Markdown("\n".join(f"> {line}" for line in lines)))
-
-
-def show(fig) -> None:
-    """Display a figure where it is made (inside a loop or among tables) and close it, so the inline backend
-    does not draw it a second time at the end of the cell."""
-    import matplotlib.pyplot as plt
-    display(fig)
-    plt.close(fig)
-
-
-def training_log(lines: list[str], title: str) -> None:
-    """The trainer's log lines folded into one collapsible block."""
-    if lines:
-        body = escape("\n".join(lines))
-        display(HTML(f"<details><summary>{escape(title)}</summary><pre>{body}</pre></details>"))
-
-
-def load_or_note(name: str, data_root=None, consequence: str = "this section uses only committed run records"
-                 ) -> FaceData | None:
-    """The dataset, or None after printing a visible note saying what is missing, what follows, and what to do."""
-    try:
-        return datasets.load(name, data_root)
-    except DatasetError as exc:
-        from .data.check import present
-        state = "is broken here" if present(name, datasets.data_root(data_root)) else "is not available here"
-        note(f"**{name} {state}, so {consequence}.**\n\n{exc}", "warning" if "not available" in state else "error")
-        return None
+from .. import results
+from ..experiments import PROFILES
+from ..results import RunRecord
+from ..scoring import deduplicated_accuracy
 
 
 @dataclass
@@ -62,19 +24,11 @@ class ProfileRuns:
     folds: dict[str, list[RunRecord]] = field(default_factory=dict)
 
 
-def run_or_reuse(exp: Experiment, data: FaceData | None, runs_root=None, force: bool = False) -> ProfileRuns:
-    """Train `exp` (or reuse its finished run) when the data is here; always gather every profile's latest run."""
-    if data is not None:
-        lines: list[str] = []
-        try:
-            for fold in exp.folds():
-                runner.run(fold, runs_root=runs_root, force=force, data=data, log=lines.append)
-        except Exception as exc:  # noqa: BLE001  show the error in the chapter, keep the other sections
-            note(f"Training `{exp.name}` ({exp.profile}) failed: `{type(exc).__name__}: {exc}`", "error")
-        training_log(lines, f"log of {exp.name} ({exp.profile} profile)")
-    records = {p: r for p in PROFILES if (r := results.latest_run(exp.name, p, runs_root)) is not None}
-    folds = {p: f for p in PROFILES if len(f := results.runs_for(exp.name, p, runs_root)) > 1}
-    return ProfileRuns(exp.name, records, folds)
+def profile_runs(experiment: str, runs_root=None) -> ProfileRuns:
+    """Every profile's latest finished run of `experiment` (and its folds, for a k-fold experiment)."""
+    records = {p: r for p in PROFILES if (r := results.latest_run(experiment, p, runs_root)) is not None}
+    folds = {p: f for p in PROFILES if len(f := results.runs_for(experiment, p, runs_root)) > 1}
+    return ProfileRuns(experiment, records, folds)
 
 
 def provenance_table(runs: list[ProfileRuns]) -> pd.DataFrame:
@@ -153,19 +107,44 @@ def best_profile(pr: ProfileRuns) -> str | None:
     return next((p for p in ("paper", "cpu", "smoke") if p in pr.records), None)
 
 
-def table(frame: pd.DataFrame) -> None:
-    """Show a table as the reader should see it: no index column, blank cells instead of NaN."""
-    display(HTML(frame.to_html(index=False, na_rep="", escape=True, classes="dataframe fer-table")))
+def best_record(pr: ProfileRuns | None) -> tuple[RunRecord | None, str | None]:
+    """(the run of the most faithful profile, that profile), or (None, None)."""
+    p = best_profile(pr) if pr else None
+    return (pr.records[p], p) if p else (None, None)
 
 
-def verdict_section(paper: str, runs_root=None, curve_datasets: tuple[str, ...] = ("fer2013",),
-                    profile: str = "cpu") -> None:
-    """A chapter's verdicts: the table with budgets, one sentence per claim, and the budget curves of the claims
-    on `curve_datasets` (accuracy against epochs trained, the claim and the paper's budget marked)."""
-    claim_list = claims.claims_for(paper)
-    table(report_ledger.verdict_table(claim_list, runs_root).drop(columns=["paper"]))
-    display(Markdown(report_ledger.verdict_sentences(claim_list, profile, runs_root)))
-    curved = [c for c in claim_list if c.dataset in curve_datasets]
-    fig = report_ledger.budget_figure(curved, profile, runs_root, title=f"{paper}: budget curves ({profile} profile)")
-    if fig is not None:
-        show(fig)
+def best_folds(pr: ProfileRuns | None) -> tuple[list[RunRecord] | None, str | None]:
+    """(every fold's run under the most faithful profile that has them all, that profile), or (None, None)."""
+    p = best_profile(pr) if pr else None
+    return (pr.folds[p], p) if p and p in pr.folds else (None, None)
+
+
+def _decimals(values: pd.Series) -> int:
+    """The most decimals any value of a float column shows (at most 3): one fixed width for the column."""
+    places = [len(f"{v:.3f}".rstrip("0").split(".")[1]) for v in values.dropna()]
+    return max(places, default=0)
+
+
+def _cell(value) -> str:
+    missing = value is None or (isinstance(value, float) and np.isnan(value))
+    return "—" if missing else escape(str(value))
+
+
+def styled(frame: pd.DataFrame) -> str:
+    """HTML of a table as the reader should see it: no index column, numbers right-aligned with a fixed number
+    of decimals per column, an em dash where a value is missing (never NaN or None)."""
+    shown = frame.reset_index(drop=True)
+    numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
+               and not pd.api.types.is_bool_dtype(shown[c])]
+    formats = {c: _cell for c in shown.columns if c not in numeric}
+    for c in numeric:
+        places = _decimals(shown[c]) if pd.api.types.is_float_dtype(shown[c]) else 0
+        formats[c] = (lambda v, p=places: "—" if pd.isna(v) else f"{v:,.{p}f}" if abs(v) >= 1e4 else f"{v:.{p}f}")
+    # Each table's cell ids (and so its alignment CSS) must be its own on a page; derived from the content, the
+    # id stays the same at every execution.
+    uid = hashlib.sha256(shown.to_json(default_handler=str).encode()).hexdigest()[:10]
+    styler = (shown.style.hide(axis="index").format(formats).set_uuid(uid)
+              .set_table_attributes('class="dataframe fer-table"'))
+    if numeric:
+        styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    return styler.to_html()

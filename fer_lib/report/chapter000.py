@@ -1,0 +1,246 @@
+"""Chapter 000's sections (P-ResNet / P-ResNet-VGG, Pham et al.): claims, models, data, runs, per-class tables."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import claims, experiments
+from ..data.base import FaceData
+from ..engine import TrainConfig, Trainer
+from ..experiments import Experiment
+from ..models import build_model, count_parameters
+from ..models.presnet import RReLU
+from ..models.summary import layer_table
+from ..runner import make_split
+from ..scoring import fold_mean_report, pooled_report
+from . import Note, plots, sections
+from .tables import ProfileRuns, best_folds, best_record
+
+MODELS = {"presnet": "P-ResNet", "presnetvgg": "P-ResNet-VGG"}
+FER_NAMES = {f"000-{m}-fer-{p}": f"{MODELS[m]}, " + ("paper split 28,000/3,500" if p == "paper"
+                                                     else "Training / PublicTest / PrivateTest")
+             for m in MODELS for p in ("paper", "standard")}
+JAFFE_PROTOCOLS = {"random-testsel": "random folds, selection on TEST fold (paper)",
+                   "random-valsel": "random folds, selection on validation",
+                   "subject-testsel": "subject folds, selection on TEST fold",
+                   "subject-valsel": "subject folds, selection on validation (honest)"}
+JAFFE_NAMES = {f"000-{m}-jaffe-{p}": f"{MODELS[m]}: {label}" for m in MODELS for p, label in JAFFE_PROTOCOLS.items()}
+
+
+def experiments_for(names: dict[str, str], profile: str) -> list[Experiment]:
+    return [experiments.by_name(name, profile) for name in names]
+
+
+# ---------------------------------------------------------------- what the paper claims, and the models
+
+def claimed_tables() -> list:
+    """Tables 1-2 (per-class accuracy) as printed, with their class means, and Tables 3-4 (accuracy)."""
+    detail = [c for c in claims.claims_for("000", include_detail=True) if c.detail]
+    wide = pd.DataFrame([{"model": c.description.split(",")[0], "dataset": c.dataset, "class": c.metric.split(":")[1],
+                          "claimed": c.value} for c in detail])
+    table12 = wide.pivot_table(index="class", columns=["model", "dataset"], values="claimed", sort=False)
+    table12.loc["average (mean of classes)"] = table12.mean().round(2)
+    table12.columns = [f"{model}, {dataset}" for model, dataset in table12.columns]
+    table34 = pd.DataFrame([{"dataset": c.dataset, "model": c.description, "accuracy (%)": c.value, "source": c.source,
+                             "kind": "cited" if c.cited else "claim of this paper"}
+                            for c in claims.claims_for("000", include_cited=True)])
+    return ["**Tables 1-2 as printed** (per-class accuracy, %):", table12.reset_index(),
+            "**Tables 3-4** (accuracy, %):", table34.sort_values(["dataset", "accuracy (%)"])]
+
+
+def architecture_tables() -> list:
+    nets = {key: build_model("presnet" if key == "presnet" else "presnet_vgg") for key in MODELS}
+    return [pd.DataFrame([{"model": MODELS[k], "parameters": f"{count_parameters(m):,}"} for k, m in nets.items()]),
+            "**P-ResNet, block by block** (output shape for one 48×48 grey face):", layer_table(nets["presnet"], depth=3),
+            "**P-ResNet-VGG, branch by branch:**", layer_table(nets["presnetvgg"], depth=2)]
+
+
+def rrelu_table() -> pd.DataFrame:
+    """RReLU on a negative input: random slopes in training (per element or one per call), fixed in evaluation."""
+    torch.manual_seed(0)  # the slopes drawn are random; seeded, the page is the same at every execution
+    x = -torch.ones(1, 4)
+    rows = []
+    for noise in ("element", "batch"):
+        layer = RReLU(noise)
+        layer.train()
+        a, b = layer(x), layer(x)
+        layer.eval()
+        c, d = layer(x), layer(x)
+        rows.append({"noise": noise, "train: two calls differ": bool((a != b).any()),
+                     "train: slopes seen": np.unique(np.round(-torch.cat([a, b]).numpy(), 3)).tolist(),
+                     "eval: two calls equal": bool(torch.equal(c, d)), "eval slope": round(float(-c[0, 0]), 4)})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- data and schedule
+
+def data_section(fer: FaceData | None, jaffe: FaceData | None, profile: str) -> list:
+    """FER2013's paper split and its class balance; JAFFE's images per woman and its subject folds."""
+    items = []
+    if fer is not None:
+        split = make_split(experiments.experiment("000", "presnet-fer-paper", profile), fer)
+        items += [f"FER2013, paper split ({profile} profile): {split.description}",
+                  pd.DataFrame([{"": "images", **split.sizes()}]),
+                  plots.class_distribution({part: fer.labels[idx] for part, idx in split.parts.items()}, fer.classes)]
+    if jaffe is not None:
+        counts = pd.crosstab(pd.Series(jaffe.subjects, name="subject"),
+                             pd.Series(np.array(jaffe.classes)[jaffe.labels], name="class"))
+        folds = experiments.experiment("000", "presnet-jaffe-subject-valsel", profile).folds()
+        splits = [make_split(f, jaffe) for f in folds]
+        items += ["JAFFE images per woman and class:", counts.reset_index(),
+                  "Subject-independent folds: the women in each test fold, and the part sizes:",
+                  pd.DataFrame([{"fold": i + 1, "test women": ", ".join(sorted(set(jaffe.subjects[s["test"]]))),
+                                 **s.sizes()} for i, s in enumerate(splits)])]
+    return items
+
+
+def _lr_per_epoch(config: TrainConfig) -> list[float]:
+    trainer = Trainer(torch.nn.Linear(1, 1), config, device="cpu", log=lambda _: None)
+    lrs = []
+    for _ in range(config.epochs):
+        lrs.append(trainer.optimizer.param_groups[0]["lr"])
+        trainer.optimizer.step()
+        trainer.scheduler.step()
+    return lrs
+
+
+def schedule_figure():
+    """The learning rate per epoch under the paper profile and the compressed cpu profile."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 2.6))
+    for ax, p in zip(axes, ("paper", "cpu")):
+        config = experiments.experiment("000", "presnet-fer-paper", p).train
+        ax.plot(range(1, config.epochs + 1), _lr_per_epoch(config), marker="." if config.epochs < 20 else None)
+        ax.set(title=f"{p} profile: {config.epochs} epochs, {config.scheduler_args}", xlabel="epoch", ylabel="lr",
+               yscale="log")
+        ax.title.set_fontsize(8)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- FER2013
+
+def fer_notes(fer_runs: list[ProfileRuns]) -> list:
+    items = []
+    if not any(pr.records for pr in fer_runs):
+        items.append(Note("No finished FER2013 run of this chapter exists yet, so there is nothing to show in this "
+                          "section.", "warning"))
+    missing = [pr.experiment for pr in fer_runs if "paper" not in pr.records]
+    if missing:
+        items.append(Note("No `paper`-profile run (200 epochs, per-element RReLU) exists yet for: "
+                          + ", ".join(f"`{m}`" for m in missing) + ". It needs a GPU: `fer train 000 "
+                          + " ".join(m.removeprefix("000-") for m in missing) + " --profile paper`. "
+                          "Until then the FER2013 numbers below come from the shorter `cpu` profile."))
+    return items
+
+
+def _per_class_vs_claims(dataset: str, experiment_of: dict[str, str], reports: dict[str, dict],
+                         used: list[str]) -> list:
+    """Tables 1-2's per-class accuracy beside ours (the recall of each class), with the class means."""
+    rows = {}
+    for model, name in experiment_of.items():
+        claimed = {c.metric.split(":")[1]: c.value for c in claims.claims_for("000", include_detail=True)
+                   if c.detail and c.dataset == dataset and c.experiment == name}
+        rows[f"{MODELS[model]}, claimed"] = claimed
+        if model in reports:
+            rows[f"{MODELS[model]}, ours"] = {c: round(100 * reports[model]["per_class"][c]["recall"], 2)
+                                              for c in claimed}
+    frame = pd.DataFrame(rows)
+    frame.loc["average (mean of classes)"] = frame.mean().round(2)
+    return [frame.rename_axis("class").reset_index()] + (["Measured: " + "; ".join(used)] if used else [])
+
+
+def fer_per_class(fer_runs: list[ProfileRuns]) -> list:
+    by_model = {m: next(pr for pr in fer_runs if pr.experiment == f"000-{m}-fer-paper") for m in MODELS}
+    reports, used = {}, []
+    for m, pr in by_model.items():
+        record, p = best_record(pr)
+        if record is not None:
+            reports[m] = record.metrics["test"]
+            used.append(f"{MODELS[m]} `{p}` run `{record.config_hash}`")
+    return _per_class_vs_claims("fer2013", {m: f"000-{m}-fer-paper" for m in MODELS}, reports, used)
+
+
+def fer_confusions(fer_runs: list[ProfileRuns]) -> list:
+    items = []
+    for m in MODELS:
+        record, p = best_record(next(pr for pr in fer_runs if pr.experiment == f"000-{m}-fer-paper"))
+        if record is not None:
+            items += sections.confusion(record.metrics["test"], f"{MODELS[m]}, FER2013 paper split, {p} profile:",
+                                        f"{MODELS[m]} ({p})", " The paper prints no confusion matrix.")
+    return items
+
+
+# ---------------------------------------------------------------- JAFFE
+
+def _jaffe(jaffe_runs: list[ProfileRuns], name: str) -> ProfileRuns | None:
+    return next((pr for pr in jaffe_runs if pr.experiment == name), None)
+
+
+def fold_mean_accuracy(pr: ProfileRuns | None) -> tuple[float | None, str | None]:
+    """(mean test accuracy over the folds of the most faithful profile, %, that profile)."""
+    records, p = best_folds(pr)
+    return (100 * np.mean([r.metrics["test"]["accuracy"] for r in records]), p) if records else (None, None)
+
+
+def jaffe_notes(jaffe_table: pd.DataFrame) -> list:
+    return [Note("No complete set of JAFFE folds exists yet, so there is nothing to show in this section.",
+                 "warning")] if jaffe_table.empty else []
+
+
+def jaffe_protocol_figure(jaffe_runs: list[ProfileRuns]):
+    """Mean fold accuracy under each protocol, per model, with the claimed accuracies dotted."""
+    grid = {}
+    for pr in jaffe_runs:
+        value, _ = fold_mean_accuracy(pr)
+        if value is not None:
+            grid.setdefault(MODELS[pr.experiment.split("-")[1]], {})[JAFFE_PROTOCOLS[pr.experiment.split("jaffe-")[1]]] = value
+    if not grid:
+        return None
+    ax = pd.DataFrame(grid).plot.barh(figsize=(7, 3))
+    for c in claims.claims_for("000"):
+        if c.dataset == "jaffe":
+            ax.axvline(c.value, ls=":", color="C0" if c.key.startswith("presnet-") else "C1")
+    ax.set(xlabel="mean test accuracy over 5 folds (%)", xlim=(0, 100),
+           title="JAFFE: the paper's protocol vs honest ones (dotted: claimed)")
+    return ax.figure
+
+
+def jaffe_per_class(jaffe_runs: list[ProfileRuns]) -> list:
+    reports, used = {}, []
+    for m in MODELS:
+        records, p = best_folds(_jaffe(jaffe_runs, f"000-{m}-jaffe-random-testsel"))
+        if records:
+            reports[m] = fold_mean_report(records)
+            used.append(f"{MODELS[m]} `{p}`, mean of {reports[m]['folds']} folds")
+    return _per_class_vs_claims("jaffe", {m: f"000-{m}-jaffe-random-testsel" for m in MODELS}, reports, used)
+
+
+def jaffe_confusions(jaffe_runs: list[ProfileRuns]) -> list:
+    items = []
+    for pr in jaffe_runs:
+        records, p = best_folds(pr)
+        if records and pr.experiment.endswith(("random-testsel", "subject-valsel")):
+            items += sections.confusion(pooled_report(records), f"{JAFFE_NAMES[pr.experiment]} ({p}), 5 test folds pooled:")
+    return items
+
+
+def jaffe_fold_curves(jaffe_runs: list[ProfileRuns]) -> list:
+    items = []
+    for pr in jaffe_runs:
+        records, p = best_folds(pr)
+        if records and pr.experiment.endswith("subject-valsel"):
+            items.append(sections.fold_curves(records, f"{JAFFE_NAMES[pr.experiment]} ({p}): the five folds"))
+    return items
+
+
+def jaffe_protocol_sentences(jaffe_runs: list[ProfileRuns]) -> str | None:
+    lines = []
+    for m in MODELS:
+        paper_value, p1 = fold_mean_accuracy(_jaffe(jaffe_runs, f"000-{m}-jaffe-random-testsel"))
+        honest_value, p2 = fold_mean_accuracy(_jaffe(jaffe_runs, f"000-{m}-jaffe-subject-valsel"))
+        if paper_value is not None and honest_value is not None:
+            lines.append(f"- {MODELS[m]}: {paper_value:.1f} % under the paper's protocol ({p1}), "
+                         f"{honest_value:.1f} % with subject-independent folds and validation selection ({p2}).")
+    return "**JAFFE, the paper's protocol against the honest one:**\n" + "\n".join(lines) if lines else None

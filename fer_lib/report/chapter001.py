@@ -1,0 +1,258 @@
+"""Chapter 001's sections (IGC network vs plain CNN): claims, models, folds, the per-class tables, paired comparisons."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import claims, experiments
+from ..data.base import FaceData
+from ..experiments import Experiment
+from ..models import build_model, count_parameters
+from ..models.igc import InterleavedGroupConv
+from ..models.summary import layer_table
+from ..runner import make_split
+from ..scoring import fold_mean_report, pooled_report
+from . import Note, plots, sections
+from .tables import ProfileRuns, best_folds
+
+MODELS = {"igc": "improved CNN (IGC)", "plain": "plain CNN"}
+FOUR = ("happy", "sad", "fear", "angry")  # the paper's four expressions, in its column order
+CK_NAMES = {f"001-{m}-ckplus-{p}": f"{MODELS[m]}, " + ("random folds (paper)" if p == "random" else "subject folds")
+            for p in ("random", "subject") for m in MODELS}
+FER_NAMES = {f"001-{m}-fer2013-{p}": f"{MODELS[m]}, " + ("5-fold CV over all images (paper)" if p == "random"
+                                                         else "Training / PublicTest / PrivateTest")
+             for p in ("random", "standard") for m in MODELS}
+
+
+def experiments_for(names: dict[str, str], profile: str) -> list[Experiment]:
+    return [experiments.by_name(name, profile) for name in names]
+
+
+def by_name(runs: list[ProfileRuns]) -> dict[str, ProfileRuns]:
+    return {pr.experiment: pr for pr in runs}
+
+
+# ---------------------------------------------------------------- claims and models
+
+def printed_tables() -> pd.DataFrame:
+    """Tables 1-3 as printed: per-class precision and recall (%) of the four expressions."""
+    ledger = pd.DataFrame([{"table": c.source, "dataset": c.dataset, "metric": c.metric.split(":")[0],
+                            "model": MODELS[c.key.split("-")[0]], "class": c.metric.split(":")[1], "claimed": c.value}
+                           for c in claims.claims_for("001", include_detail=True)])
+    return ledger.pivot_table(index=["table", "dataset", "metric", "model"], columns="class", values="claimed",
+                              sort=False)[list(FOUR)]
+
+
+def implied_f1(printed: pd.DataFrame) -> pd.DataFrame:
+    """Fig. 1 (F1 on CK+) is lost, but its values follow from Tables 1-2: F1 = 2PR / (P + R)."""
+    ck = printed.xs("ckplus", level="dataset")
+    p = ck.xs("precision", level="metric").droplevel("table")
+    r = ck.xs("recall", level="metric").droplevel("table")
+    return (2 * p * r / (p + r)).round(2)
+
+
+def claimed_section() -> list:
+    printed = printed_tables()
+    return [printed.reset_index(),
+            "**F1 on CK+ implied by Tables 1-2** (Fig. 1 itself is lost; derived here, not printed in the paper):",
+            implied_f1(printed).reset_index()]
+
+
+def architecture_tables() -> list:
+    nets = {key: build_model("igc_net" if key == "igc" else "plain_cnn") for key in MODELS}
+    return [pd.DataFrame([{"model": MODELS[k], "parameters": f"{count_parameters(m):,}"} for k, m in nets.items()]),
+            "**Improved CNN, stage by stage** (output shape for one 48×48 grey face):", layer_table(nets["igc"], depth=2),
+            "**Plain CNN:**", layer_table(nets["plain"], depth=1)]
+
+
+def _inputs_reaching(forward, channels: int = 32) -> list[int]:
+    """For each output channel, how many input channels its value depends on (by the gradient)."""
+    seen = []
+    for out_channel in range(channels):
+        x = torch.randn(1, channels, 5, 5, requires_grad=True)
+        forward(x)[0, out_channel, 2, 2].backward()
+        seen.append(int((x.grad.abs().sum(dim=(0, 2, 3)) > 0).sum()))
+    return seen
+
+
+def interleaving_table() -> pd.DataFrame:
+    """The permutation between the two group convolutions makes every output depend on every input."""
+    torch.manual_seed(0)
+    igc = InterleavedGroupConv(32, groups=4)
+
+    def span(counts):
+        return f"{min(counts)} of 32" if min(counts) == max(counts) else f"{min(counts)}-{max(counts)} of 32"
+
+    dense, ours = 32 * 32 * 9, count_parameters(igc)
+    share = f"{ours / dense:.3f}"
+    return pd.DataFrame([
+        {"block": "interleaved (primary, permutation, secondary)",
+         "input channels per output channel": span(_inputs_reaching(igc)), "parameters": ours,
+         "share of a dense 3×3 conv": share},
+        {"block": "same two group convs, no permutation",
+         "input channels per output channel": span(_inputs_reaching(lambda x: igc.secondary(igc.primary(x)))),
+         "parameters": ours, "share of a dense 3×3 conv": share},
+        {"block": "dense 3×3 conv", "input channels per output channel": "32 of 32", "parameters": dense,
+         "share of a dense 3×3 conv": "1.000"}])
+
+
+# ---------------------------------------------------------------- data and profiles
+
+def data_section(ckplus: FaceData | None, fer: FaceData | None, profile: str) -> list:
+    """CK+'s sequences and how much of each test fold has a frame of the same sequence in training; FER2013's folds."""
+    items = []
+    if ckplus is not None:
+        sequence = np.array(["_".join(i.split("_")[:2]) for i in ckplus.ids])  # ids are S<subject>_<sequence>_<frame>
+        rows = []
+        for protocol in ("random", "subject"):
+            for i, fold in enumerate(experiments.experiment("001", f"igc-ckplus-{protocol}", profile).folds()):
+                s = make_split(fold, ckplus)
+                leaked = np.isin(sequence[s["test"]], sequence[s["train"]]).mean()
+                shared = set(ckplus.subjects[s["test"]]) & set(ckplus.subjects[s["train"]])
+                rows.append({"protocol": protocol, "fold": i + 1, **s.sizes(),
+                             "test images with a training frame of the same sequence": f"{leaked:.0%}",
+                             "test subjects also in training": len(shared)})
+        items += [f"CK+48: {len(ckplus)} images, {len(set(ckplus.subjects))} subjects, {len(set(sequence))} sequences.",
+                  pd.DataFrame([{"": "images", **ckplus.class_counts()}]), pd.DataFrame(rows)]
+    if fer is not None:
+        folds = experiments.experiment("001", "igc-fer2013-random", profile).folds()
+        items += [f"FER2013: {len(fer)} images. 5-fold CV over all of them (the paper's protocol); the standard "
+                  "protocol trains on *Training*, stops early on *PublicTest* and reports *PrivateTest*.",
+                  pd.DataFrame([{"fold": i + 1, **make_split(f, fer).sizes()} for i, f in enumerate(folds)])]
+    return items
+
+
+def profiles_table() -> pd.DataFrame:
+    rows = []
+    for p in ("paper", "cpu"):
+        for dataset in ("ckplus", "fer2013"):
+            t = experiments.experiment("001", f"igc-{dataset}-random", p).train
+            rows.append({"profile": p, "dataset": dataset, "epochs (max)": t.epochs,
+                         "early-stopping patience": t.early_stopping, "batch": t.batch_size,
+                         "optimizer": f"{t.optimizer}, lr {t.lr}"})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- results
+
+def fold_notes(fold_frame: pd.DataFrame, dataset: str, train: bool) -> list:
+    items = []
+    if fold_frame.empty and dataset == "ckplus":
+        items.append(Note("No complete set of CK+ folds exists yet, so there is nothing to show in this section.",
+                          "warning"))
+    elif fold_frame.empty:
+        items.append(Note("No complete set of FER2013 folds exists yet." + ("" if train else
+                          " This execution trained nothing (`train=False`); `fer train 001 igc-fer2013-random "
+                          "plain-fer2013-random --profile cpu` makes them."), "warning"))
+    if not train and dataset == "ckplus":
+        items.append(Note("This execution trained nothing (`train=False`): it shows the committed run records only."))
+    return items
+
+
+def claims_table(dataset: str, runs: list[ProfileRuns]) -> pd.DataFrame:
+    """Each printed cell of Tables 1-3 for `dataset` beside our fold mean (random folds, the paper's protocol)."""
+    runs_by_name = by_name(runs)
+    rows = []
+    for c in claims.claims_for("001", include_detail=True):
+        if c.dataset != dataset:
+            continue
+        model, (metric, cls) = c.key.split("-")[0], c.metric.split(":")
+        records, p = best_folds(runs_by_name.get(c.experiment))
+        ours = 100 * fold_mean_report(records)["per_class"][cls][metric] if records else None
+        rows.append({"table": c.source, "metric": metric, "model": MODELS[model], "class": cls, "claimed": c.value,
+                     "ours": None if ours is None else round(ours, 1), "profile": p})
+    if not rows:
+        return pd.DataFrame()
+    wide = pd.DataFrame(rows).pivot_table(index=["table", "metric", "model"], columns="class",
+                                          values=["claimed", "ours"], sort=False)
+    wide.columns = [f"{cls}, {kind}" for kind, cls in wide.columns]
+    return wide.reset_index()
+
+
+def ck_f1_figure(ck_runs: list[ProfileRuns]):
+    """F1 of the four expressions on CK+, ours (fold means) beside the F1 implied by Tables 1-2."""
+    paper = (implied_f1(printed_tables()).loc["improved CNN (IGC)"] * 100).to_dict()
+    reports = {"paper (derived)": {"classes": list(paper), "per_class": {c: {"f1": v / 100} for c, v in paper.items()}}}
+    runs_by_name = by_name(ck_runs)
+    for name, label in CK_NAMES.items():
+        records, p = best_folds(runs_by_name.get(name))
+        if records:
+            rep = fold_mean_report(records)
+            reports[f"{label} ({p})"] = {"classes": list(FOUR), "per_class": {c: rep["per_class"][c] for c in FOUR}}
+    if len(reports) == 1:
+        return None
+    fig = plots.per_class_bars(reports, "f1")
+    fig.axes[0].set_title("CK+: F1 per class, mean of 5 folds (Fig. 1 analogue)")
+    return fig
+
+
+def fer_class_figures(fer_runs: list[ProfileRuns]) -> list:
+    """Recall and F1 of the seven classes on FER2013, fold means (the analogues of the lost Figs 2-3)."""
+    runs_by_name = by_name(fer_runs)
+    reports = {}
+    for name, label in FER_NAMES.items():
+        records, p = best_folds(runs_by_name.get(name))
+        if records and name.endswith("random"):
+            reports[f"{label.split(',')[0]} ({p})"] = fold_mean_report(records)
+    figures = []
+    for metric, figure in (("recall", "Fig. 2"), ("f1", "Fig. 3")):
+        if reports:
+            fig = plots.per_class_bars(reports, metric)
+            fig.axes[0].set_title(f"FER2013: {metric} of the seven classes, mean of 5 folds ({figure} analogue; "
+                                  "the paper's figure is lost)")
+            figures.append(fig)
+    return figures
+
+
+def pooled_confusions(runs: list[ProfileRuns], names: dict[str, str], experiments_shown: tuple[str, ...]) -> list:
+    runs_by_name = by_name(runs)
+    items = []
+    for name in experiments_shown:
+        records, p = best_folds(runs_by_name.get(name))
+        if records:
+            items += sections.confusion(pooled_report(records), f"{names[name]} ({p}), 5 test folds pooled:",
+                                        f"{names[name]} ({p})")
+    return items
+
+
+def subject_fold_curves(ck_runs: list[ProfileRuns]):
+    name = "001-igc-ckplus-subject"
+    records, p = best_folds(by_name(ck_runs).get(name))
+    return sections.fold_curves(records, f"{CK_NAMES[name]} ({p}): the five folds") if records else None
+
+
+def paired_table(ck_runs: list[ProfileRuns], fer_runs: list[ProfileRuns]) -> list:
+    """IGC against plain per protocol: fold means and the paired difference (the same folds for both models)."""
+    rows = []
+    for dataset, runs in (("ckplus", by_name(ck_runs)), ("fer2013", by_name(fer_runs))):
+        for protocol in ("random", "subject"):
+            pair = {m: best_folds(runs.get(f"001-{m}-{dataset}-{protocol}")) for m in MODELS}
+            if any(records is None for records, _ in pair.values()):
+                continue
+            acc = {m: np.array([100 * r.metrics["test"]["accuracy"] for r in recs]) for m, (recs, _) in pair.items()}
+            f1 = {m: np.array([100 * r.metrics["test"]["macro_f1"] for r in recs]) for m, (recs, _) in pair.items()}
+            diff = acc["igc"] - acc["plain"]
+            rows.append({"dataset": dataset, "folds": protocol, "profile": pair["igc"][1],
+                         "IGC accuracy": round(acc["igc"].mean(), 2), "plain accuracy": round(acc["plain"].mean(), 2),
+                         "difference (paired, mean ± std)": f"{diff.mean():+.2f} ± {diff.std(ddof=1):.2f}",
+                         "folds IGC ahead": f"{int((diff > 0).sum())} of {len(diff)}",
+                         "IGC macro-F1": round(f1["igc"].mean(), 2), "plain macro-F1": round(f1["plain"].mean(), 2)})
+    if not rows:
+        return [Note("Both models need all five folds of a protocol before they can be compared.", "warning")]
+    return [pd.DataFrame(rows)]
+
+
+def fold_scheme_sentences(ck_runs: list[ProfileRuns]) -> str | None:
+    """What random folds add on CK+: the accuracy with random folds minus the one with subject folds."""
+    runs = by_name(ck_runs)
+    lines = []
+    for m in MODELS:
+        r_recs, p1 = best_folds(runs.get(f"001-{m}-ckplus-random"))
+        s_recs, p2 = best_folds(runs.get(f"001-{m}-ckplus-subject"))
+        if r_recs and s_recs:
+            r = 100 * np.mean([x.metrics["test"]["accuracy"] for x in r_recs])
+            s = 100 * np.mean([x.metrics["test"]["accuracy"] for x in s_recs])
+            lines.append(f"- {MODELS[m]}: {r:.1f} % with random folds ({p1}), {s:.1f} % with subject folds ({p2}): "
+                         f"{r - s:.1f} points of the random-fold accuracy come from seeing the same people and sequences.")
+    return "**CK+, random folds against subject folds:**\n" + "\n".join(lines) if lines else None

@@ -1,0 +1,226 @@
+"""Chapter 003's sections (VGG16 + LIP): claims, what is missing here, LIP itself, the ablation and SFEW tables."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+import torch.nn.functional as F
+import torchvision
+
+from .. import claims, experiments
+from ..data.base import FaceData
+from ..data.transforms import ten_crop
+from ..models import build_model, count_parameters
+from ..models.lip_vgg import LIP2d, VGG16_BN_IMAGENET
+from ..models.weights import weights_path
+from ..results import RunRecord
+from ..scoring import deduplicated_accuracy
+from . import Note, plots, sections
+from .tables import ProfileRuns, best_record, confusion_summary
+
+RAF_VARIANTS = ("rafdb-vgg16", "rafdb-lip")
+FER_VARIANTS = ("fer2013-vgg16", "fer2013-lip")
+SFEW_NAMES = {"sfew-vgg16": "VGG16, from scratch", "sfew-lip": "VGG16 + LIP, from scratch",
+              "sfew-lip-ferinit": "VGG16 + LIP, FER2013 init (stands in for RAF-DB)",
+              "sfew-vgg16-imagenet": "VGG16, ImageNet init (the paper's row 1)",
+              "sfew-lip-rafinit": "VGG16 + LIP, RAF-DB init (the paper's row 2)"}
+
+
+def claimed() -> dict[str, float]:
+    return {c.key: c.value for c in claims.claims_for("003", include_cited=True)}
+
+
+def accuracy(record: RunRecord, role: str) -> float:
+    return round(100 * record.metrics[role]["accuracy"], 2)
+
+
+def main_records(runs: list[ProfileRuns]) -> dict[str, RunRecord]:
+    """Each variant's run of the most faithful profile that has one, by variant name."""
+    return {pr.experiment.removeprefix("003-"): best_record(pr)[0] for pr in runs if best_record(pr)[0] is not None}
+
+
+def experiments_for(variants, profile: str):
+    return [experiments.experiment("003", v, profile) for v in variants]
+
+
+def claims_table() -> pd.DataFrame:
+    return pd.DataFrame([{"table": c.source, "dataset": c.dataset, "model": c.description, "accuracy (%)": c.value,
+                          "kind": "cited" if c.cited else "claim of this paper"}
+                         for c in claims.claims_for("003", include_cited=True)])
+
+
+def missing_notes(raf: FaceData | None) -> list:
+    """What this machine lacks for the paper's own rows, and what stands in for it."""
+    missing = []
+    if not weights_path(VGG16_BN_IMAGENET).exists():
+        missing.append(f"`{weights_path(VGG16_BN_IMAGENET)}` (torchvision's VGG16-BN `IMAGENET1K_V1`, for the "
+                       "pre-training rows)")
+    if raf is None:
+        missing.append("RAF-DB images (Table 1 and the RAF-DB initialisation of Table 3)")
+    if not missing:
+        return []
+    return [Note("Not available here: " + "; ".join(missing) + ". Those rows are shown as claims only. Substitutions: "
+                 "the Table 1 ablation runs on FER2013, and the SFEW model starts from the FER2013 LIP model instead "
+                 "of the RAF-DB one.", "warning")]
+
+
+class _Scaled(torch.nn.Module):
+    """A stand-in logit module G(I) = beta * I, to show LIP's two limits."""
+
+    def __init__(self, beta: float):
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, x):
+        return self.beta * x if self.beta else torch.zeros_like(x)
+
+
+def lip_limits_table() -> pd.DataFrame:
+    """LIP with a constant logit is average pooling; with a large one it approaches max pooling."""
+    torch.manual_seed(0)
+    x = torch.randn(4, 8, 8, 8)
+    rows = []
+    for beta in (0, 1, 10, 100, 1000):
+        out = LIP2d(_Scaled(beta))(x)
+        rows.append({"G(I)": "0 (constant)" if beta == 0 else f"{beta} x I",
+                     "max |LIP - average pool|": float((out - F.avg_pool2d(x, 2)).abs().max()),
+                     "max |LIP - max pool|": float((out - F.max_pool2d(x, 2)).abs().max())})
+    return pd.DataFrame(rows)
+
+
+def parameters_table() -> pd.DataFrame:
+    plain, lip = build_model("vgg16_plain"), build_model("vgg16_lip")
+    return pd.DataFrame([
+        {"model": "VGG16-BN, max-pool, conv head", "parameters": f"{count_parameters(plain):,}"},
+        {"model": "VGG16-BN, LIP, conv head (the paper's)", "parameters": f"{count_parameters(lip):,}"},
+        {"model": "of which the five LIP logit modules",
+         "parameters": f"{count_parameters(lip) - count_parameters(plain):,}"},
+        {"model": "torchvision VGG16-BN with its three FC layers (for scale)",
+         "parameters": f"{count_parameters(torchvision.models.vgg16_bn()):,}"}])
+
+
+def ten_crop_figure(fer: FaceData | None):
+    """The ten 44x44 crops of one FER2013 face: four corners and the centre, and their mirrors."""
+    if fer is None:
+        return None
+    crops = ten_crop(torch.from_numpy(fer.images[:1]).float().unsqueeze(1), 44)[0, :, 0].numpy()
+    fig, axes = plt.subplots(1, 10, figsize=(12, 1.6))
+    for i, ax in enumerate(axes):
+        ax.imshow(crops[i], cmap="gray", vmin=0, vmax=255)
+        ax.set_title(["top-left", "top-right", "bottom-left", "bottom-right", "centre"][i % 5] + (" (m)" if i >= 5 else ""),
+                     fontsize=7)
+        ax.axis("off")
+    return fig
+
+
+def inputs_section(profile: str) -> list:
+    def exp(v):
+        return experiments.experiment("003", v, profile)
+    fer_cfg, sfew_cfg = exp("fer2013-lip").train, exp("sfew-lip").train
+    crop, size = fer_cfg.preprocess.crop, sfew_cfg.preprocess.size
+    items = [pd.DataFrame([
+        {"run": "RAF-DB (paper)", "input": "100x100 RGB, random 90x90 crop + mirror", "test": "centre 90 crop; ten-crop",
+         "epochs (this profile)": exp("rafdb-lip").train.epochs},
+        {"run": "FER2013 (our stand-in)", "input": f"48x48 grey as 3 channels, random {crop}x{crop} crop + mirror",
+         "test": f"centre {crop} crop; ten-crop", "epochs (this profile)": fer_cfg.epochs},
+        {"run": "SFEW", "input": f"143x181 RGB resized to {size}x{size}, mirror", "test": "the whole face",
+         "epochs (this profile)": sfew_cfg.epochs}])]
+    if profile != "paper":
+        items.append(Note(f"The `{profile}` profile cuts the epochs, and SFEW's input size, to fit the 2-core machine "
+                          "(table above): VGG16 keeps full resolution through its first block, so one FER2013 epoch "
+                          "takes 13-30 minutes here (each run's wall time is in the provenance table). Its numbers "
+                          "say what a short budget gives, not what the recipe can reach."))
+    return items
+
+
+def rafdb_section(raf_main: dict[str, RunRecord]) -> list:
+    if not raf_main:
+        return [Note("No RAF-DB run exists: the images are needed (see above). Table 1 stays claims-only here.")]
+    return [pd.DataFrame([{"row": name, "accuracy (%)": accuracy(raf_main[v], role)} for name, v, role in (
+        ("VGG16", "rafdb-vgg16", "test"), ("+ LIP", "rafdb-lip", "test"), ("+ ten-crop", "rafdb-lip", "test_tencrop"))
+        if v in raf_main])]
+
+
+def ablation_table(fer_main: dict[str, RunRecord], twins: set[str] | None) -> list:
+    """Table 1's rows re-measured on FER2013 (max pooling, LIP, ten-crop) beside the paper's RAF-DB numbers."""
+    if len(fer_main) != 2:
+        return [Note("The FER2013 ablation has no finished runs yet.", "warning")]
+    paper = claimed()
+    rows = [("VGG16", "fer2013-vgg16", "test", "vgg16-raf"),
+            ("VGG16 + ten-crop (extra row)", "fer2013-vgg16", "test_tencrop", None),
+            ("+ LIP", "fer2013-lip", "test", "lip-raf"), ("+ LIP + ten-crop", "fer2013-lip", "test_tencrop", "tencrop-raf")]
+    base = accuracy(fer_main["fer2013-vgg16"], "test")
+    frame = pd.DataFrame([{"row": name, "PrivateTest accuracy (%)": accuracy(fer_main[v], role),
+                           "macro-F1 (%)": round(100 * fer_main[v].metrics[role]["macro_f1"], 2),
+                           "de-duplicated PrivateTest (%)": (deduplicated_accuracy(fer_main[v], role, twins)
+                                                             if twins is not None and role == "test" else None),
+                           "gain over VGG16 (points)": round(accuracy(fer_main[v], role) - base, 2),
+                           "paper, RAF-DB (%)": paper.get(key),
+                           "paper's gain (points, derived)": round(paper[key] - paper["vgg16-raf"], 2) if key else None}
+                          for name, v, role, key in rows])
+    frame.loc[len(frame)] = {"row": "+ pre-training", "PrivateTest accuracy (%)": None,
+                             "paper, RAF-DB (%)": paper["imagenet-raf"],
+                             "paper's gain (points, derived)": round(paper["imagenet-raf"] - paper["vgg16-raf"], 2)}
+    return [frame]
+
+
+def ablation_curves(fer_main: dict[str, RunRecord]):
+    if not fer_main:
+        return None
+    return plots.learning_curves({v: r.history for v, r in fer_main.items()},
+                                 {v: r.metrics["best_epoch"] for v, r in fer_main.items()})
+
+
+def sfew_variants(raf_main: dict[str, RunRecord]) -> list[str]:
+    """The SFEW runs this machine can make: from scratch and from FER2013 always; the paper's inits when present."""
+    variants = ["sfew-vgg16", "sfew-lip", "sfew-lip-ferinit"]
+    if weights_path(VGG16_BN_IMAGENET).exists():
+        variants.append("sfew-vgg16-imagenet")
+    if raf_main:
+        variants.append("sfew-lip-rafinit")
+    return variants
+
+
+def sfew_section(sfew_main: dict[str, RunRecord]) -> list:
+    if not sfew_main:
+        return [Note("No SFEW run exists yet.", "warning")]
+    paper = claimed()
+    return [pd.DataFrame([{"model": SFEW_NAMES[v], "Val images": r.metrics["test"]["n"],
+                           "Val accuracy (%)": accuracy(r, "test"),
+                           "macro-F1 (%)": round(100 * r.metrics["test"]["macro_f1"], 2),
+                           "best epoch": r.metrics["best_epoch"], "initialised from": r.config.get("init_run", "")}
+                          for v, r in sfew_main.items()]),
+            f"Paper, Table 3: VGG16 (ImageNet) {paper['vgg16-sfew']} %, this model (RAF-DB init) {paper['lip-sfew']} %."]
+
+
+def confusions(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) -> list:
+    items = []
+    for title, main, key, role in (("FER2013 PrivateTest, VGG16 + LIP, ten-crop", fer_main, "fer2013-lip", "test_tencrop"),
+                                   ("SFEW Val, VGG16 + LIP, FER2013 init", sfew_main, "sfew-lip-ferinit", "test")):
+        if key in main:
+            report = main[key].metrics[role]
+            items += [*sections.confusion(report, title + ":"), confusion_summary(report)]
+    return items
+
+
+def findings(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) -> str | None:
+    """What the substitute runs measured, in sentences: LIP's gain, ten-crop's gain, the FER2013 initialisation."""
+    paper = claimed()
+
+    def points(a, b):
+        return f"{a - b:+.2f} points"
+    found = []
+    if len(fer_main) == 2:
+        v, lip = fer_main["fer2013-vgg16"], fer_main["fer2013-lip"]
+        found.append(f"**LIP on FER2013** ({lip.config['train']['epochs']} epoch(s), {lip.config['profile']} profile): "
+                     f"{points(accuracy(lip, 'test'), accuracy(v, 'test'))} PrivateTest accuracy against max pooling "
+                     f"(paper, RAF-DB: {paper['lip-raf'] - paper['vgg16-raf']:+.2f}).")
+        found.append(f"**Ten-crop testing**: {points(accuracy(v, 'test_tencrop'), accuracy(v, 'test'))} for VGG16, "
+                     f"{points(accuracy(lip, 'test_tencrop'), accuracy(lip, 'test'))} for VGG16 + LIP "
+                     f"(paper: {paper['tencrop-raf'] - paper['lip-raf']:+.2f}).")
+    if {"sfew-lip", "sfew-lip-ferinit"} <= set(sfew_main):
+        s, f = sfew_main["sfew-lip"], sfew_main["sfew-lip-ferinit"]
+        found.append(f"**FER2013 initialisation on SFEW**: {points(accuracy(f, 'test'), accuracy(s, 'test'))} Val "
+                     f"accuracy over the same model from scratch ({accuracy(f, 'test')} % vs {accuracy(s, 'test')} %; "
+                     f"the paper's RAF-DB-initialised model: {paper['lip-sfew']} %).")
+    return "What the substitute runs measured:\n\n" + "\n".join(f"- {x}" for x in found) if found else None

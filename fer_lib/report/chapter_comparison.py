@@ -1,0 +1,136 @@
+"""The comparison chapter's sections: the protocol, the table, marks, curves, the pushed model and provenance."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .. import claims, comparison, experiments
+from ..cost import COST_RUN
+from ..experiments import COMPARISON_MODELS as MODELS
+from ..scoring import deduplicated_accuracy
+from . import Note, plots
+
+
+def chosen_variants(models: str) -> list[str]:
+    """The comma-separated `models` parameter as a list; empty means every model."""
+    return [v.strip() for v in models.split(",") if v.strip()] or list(MODELS)
+
+
+def experiments_for(variants: list[str], profile: str) -> list:
+    return [experiments.comparison(v, profile) for v in variants]
+
+
+def protocol_table(profile: str) -> pd.DataFrame:
+    t = experiments.comparison("vgg-style", profile).train
+    return pd.DataFrame([
+        ("train / select / test", "FER2013 Training / PublicTest (best accuracy epoch) / PrivateTest"),
+        ("input", f"48x48 grey, scaled to [0, 1], standardised with mean {t.preprocess.mean} and std {t.preprocess.std}"),
+        ("augmentation", f"mirror {t.augment.hflip}, rotation up to {t.augment.rotate} degrees, shift up to "
+                         f"{t.augment.shift:.0%} of the side"),
+        ("optimiser", f"{t.optimizer}, lr {t.lr}, batch {t.batch_size}, {t.scheduler} decay over the epochs"),
+        ("epochs", f"{t.epochs} ({profile} profile; paper profile "
+                   f"{experiments.comparison('vgg-style', 'paper').train.epochs})"),
+        ("models", f"{len(MODELS)}: " + "; ".join(label for label, _, _ in MODELS.values())),
+    ], columns=["", "setting"])
+
+
+def table_section(table: pd.DataFrame, profile: str) -> list:
+    items = [table.drop(columns=["variant"]).round(2).astype(object).fillna("")]
+    missing = table[table.seeds == 0]
+    if len(missing):
+        items.append(Note(f"{len(missing)} model(s) have no finished {profile} run yet: "
+                          + "; ".join(f"{r.model}: `{r['to run']}`" for _, r in missing.iterrows()), "warning"))
+    return items
+
+
+def literature() -> list[claims.Claim]:
+    return claims.claims_for("lit", include_cited=True)
+
+
+def marks_section() -> list:
+    return ["**Published FER2013 marks** (claimed; from the claims ledger, with the protocol read from each "
+            "work's published code):",
+            pd.DataFrame([{"model": c.description, "accuracy (%)": c.value, "source": c.source,
+                           "protocol": c.protocol.label()} for c in literature()])]
+
+
+def cost_figures(table: pd.DataFrame) -> list:
+    """PrivateTest accuracy against forward cost and against training minutes, the published mark dotted."""
+    marks = {f"{c.description.split(',')[0]}{'' if c.protocol.same_as_ours else ', different protocol'}": c.value
+             for c in literature() if c.key == "vggnet"}
+    return [plots.accuracy_vs_cost(table, cost, marks=marks) for cost in ("MFLOPs / image", "train min / run")
+            if table.dropna(subset=[cost, "PrivateTest acc (%)"]).shape[0]]
+
+
+def publictest_curves(profile: str, runs_root=None):
+    """PublicTest accuracy per epoch of every model's seed-0 run."""
+    histories = {MODELS[v][0].split(" (")[0]: runs[0].history for v in MODELS
+                 if (runs := list(comparison.seed_runs(v, profile, runs_root).values()))}
+    if not histories:
+        return None
+    fig, ax = plt.subplots(figsize=(8.5, 4.5))
+    for name, h in histories.items():
+        ax.plot(h["epoch"], 100 * h["val_acc"], marker="o", label=name)
+    ax.set(xlabel="epoch", ylabel="PublicTest accuracy (%)")
+    ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def best_to_push(profile: str, chosen: list[str], runs_root=None) -> str | None:
+    """The best model by PublicTest among the chosen ones (any model when none of them has a run)."""
+    ranked = comparison.ranked_by_publictest(profile, runs_root)
+    return next((v for v in ranked if v in chosen), ranked[0]) if ranked else None
+
+
+def push_section(best: str | None, profile: str, twins: set[str] | None, runs_root=None) -> list:
+    """The best model's seeds under the one protocol beside its pushed runs, and the gap to the published mark."""
+    if best is None:
+        return [Note("No comparison run is finished yet, so there is no best model to push.", "warning")]
+    push = comparison.seed_runs(f"{best}-push", profile, runs_root)
+    base = comparison.seed_runs(best, profile, runs_root)
+    rows = []
+    for name, runs in (("one protocol", base), ("pushed", push)):
+        for seed, r in runs.items():
+            row = {"recipe": name, "seed": seed, "epochs": r.metrics["epochs_run"], "best epoch": r.metrics["best_epoch"],
+                   "PrivateTest acc (%)": 100 * r.metrics["test"]["accuracy"],
+                   "macro-F1 (%)": 100 * r.metrics["test"]["macro_f1"],
+                   "train min": r.provenance["wall_seconds"] / 60}
+            if "test_tencrop" in r.metrics:
+                row["PrivateTest, ten-crop (%)"] = 100 * r.metrics["test_tencrop"]["accuracy"]
+            if twins is not None:
+                row["de-dup PrivateTest (%)"] = deduplicated_accuracy(r, "test", twins)
+            rows.append(row)
+    pushed = pd.DataFrame(rows)
+    items = [f"Best by PublicTest: **{MODELS[best][0]}**.", pushed.round(2)]
+    if not push:
+        return items + [Note(f"The pushed run has not been trained under the {profile} profile yet: "
+                             f"`fer train cmp {best}-push --profile {profile}`.", "warning")]
+    # Ten-crop is part of the pushed recipe, fixed before training, so it is the reported score; taking the
+    # larger of centre-crop and ten-crop would be choosing on the test set.
+    ours = pushed[pushed.recipe == "pushed"]
+    tencrop = "PrivateTest, ten-crop (%)" in ours
+    top = ours["PrivateTest, ten-crop (%)" if tencrop else "PrivateTest acc (%)"].mean()
+    mark = next(c for c in literature() if c.key == "vggnet")
+    return items + [f"Pushed PrivateTest accuracy ({'ten-crop' if tencrop else 'centre crop'}, "
+                    f"mean of {len(ours)} seed(s)): **{top:.2f} %** (centre crop "
+                    f"{ours['PrivateTest acc (%)'].mean():.2f} %), {mark.value - top:.2f} points below the "
+                    f"published single model's {mark.value:.2f} % ({mark.source}; {mark.protocol.label()})."]
+
+
+def provenance_section(profile: str, runs_root=None) -> list:
+    rows = []
+    for v in list(MODELS) + [f"{m}-push" for m in MODELS]:
+        for seed, r in comparison.seed_runs(v, profile, runs_root).items():
+            s = r.summary()
+            rows.append(dict(run=f"cmp-{v}/{r.config_hash}", seed=seed, commit=s["commit"], device=s["device"],
+                             epochs=s["epochs_run"], best_epoch=s["best_epoch"], wall_min=s["wall_minutes"],
+                             train_img_per_s=round(r.metrics.get("train_img_per_s", 0))))
+    cost = comparison.latest_cost(runs_root)
+    if cost is None:
+        return [pd.DataFrame(rows), Note("No cost record yet: run `fer cost` on a quiet machine to fill the FLOPs and "
+                                         "img/s columns.", "warning")]
+    p = cost.provenance
+    return [pd.DataFrame(rows),
+            f"Cost record `{COST_RUN}/{cost.config_hash}`: commit {p['git_commit'][:10]}, {p['cpu']}, "
+            f"{p['cpu_threads']} threads, torch {p['torch']}; load average before "
+            f"{p['load_average_before'][0]:.2f}, after {p['load_average_after'][0]:.2f}."]

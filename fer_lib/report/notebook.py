@@ -1,0 +1,120 @@
+"""What a chapter notebook calls to show things: notes, figures, tables, logs, training or reusing runs, verdicts.
+
+The one module of the library that talks to IPython; everything it shows is computed below it.
+"""
+from __future__ import annotations
+
+from html import escape
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from .. import claims
+from .. import data as datasets
+from .. import runner
+from ..data.base import DatasetError, FaceData
+from ..experiments import Experiment
+from . import Note
+from . import ledger as report_ledger
+from .tables import ProfileRuns, profile_runs, styled
+
+
+def note(text: str, kind: str = "note") -> None:
+    """A visible note in the rendered book: a plain-Markdown blockquote, since cell outputs are not parsed as MyST."""
+    lines = f"**{kind.capitalize()}.** {text}".splitlines()
+    display(Markdown("\n".join(f"> {line}" for line in lines)))
+
+
+def show(fig) -> None:
+    """Display a figure where it is made (inside a loop or among tables) and close it, so the inline backend
+    does not draw it a second time at the end of the cell."""
+    import matplotlib.pyplot as plt
+    display(fig)
+    plt.close(fig)
+
+
+def training_log(lines: list[str], title: str) -> None:
+    """The trainer's log lines folded into one collapsible block."""
+    if lines:
+        body = escape("\n".join(lines))
+        display(HTML(f"<details><summary>{escape(title)}</summary><pre>{body}</pre></details>"))
+
+
+def load_or_note(name: str, data_root=None, consequence: str = "this section uses only committed run records"
+                 ) -> FaceData | None:
+    """The dataset, or None after printing a visible note saying what is missing, what follows, and what to do."""
+    try:
+        return datasets.load(name, data_root)
+    except DatasetError as exc:
+        from ..data.check import present
+        state = "is broken here" if present(name, datasets.data_root(data_root)) else "is not available here"
+        note(f"**{name} {state}, so {consequence}.**\n\n{exc}", "warning" if "not available" in state else "error")
+        return None
+
+
+def run_or_reuse(exp: Experiment, data: FaceData | None, runs_root=None, force: bool = False,
+                 train: bool = True) -> ProfileRuns:
+    """Train `exp` (or reuse its finished run) when `train` is set and the data is here; always gather every
+    profile's latest run. With `train=False` nothing is trained: the chapter shows the committed records."""
+    if train and data is not None:
+        lines: list[str] = []
+        try:
+            for fold in exp.folds():
+                runner.run(fold, runs_root=runs_root, force=force, data=data, log=lines.append)
+        except Exception as exc:  # noqa: BLE001  show the error in the chapter, keep the other sections
+            note(f"Training `{exp.name}` ({exp.profile}) failed: `{type(exc).__name__}: {exc}`", "error")
+        training_log(lines, f"log of {exp.name} ({exp.profile} profile)")
+    return profile_runs(exp.name, runs_root)
+
+
+def run_all(exps: list[Experiment], data: FaceData | None, runs_root=None, force: bool = False,
+            train: bool = True) -> list[ProfileRuns]:
+    """`run_or_reuse` for each experiment, in order."""
+    return [run_or_reuse(exp, data, runs_root, force, train) for exp in exps]
+
+
+def show_all(items) -> None:
+    """Display a section's items in order: tables (DataFrames, without their index), Markdown strings,
+    `Note`s and matplotlib figures; None is skipped."""
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, pd.DataFrame):
+            table(item)
+        elif isinstance(item, str):
+            display(Markdown(item))
+        elif isinstance(item, Note):
+            note(item.text, item.kind)
+        else:
+            show(item)
+
+
+def table(frame: pd.DataFrame) -> None:
+    """Show a table as the reader should see it (see `report.tables.styled`), scrolling inside the page when
+    it is wider than the text."""
+    display(HTML(f'<div class="fer-scroll">{styled(frame)}</div>'))
+
+
+def summary_box(paper: str, runs_root=None) -> None:
+    """The box a chapter opens with: each headline claim, our best measurement, its budget and verdict."""
+    headline = report_ledger.headline_table(paper, runs_root)
+    words = headline["verdict"].value_counts()
+    tally = ", ".join(f"{n} {word}" for word, n in words.items())
+    body = styled(headline)
+    claims_word = "headline claim" if len(headline) == 1 else "headline claims"
+    display(HTML(f'<div class="fer-summary"><p><strong>In short.</strong> {len(headline)} {claims_word}: {tally}. '
+                 f'The verdicts section below gives the rule and the evidence.</p><div class="fer-scroll">{body}'
+                 '</div></div>'))
+
+
+def verdict_section(paper: str, runs_root=None, curve_datasets: tuple[str, ...] = ("fer2013",),
+                    profile: str = "cpu") -> None:
+    """A chapter's verdicts: the table with budgets, one sentence per claim, and the budget curves of the claims
+    on `curve_datasets` (accuracy against epochs trained, the claim and the paper's budget marked)."""
+    claim_list = claims.claims_for(paper)
+    table(report_ledger.verdict_table(claim_list, runs_root).drop(columns=["paper"]))
+    display(Markdown(report_ledger.verdict_sentences(claim_list, profile, runs_root)))
+    curved = [c for c in claim_list if c.dataset in curve_datasets]
+    fig = report_ledger.budget_figure(curved, profile, runs_root, title=f"{paper}: budget curves ({profile} profile)")
+    if fig is not None:
+        show(fig)

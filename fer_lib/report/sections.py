@@ -1,0 +1,33 @@
+"""Sections several chapters show the same way: learning curves, fold curves, confusion matrices with a summary."""
+from __future__ import annotations
+
+from . import Note, plots
+from .tables import ProfileRuns, confusion_summary
+
+
+def learning_curves(runs: list[ProfileRuns], labels: dict[str, str]) -> list:
+    """One figure per experiment: its runs' loss and accuracy per epoch, a line per profile."""
+    figures = []
+    for pr in runs:
+        if pr.records:
+            fig = plots.learning_curves({p: r.history for p, r in pr.records.items()},
+                                        {p: r.metrics["best_epoch"] for p, r in pr.records.items()})
+            fig.suptitle(labels[pr.experiment], y=1.02)
+            figures.append(fig)
+    return figures
+
+
+def fold_curves(records, title: str):
+    """Loss and accuracy per epoch of every fold of a k-fold experiment, its selected epochs marked."""
+    fig = plots.learning_curves({f"fold {i + 1}": r.history for i, r in enumerate(records)},
+                                {f"fold {i + 1}": r.metrics["best_epoch"] for i, r in enumerate(records)})
+    fig.suptitle(title, y=1.02)
+    return fig
+
+
+def confusion(report: dict, title: str, label: str | None = None, after: str = "") -> list:
+    """The confusion matrices of a classification report, then (with `label`) a note reading them."""
+    items = [plots.confusion_matrices(report, title)]
+    if label is not None:
+        items.append(Note(f"{label}: " + confusion_summary(report) + after))
+    return items

@@ -1,0 +1,67 @@
+"""The shape of the house: presentation stays in fer_lib/report/, and chapters are prose around short calls."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+LIBRARY = REPO / "fer_lib"
+NOTEBOOKS = sorted((REPO / "book").rglob("*.ipynb"))
+MAX_CODE_LINES = 450  # the whole book's code cells, from about 1,230 before the report layer
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute names of every module `path` imports (relative imports resolved against fer_lib)."""
+    package = ".".join(path.relative_to(REPO).with_suffix("").parts[:-1])
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            module = f"{base}.{node.module}" if node.level and node.module else (base if node.level else node.module)
+            names.add(module)
+            names |= {f"{module}.{a.name}" for a in node.names}
+    return names
+
+
+def test_nothing_below_the_report_layer_imports_it_or_ipython():
+    offenders = []
+    for path in LIBRARY.rglob("*.py"):
+        inside = "report" in path.relative_to(LIBRARY).parts
+        for name in _imports(path):
+            if not inside and (name.startswith("fer_lib.report") or name.startswith("IPython")):
+                offenders.append(f"{path.relative_to(REPO)} imports {name}")
+            if inside and path.name != "notebook.py" and name.startswith("IPython"):
+                offenders.append(f"{path.relative_to(REPO)} imports {name} (only report/notebook.py may)")
+    assert offenders == []
+
+
+def _code_lines(notebook) -> list[str]:
+    lines = []
+    for cell in notebook.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "code" and not tags & {"parameters", "injected-parameters"}:
+            lines += [l for l in cell.source.splitlines() if l.strip() and not l.strip().startswith("#")]
+    return lines
+
+
+def test_chapters_are_short_calls_without_definitions():
+    assert len(NOTEBOOKS) == 9
+    per_notebook = {nb.name: _code_lines(nbformat.read(nb, as_version=4)) for nb in NOTEBOOKS}
+    definitions = [f"{name}: {line.strip()}" for name, lines in per_notebook.items() for line in lines
+                   if re.match(r"\s*(def|class|for|while) ", line)]
+    assert definitions == []
+    assert sum(len(lines) for lines in per_notebook.values()) < MAX_CODE_LINES
+
+
+def test_every_chapter_that_trains_takes_the_same_train_parameter():
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        trains = "run_all(" in source
+        parameters = next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assert trains == ("train = True" in parameters), path.name

@@ -1,0 +1,85 @@
+"""Scoring predictions (fer_lib.scoring) and the report tables built on it."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import fer_with_twins
+
+
+def _predictions():
+    """Four test images (two twinned, one of them right) and two train images, with stored probabilities."""
+    probs = np.array([[0.9, 0.05, 0.05], [0.1, 0.6, 0.3], [0.3, 0.3, 0.4], [0.4, 0.3, 0.3],
+                      [0.6, 0.2, 0.2], [0.1, 0.8, 0.1]])
+    frame = pd.DataFrame({"role": ["test"] * 4 + ["train"] * 2, "id": list("abcdef"),
+                          "true": [0, 2, 2, 1, 0, 1], "pred": probs.argmax(1)})
+    frame[["p_x", "p_y", "p_z"]] = probs
+    return frame
+
+
+def test_scoring_metric_table_and_twins():
+    from fer_lib import scoring
+    table = scoring.metric_table(_predictions()).set_index("role")
+    assert table.loc["test", "accuracy (%)"] == 50.0 and table.loc["train", "accuracy (%)"] == 100.0
+    # test: image a sure and right (3/3 elements), b sure and wrong (1/3), c and d unsure (2/3 each)
+    assert table.loc["test", "binary accuracy (%)"] == pytest.approx(100 * (3 + 1 + 2 + 2) / 12)
+    assert table.loc["test", "images with max p > 0.5 (%)"] == 50.0
+    twins = scoring.accuracy_by_twin(_predictions(), {"a", "b"}, "test")
+    assert twins["with a twin in training"] == 2 and twins["accuracy on twins (%)"] == 50.0
+    assert twins["accuracy on the rest (%)"] == 50.0 and twins["ceiling: all twins right (%)"] == 75.0
+
+
+def test_epoch_selection_on_a_watched_set():
+    from fer_lib import scoring
+    history = pd.DataFrame({"epoch": [1, 2, 3], "private_test_acc": [0.4, 0.6, 0.5]})
+    sel = scoring.epoch_selection(history, "private_test_acc")
+    assert sel["epoch with the highest accuracy"] == 2 and sel["highest accuracy (%)"] == pytest.approx(60.0)
+    assert sel["accuracy at the last epoch (%)"] == pytest.approx(50.0) and sel["set"] == "private_test"
+
+
+def test_results_table_adds_the_deduplicated_private_test_column(tmp_path):
+    from dataclasses import replace
+    from fer_lib import experiments, runner
+    from fer_lib.report.tables import ProfileRuns, results_table
+    from fer_lib.scoring import training_twins
+    fer = fer_with_twins(tmp_path)
+    exp = experiments.experiment("002", "standard", "smoke")
+    exp = replace(exp, model_args=dict(num_classes=7, in_channels=1, widths=(16, 16, 32, 32), stem_width=8),
+                  data=replace(exp.data, subset=None))
+    record = runner.run(exp, tmp_path, tmp_path / "runs", log=lambda _: None, data=fer)
+    twins = training_twins(fer)
+    assert twins == {"PrivateTest_1010", "PublicTest_1007"}
+    table = results_table([ProfileRuns(exp.name, {"smoke": record})], {}, twins=twins)
+    preds = record.predictions
+    kept = preds[preds["id"] != "PrivateTest_1010"]
+    assert len(kept) == 2
+    assert table["de-duplicated PrivateTest accuracy (%)"].iloc[0] == round(100 * (kept["pred"] == kept["true"]).mean(), 2)
+    assert "de-duplicated PrivateTest accuracy (%)" not in results_table([ProfileRuns(exp.name, {"smoke": record})], {})
+
+
+def test_styled_tables_have_no_index_fixed_decimals_right_aligned_numbers_and_no_nan():
+    from fer_lib.report.tables import styled
+    frame = pd.DataFrame({"model": ["a<b", None], "accuracy (%)": [56.9, 12.345], "images": [3589, 28709],
+                          "note": [np.nan, "x"]}, index=[7, 3])
+    html = styled(frame)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
+    assert cells == ["a&lt;b", "56.900", "3589", "—", "—", "12.345", "28,709", "x"]  # row order kept, no index
+    assert "NaN" not in html and "None" not in html and "<th" in html and ">7<" not in html
+    right = re.search(r"\{\s*text-align: right;\s*\}", html)
+    ids = re.findall(r"#(T_\w+)", html[:right.start()])
+    assert ids and all(i.endswith(("col1", "col2")) for i in ids)  # the two numeric columns only
+    assert styled(frame) == html  # the same table renders the same bytes at every execution
+
+
+def test_headline_table_has_one_row_per_headline_claim_with_its_budget(tmp_path):
+    from fer_lib import claims
+    from fer_lib.report.ledger import headline_table
+    table = headline_table(runs_root=tmp_path)  # an empty store: every claim not run
+    headline = [c for c in claims.CLAIMS if not c.cited and not c.detail]
+    assert len(table) == len(headline) and set(table["verdict"]) == {"not run"}
+    assert (table["ours (%)"] == "—").all() and (table["budget"] == "—").all()
+    assert list(headline_table("002", runs_root=tmp_path).columns) == ["claim", "claimed (%)", "ours (%)", "budget",
+                                                                       "verdict"]
