@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from fer_lib import results, chapter, claims, experiments, runner
+from fer_lib import results, claims, experiments, runner, scoring
+from fer_lib.report import tables
 from fer_lib.data import splits
 from fer_lib.data.base import FaceData
 from fer_lib.engine import Trainer
@@ -196,10 +197,10 @@ def test_fold_table_and_pooled_report(tmp_path):
     name = "000-presnet-jaffe-subject-valsel"
     for fold, acc in enumerate([1.0, 1.0, 0.0, 1.0, 0.0]):
         _fake_fold(tmp_path, name, fold, acc, f"2026-01-01T00:00:1{fold}")
-    runs = chapter.ProfileRuns(name, {}, {"cpu": results.runs_for(name, "cpu", tmp_path)})
-    row = chapter.fold_table([runs], {name: "honest"}).iloc[0]
+    runs = tables.ProfileRuns(name, {}, {"cpu": results.runs_for(name, "cpu", tmp_path)})
+    row = tables.fold_table([runs], {name: "honest"}).iloc[0]
     assert row["folds"] == 5 and row["per fold"] == "100.0 / 100.0 / 0.0 / 100.0 / 0.0"
     assert row["accuracy (%) mean ± std"] == "60.00 ± 54.77" and row["wall (min)"] == 5.0
-    pooled = chapter.pooled_report(runs.folds["cpu"])
+    pooled = scoring.pooled_report(runs.folds["cpu"])
     assert pooled["n"] == 5 and pooled["accuracy"] == pytest.approx(0.6)
     assert pooled["confusion"] == [[3, 2], [0, 0]]

@@ -107,4 +107,13 @@ def plain_cnn(num_classes: int = 7, in_channels: int = 1, dropout: float = 0.5) 
 
 
 def igc_net(num_classes: int = 7, in_channels: int = 1, groups: int = 4, dropout: float = 0.5) -> IGCNet:
+    """The improved CNN of paper 001 (Yin, Sec. 2.1-2.3): linear bottlenecks whose 3x3 convolution is an
+    interleaved group convolution (primary group conv, permutation, secondary group conv; Eq. 1-3), with CReLU.
+
+    Args:
+        num_classes: output classes (7 for CK+ and FER2013).
+        in_channels: 1 for grey faces.
+        groups: groups of the primary group convolution (Sec. 2.2; the paper gives none, we use 4).
+        dropout: before the classifier.
+    """
     return IGCNet(num_classes, in_channels, groups, dropout)

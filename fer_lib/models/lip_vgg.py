@@ -87,9 +87,24 @@ class VGG16Face(nn.Module):
         return self.head(self.features(x))
 
 
-def vgg16_lip(**cfg) -> VGG16Face:
-    return VGG16Face(lip=True, **cfg)
+def vgg16_lip(num_classes: int = 7, in_channels: int = 3, weights: str | None = None,
+              dropout: float = 0.5) -> VGG16Face:
+    """VGG16-BN with every max-pool replaced by Local Importance-based Pooling (paper 003, Dong, Wang, Hang,
+    Sec. 3.1, Eq. 1), and our convolutional head.
+
+    Args:
+        num_classes: output classes (7 for RAF-DB, SFEW and FER2013).
+        in_channels: 3 (colour faces; grey ones repeated).
+        weights: a local file of torchvision's VGG16-BN ImageNet weights (never downloaded), or None.
+        dropout: before the classifier.
+    """
+    return VGG16Face(num_classes, in_channels, lip=True, weights=weights, dropout=dropout)
 
 
-def vgg16_plain(**cfg) -> VGG16Face:
-    return VGG16Face(lip=False, **cfg)
+def vgg16_plain(num_classes: int = 7, in_channels: int = 3, weights: str | None = None,
+                dropout: float = 0.5) -> VGG16Face:
+    """The same VGG16-BN with its max-pools kept: the baseline of paper 003's ablation (Table 1, row 1).
+
+    Args: as `vgg16_lip`.
+    """
+    return VGG16Face(num_classes, in_channels, lip=False, weights=weights, dropout=dropout)

@@ -5,9 +5,13 @@ The paper's figures (Figs 2-4) are lost; the text fixes the block (Sec. 3.2) and
 """
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+Noise = Literal["element", "batch"]  # RReLU's slope: one per activation, or one per layer and training step
 
 
 class RReLU(nn.Module):
@@ -160,10 +164,27 @@ class PResNetVGG(nn.Module):
         return self.classifier(d)
 
 
-def presnet(num_classes: int = 7, in_channels: int = 1, dropout: float = 0.5, noise: str = "element") -> PResNet:
+def presnet(num_classes: int = 7, in_channels: int = 1, dropout: float = 0.5, noise: Noise = "element") -> PResNet:
+    """P-ResNet of paper 000 (Miao, Li, Lin, Sec. 3.2): pre-activation bottlenecks with RReLU (Eq. 1).
+
+    Args:
+        num_classes: output classes (7 for FER2013 and JAFFE).
+        in_channels: 1 for grey faces.
+        dropout: before the classifier.
+        noise: RReLU's random slope, "element" (one per activation, the paper profile) or "batch" (one per
+            layer and step, the cheaper cpu profile); see `RReLU`.
+    """
     return PResNet(num_classes, in_channels, dropout, noise)
 
 
 def presnet_vgg(num_classes: int = 7, in_channels: int = 1, dropout: float = 0.5,
-                noise: str = "element") -> PResNetVGG:
+                noise: Noise = "element") -> PResNetVGG:
+    """P-ResNet-VGG of paper 000 (Sec. 3.3, Fig. 4): a P-ResNet branch and a cut VGG19 branch, fused.
+
+    Args:
+        num_classes: output classes (7 for FER2013 and JAFFE).
+        in_channels: 1 for grey faces.
+        dropout: after the concatenated branch features (Sec. 3.3).
+        noise: RReLU's random slope, "element" or "batch" (see `presnet`).
+    """
     return PResNetVGG(num_classes, in_channels, dropout, noise=noise)

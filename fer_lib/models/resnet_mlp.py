@@ -1,6 +1,8 @@
 """Paper 004's two networks: ResNet50 with an MLP head (Sec. 2.2) and the "traditional CNN" of its Table 2."""
 from __future__ import annotations
 
+from typing import Literal
+
 from torch import nn
 from torchvision.models import resnet50
 
@@ -10,6 +12,7 @@ from .weights import load_imagenet
 # trained" (Sec. 2.2.1). Its 23,587,712 backbone parameters are Keras' ResNet50(include_top=False) count,
 # whose last four layers are conv5_block3_3_conv, conv5_block3_3_bn, conv5_block3_add, conv5_block3_out:
 # only the last 1x1 conv and its BN hold weights. That is "last4"; the other readings are kept for comparison.
+Trainable = Literal["all", "last4", "layer4", "none"]
 TRAINABLE = {
     "all": None,                               # nothing frozen
     "last4": ("layer4.2.conv3", "layer4.2.bn3"),  # Keras' last four layers (the reading above)
@@ -69,8 +72,20 @@ class ResNetMLP(nn.Module):
         return self.head(self.backbone(x))
 
 
-def resnet50_mlp(**cfg) -> ResNetMLP:
-    return ResNetMLP(**cfg)
+def resnet50_mlp(num_classes: int = 7, in_channels: int = 3, trainable: Trainable = "last4",
+                 weights: str | None = None, dropout: float = 0.5, hidden: int = 32) -> ResNetMLP:
+    """ResNet50 + MLP of paper 004 (Chen, Sec. 2.2, Figs 2 and 4).
+
+    Args:
+        num_classes: output classes (7 for FER2013).
+        in_channels: 3, the grey face repeated, as ImageNet weights expect.
+        trainable: what trains; "last4" is the paper's "last four layers" as Keras counts layers, "all" trains
+            from scratch, "layer4" the last stage, "none" the head only (see `TRAINABLE`).
+        weights: a local file of torchvision's ImageNet weights (never downloaded), or None for random ones.
+        dropout: in the head (Sec. 2.2: 0.5).
+        hidden: width of the MLP's layers (Fig. 4: 32).
+    """
+    return ResNetMLP(num_classes, in_channels, trainable, weights, dropout, hidden)
 
 
 def traditional_cnn(num_classes: int = 7, in_channels: int = 3, widths=(32, 64, 128, 256), hidden: int = 256,

@@ -52,8 +52,19 @@ class SESepNet(nn.Module):
         return self.head(self.blocks(self.stem(x)))
 
 
-def se_sepnet(num_classes: int = 7, in_channels: int = 1, **kwargs) -> SESepNet:
-    return SESepNet(num_classes=num_classes, in_channels=in_channels, **kwargs)
+def se_sepnet(num_classes: int = 7, in_channels: int = 1, widths=(64, 128, 256, 512), stem_width: int = 32,
+              dropout: float = 0.5, se_reduction: int = 16) -> SESepNet:
+    """The SE + separable-convolution network of paper 002 (Gao & Ma, Sec. 3, Fig. 5).
+
+    Args:
+        num_classes: output classes (7 for FER2013).
+        in_channels: 1 for grey faces.
+        widths: output channels of the four separable residual blocks; each block halves the map (Sec. 3.2-3.3).
+        stem_width: channels of the first plain conv (the stem is our assumption; Fig. 5 is lost).
+        dropout: before the classifier (Sec. 3).
+        se_reduction: the Squeeze-and-Excitation bottleneck ratio r (Sec. 3.1; 16 as in Hu et al.).
+    """
+    return SESepNet(num_classes, in_channels, widths, stem_width, dropout, se_reduction)
 
 
 def standard_conv_equivalent(model: SESepNet) -> tuple[int, int]:
