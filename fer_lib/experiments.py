@@ -66,7 +66,7 @@ def _profiled(exp: Experiment, profile: str, cpu: dict, smoke: dict | None = Non
 _002_TRAIN = TrainConfig(epochs=50, batch_size=32, optimizer="adam", lr=1e-3, early_stopping=10,
                          monitor="val_loss", augment=Augment(hflip=True, rotate=10, shift=0.1, zoom=0.1),
                          preprocess=Preprocess(channels=1))
-# cpu budget: two runs of about 30 min each on 2 cores; batch 64 for throughput.
+# cpu budget: sized to fit the 2-core machine (each run's wall time is in its record); batch 64 for throughput.
 _002_CPU = dict(epochs=12, batch_size=64, early_stopping=4)
 
 
@@ -109,8 +109,8 @@ def compressed_000_schedule(epochs: int) -> dict:
     return dict(hold=hold, every=1, gamma=round(0.9 ** (30 / (epochs - hold)), 4))
 
 
-# cpu budget (2 cores): P-ResNet ~2 min and P-ResNet-VGG ~4 min per FER2013 epoch (bare step: 323 and 148
-# img/s at batch 128, bf16), so about 15 min per run; four runs share the hour with the 40 JAFFE runs.
+# cpu budget (2 cores): a few FER2013 epochs per run, so the four FER2013 runs share about an hour with the
+# 40 JAFFE runs; the recorded img/s and wall time of each run are in its record (and `fer plan` estimates).
 _000_CPU_EPOCHS = {"presnet": 6, "presnetvgg": 4}
 # RReLU noise per layer and step on CPU (3-5x faster there, see models/presnet.py); per element on a GPU.
 _000_CPU_NOISE = "batch"
@@ -169,9 +169,8 @@ _000_VARIANTS = tuple(f"{m}-{p}" for m in _000_MODELS for p in (
 _001_MODELS = {"igc": "igc_net", "plain": "plain_cnn"}
 _001_TRAIN = TrainConfig(epochs=50, batch_size=64, optimizer="adam", lr=1e-3, early_stopping=10, monitor="val_loss",
                          augment=Augment(hflip=True, rotate=10, shift=0.1), preprocess=Preprocess(channels=1))
-# FER2013 on 2 cores: the IGC net trains at ~290 img/s (bare step, bf16), about 2 min per epoch of a fold's
-# 28,700 images, so 4 epochs: ~40 min for its five folds, ~20 min for the plain CNN's. CK+ (981 images)
-# keeps the paper budget.
+# FER2013 on 2 cores: 4 epochs per fold keep the two models' five folds within about an hour (the records
+# hold each run's speed and wall time). CK+ (981 images) keeps the paper budget.
 _001_CPU_FER = dict(epochs=4, early_stopping=None)
 
 
@@ -216,9 +215,8 @@ _004_VARIANTS = {
     "resnet50-all": ("ResNet50 + MLP, random init, every layer trainable", "resnet50_mlp", dict(trainable="all")),
     "cnn": ("traditional CNN (ours; the paper does not describe its CNN)", "traditional_cnn", {}),
 }
-# cpu budget, measured (bare step, batch 64, 48x48x3, 2 cores): ResNet50 + MLP all layers 121 img/s bf16
-# (90 fp32), last four layers 458 (286), traditional CNN 1,015 (678). With 22,967 training images and the
-# per-epoch evaluations that is about 3.5, 1.3 and 0.5 min per epoch: 6 epochs keep the chapter near 35 min.
+# cpu budget: 6 epochs keep the chapter's three runs within about 35 minutes on 2 cores (ResNet50 with all
+# layers trainable is the slow one; the records hold each run's speed). Longer budgets: `--epochs N`.
 _004_CPU = dict(epochs=6)
 
 
@@ -248,9 +246,9 @@ _003_TRAIN = TrainConfig(epochs=50, batch_size=64, optimizer="sgd", lr=0.01, mom
 _003_FER = replace(_003_TRAIN, preprocess=Preprocess(channels=3, crop=44))
 _003_SFEW = replace(_003_TRAIN, epochs=30, preprocess=Preprocess(channels=3, size=112))
 _003_MODELS = {"vgg16": "vgg16_plain", "lip": "vgg16_lip"}
-# cpu budget. VGG16 keeps full resolution through its first block, so it costs ~1 GFLOP per 44x44 image
-# forward (ResNet50's strided stem: ~0.25): measured ~25 img/s training on 2 cores (fp32), ~20 min per FER2013
-# epoch. So FER2013 gets 1 epoch, and SFEW runs at 56x56 (a quarter of the paper's 112x112 cost), 12 epochs.
+# cpu budget. VGG16 keeps full resolution through its first block, so a 44x44 forward costs about four
+# times ResNet50's (strided stem) and one FER2013 epoch takes tens of minutes on 2 cores (see the records).
+# So FER2013 gets 1 epoch, and SFEW runs at 56x56 (a quarter of the paper's 112x112 cost), 12 epochs.
 _003_CPU = {"fer2013": dict(epochs=1),
             "sfew": dict(epochs=12, preprocess=Preprocess(channels=3, size=56)),
             "rafdb": dict(epochs=1)}
@@ -314,8 +312,8 @@ COMPARISON_MODELS = {
 _CMP_TRAIN = TrainConfig(epochs=30, batch_size=64, optimizer="adam", lr=1e-3, scheduler="cosine",
                          early_stopping=None, monitor="val_acc", restore_best=True,
                          augment=Augment(hflip=True, rotate=10, shift=0.1), preprocess=Preprocess(channels=1))
-# cpu budget: 3 epochs each (a whole cosine schedule). Measured training speed on 2 cores puts the nine
-# small models at about 55 min together for one seed, and VGG16 / VGG16 + LIP at 60-90 min each.
+# cpu budget: 3 epochs each (a whole cosine schedule): the nine small models together in about an hour on
+# 2 cores for one seed, VGG16 / VGG16 + LIP about an hour or more each (the records hold each run's wall time).
 _CMP_CPU = dict(epochs=3)
 
 
