@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from fer_lib import results, claims, experiments, runner, scoring
+from fer_lib import assessment, claims, experiments, results, runner, scoring
 from fer_lib.report import tables
 from fer_lib.data import splits
 from fer_lib.data.base import FaceData
@@ -173,14 +173,14 @@ def test_a_fold_claim_needs_every_fold_and_measures_their_mean(tmp_path):
     for fold, acc in enumerate([0.9, 0.8, 0.7, 0.6]):
         _fake_fold(tmp_path, name, fold, acc, f"2026-01-01T00:00:1{fold}")
     claim = [c for c in claims.claims_for("000") if c.experiment == name][0]
-    assert claims.assess([claim], runs_root=tmp_path)["verdict"].tolist() == ["not run"]  # 4 of 5 folds
+    assert assessment.assess([claim], runs_root=tmp_path)["verdict"].tolist() == ["not run"]  # 4 of 5 folds
     _fake_fold(tmp_path, name, 4, 0.5, "2026-01-01T00:00:20")
     # a newer rerun of fold 0 replaces the older one
     _fake_fold(tmp_path, name, 0, 1.0, "2026-01-01T00:00:30")
-    row = claims.assess([claim], runs_root=tmp_path).iloc[0]
+    row = assessment.assess([claim], runs_root=tmp_path).iloc[0]
     assert row["measured"] == pytest.approx(100 * np.mean([1.0, 0.8, 0.7, 0.6, 0.5]))
     assert row["run"].endswith("mean of 5 folds") and row["verdict"] == "not reproduced"
-    recall = claims.measured_value(replace(claim, metric="recall:b"), results.runs_for(name, "cpu", tmp_path))
+    recall = assessment.measured_value(replace(claim, metric="recall:b"), results.runs_for(name, "cpu", tmp_path))
     assert recall == 100.0
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fer_lib import claims, experiments, runner
+from fer_lib import assessment, claims, experiments, runner, verdicts
 from fer_lib.cli import main
 from fer_lib.results import config_hash, find_runs
 
@@ -89,10 +89,10 @@ def test_profiles_differ_only_where_meant():
 
 def test_a_short_run_below_the_claim_is_open_not_refuted():
     claim = claims.claims_for("002")[0]
-    assert claims.TOLERANCE_PP == 1.5
+    assert verdicts.TOLERANCE_PP == 1.5
     for measured, expected in ((65.2, "reproduced"), (63.8, "reproduced"), (63.6, "open"), (80.0, "reproduced")):
-        assert claims.budget_verdict(claim.value, {12: measured}, 50).verdict == expected
-    assert claims.budget_verdict(claim.value, {50: 63.6}, 50).verdict == "not reproduced"
+        assert verdicts.budget_verdict(claim.value, {12: measured}, 50).verdict == expected
+    assert verdicts.budget_verdict(claim.value, {50: 63.6}, 50).verdict == "not reproduced"
 
 
 def test_ledger_has_unique_keys_and_a_reason_for_every_unrun_claim():
@@ -114,13 +114,13 @@ def test_assess_uses_the_newest_run_per_profile(tmp_path):
     _fake_run(tmp_path, "002-paper-split", "paper", 0.60, "2026-01-01T00:00:01")
     _fake_run(tmp_path, "002-paper-split", "paper", 0.66, "2026-01-02T00:00:02")
     _fake_run(tmp_path, "002-paper-split", "smoke", 0.20, "2026-01-02T00:00:03")
-    table = claims.assess(claims.claims_for("002"), runs_root=tmp_path)
+    table = assessment.assess(claims.claims_for("002"), runs_root=tmp_path)
     rows = table.set_index("profile")
     assert rows.loc["paper", "measured"] == 66.0 and rows.loc["paper", "verdict"] == "reproduced"
     assert rows.loc["smoke", "verdict"] == "no verdict (smoke)"
-    other = claims.assess(claims.claims_for("004"), runs_root=tmp_path)
+    other = assessment.assess(claims.claims_for("004"), runs_root=tmp_path)
     assert set(other["verdict"]) == {"not run"} and other["run"].str.contains("no finished run of 004-").all()
-    rafdb = claims.assess(claims.claims_for("003"), runs_root=tmp_path)
+    rafdb = assessment.assess(claims.claims_for("003"), runs_root=tmp_path)
     assert rafdb["run"].str.contains("not available|not built").all()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fer_lib import claims, results, store_migrations
+from fer_lib import assessment, claims, results, store_migrations
 from fer_lib.results import RunRecord, config_hash, split_digest
 from fer_lib.runlock import RunLock, RunLocked
 
@@ -103,8 +103,8 @@ def test_budget_queries_and_the_ledger_curve(tmp_path):
     assert results.latest_run(name, "cpu", tmp_path, epochs=4).epochs == 4
     assert sorted(results.budget_runs(name, "cpu", tmp_path)) == [4, 8]
     claim = next(c for c in claims.CLAIMS if c.key == "presnetvgg-fer")
-    assert claims.budget_curve(claim, "cpu", tmp_path) == {4: 50.0, 8: 62.0}
-    row = claims.assess([claim], profiles=("cpu",), runs_root=tmp_path).iloc[0]
+    assert assessment.budget_curve(claim, "cpu", tmp_path) == {4: 50.0, 8: 62.0}
+    row = assessment.assess([claim], profiles=("cpu",), runs_root=tmp_path).iloc[0]
     assert (row["epochs"], row["paper_epochs"], row["gain"]) == (8, 200, 12.0)
     assert row["verdict"] == "open" and row["ceiling"] == pytest.approx(62 + 12 * 4.64, abs=0.1)
 
@@ -115,7 +115,7 @@ def test_verdict_counts_per_paper():
                           dict(paper="000", claim="b", profile="", verdict="not run"),
                           dict(paper="002", claim="c", profile="cpu", verdict="not reproduced"),
                           dict(paper="002", claim="d", profile="smoke", verdict="no verdict (smoke)")])
-    counts = claims.verdict_counts(table).set_index("paper")
+    counts = assessment.verdict_counts(table).set_index("paper")
     assert counts.loc["000"].tolist() == [1, 0, 0, 1, 2]  # the paper profile decides claim a
     assert counts.loc["002"].tolist() == [0, 1, 0, 1, 2]  # a smoke-only claim is as good as not run
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import claims
+from .. import assessment, claims
 from . import plots
 from ..claims import Claim
 
@@ -13,7 +13,7 @@ PROFILES = ("paper", "cpu")  # smoke runs prove code paths, never claims: they s
 def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES) -> pd.DataFrame:
     """One row per claim and profile: claimed, measured, profile, epochs (ours / paper), the last doubling's
     gain, the projected ceiling and the verdict with what it rests on. Empty cells are blank, never NaN."""
-    table = claims.assess(claim_list, profiles=profiles, runs_root=runs_root)
+    table = assessment.assess(claim_list, profiles=profiles, runs_root=runs_root)
     epochs = [f"{int(e)} / {int(p)}" if pd.notna(e) and pd.notna(p) else (f"– / {int(p)}" if pd.notna(p) else "")
               for e, p in zip(table["epochs"], table["paper_epochs"])]
     out = pd.DataFrame({
@@ -32,7 +32,7 @@ def headline_table(paper: str | None = None, runs_root=None) -> pd.DataFrame:
     """One row per headline claim (of `paper`, or of every paper): claimed, our best-informed measurement, the
     budget it rests on and the verdict word. The ledger at a glance, and each chapter's summary box."""
     claim_list = [c for c in claims.CLAIMS if not c.cited and not c.detail and (paper is None or c.paper == paper)]
-    best = claims.decisive_rows(claims.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
+    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
     budget = [f"{int(e)} of {int(p)} epochs ({profile})" if pd.notna(e) and pd.notna(p) else "—"
               for e, p, profile in zip(best["epochs"], best["paper_epochs"], best["profile"])]
     out = pd.DataFrame({"paper": best["paper"], "claim": best["claim"],
@@ -45,7 +45,7 @@ def headline_table(paper: str | None = None, runs_root=None) -> pd.DataFrame:
 def claimed_vs_measured_figures(runs_root=None) -> list:
     """One figure per paper: each headline claim's value beside our best-informed measurement."""
     claim_list = [c for c in claims.CLAIMS if not c.cited and not c.detail]
-    best = claims.decisive_rows(claims.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
+    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
     figures = []
     for paper, rows in best.groupby("paper", sort=True):
         fig = plots.claimed_vs_measured(rows)
@@ -64,14 +64,14 @@ def cited_table(paper: str | None = None) -> pd.DataFrame:
 
 def counts(runs_root=None) -> pd.DataFrame:
     """Per paper: claims reproduced / not reproduced / open / not run (the paper profile decides where it ran)."""
-    table = claims.assess([c for c in claims.CLAIMS if not c.cited and not c.detail], profiles=PROFILES,
+    table = assessment.assess([c for c in claims.CLAIMS if not c.cited and not c.detail], profiles=PROFILES,
                           runs_root=runs_root)
-    return claims.verdict_counts(table)
+    return assessment.verdict_counts(table)
 
 
-def verdicts(claim_list: list[Claim], profile: str, runs_root=None) -> dict[str, claims.Verdict]:
+def verdicts(claim_list: list[Claim], profile: str, runs_root=None) -> dict[str, assessment.Verdict]:
     """claim description -> its budget-aware Verdict under `profile`."""
-    return {c.description: claims.judge(c, profile, runs_root) for c in claim_list}
+    return {c.description: assessment.judge(c, profile, runs_root) for c in claim_list}
 
 
 def budget_figure(claim_list: list[Claim], profile: str, runs_root=None, title: str = ""):
@@ -84,7 +84,7 @@ def verdict_sentences(claim_list: list[Claim], profile: str, runs_root=None) -> 
     """One sentence per claim, computed from the records: its budget, curve, projection and verdict."""
     lines = []
     for c in claim_list:
-        v = claims.judge(c, profile, runs_root)
+        v = assessment.judge(c, profile, runs_root)
         if not v.curve:
             lines.append(f"- {c.description} ({c.value:.2f}, {c.source}): not run — {v.reason}.")
             continue
