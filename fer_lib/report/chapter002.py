@@ -8,7 +8,6 @@ from .. import claims, experiments
 from ..data.base import FaceData
 from ..models import build_model, count_parameters
 from ..models.se_sepnet import standard_conv_equivalent
-from ..runner import make_split
 from . import Note, plots, sections
 from .tables import ProfileRuns, best_record, confusion_summary, per_class_table
 
@@ -40,9 +39,7 @@ def experiments_for(profile: str):
 def data_section(fer: FaceData | None, profile: str) -> list:
     if fer is None:
         return []
-    split = make_split(experiments.experiment("002", "paper-split", profile), fer)
-    return [pd.DataFrame([{"": f"images ({profile} profile)", **split.sizes()}]),
-            plots.class_distribution({part: fer.labels[idx] for part, idx in split.parts.items()}, fer.classes)]
+    return sections.split_summary(experiments.experiment("002", "paper-split", profile), fer, f"images ({profile} profile)")
 
 
 def run_notes(runs: list[ProfileRuns]) -> list:

@@ -14,7 +14,6 @@ from ..models import build_model, count_parameters
 from ..models.resnet_mlp import RESNET50_IMAGENET, TRAINABLE
 from ..models.weights import weights_path
 from ..results import RunRecord
-from ..runner import make_split
 from ..scoring import deduplicated_accuracy
 from . import Note, explanations, plots, sections
 from . import ledger as report_ledger
@@ -56,9 +55,7 @@ def parameters_table() -> pd.DataFrame:
 def data_section(fer: FaceData | None, profile: str) -> list:
     if fer is None:
         return []
-    split = make_split(experiments.experiment("004", "resnet50-all", profile), fer)
-    return [pd.DataFrame([{"": f"images ({profile} profile)", **split.sizes()}]),
-            plots.class_distribution({part: fer.labels[idx] for part, idx in split.parts.items()}, fer.classes)]
+    return sections.split_summary(experiments.experiment("004", "resnet50-all", profile), fer, f"images ({profile} profile)")
 
 
 def setup_section(profile: str) -> list:

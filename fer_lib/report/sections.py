@@ -1,8 +1,18 @@
-"""Sections several chapters show the same way: learning curves, fold curves, confusion matrices with a summary."""
+"""Sections several chapters show the same way: split sizes, learning curves, fold curves, confusion matrices."""
 from __future__ import annotations
 
+import pandas as pd
+
+from ..runner import make_split
 from . import Note, plots
 from .tables import ProfileRuns, confusion_summary
+
+
+def split_summary(exp, data, label: str) -> list:
+    """The sizes of the parts of `exp`'s split of `data`, one row labelled `label`, and their class balance."""
+    split = make_split(exp, data)
+    return [pd.DataFrame([{"": label, **split.sizes()}]),
+            plots.class_distribution({part: data.labels[idx] for part, idx in split.parts.items()}, data.classes)]
 
 
 def learning_curves(runs: list[ProfileRuns], labels: dict[str, str]) -> list:
