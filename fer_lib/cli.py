@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="train at these epoch budgets, each its own run (a budget curve), with the "
                             "schedule compressed to each; default: the profile's budget")
     train.add_argument("--fold", type=int, metavar="K", help="only fold K (from 0) of a k-fold variant")
+    train.add_argument("--follow-ups", action="store_true",
+                       help="cmp only: after the variants, train what the comparison chapter adds: seeds 1-2 of "
+                            "the best two models by PublicTest, then the pushed recipe of the best")
     train.add_argument("--jobs", type=int, default=1, metavar="N",
                        help="train the runs in N worker processes (round robin over the GPUs, or the CPU "
                             "cores split between them); a failed run does not stop the others. Under "
@@ -111,10 +114,20 @@ def _dispatch(args) -> int:
             print(jobs.format_results(outcomes))
             return 0 if all(o.status != "failed" for o in outcomes) else 1
         device = distributed.init(args.device)  # joins torchrun's process group when launched by it
-        for job in todo:
-            record = runner.run(job.experiment, args.data_root, args.runs_root, force=args.force, device=device)
-            if distributed.is_main():
-                print(record.summary())
+        stages = [lambda: todo]
+        if args.follow_ups:
+            if args.paper != "cmp":
+                raise ValueError("--follow-ups belongs to the comparison: fer train cmp --follow-ups")
+            from . import comparison  # each stage ranks the models again, on the runs the one before finished
+            stages += [lambda: jobs.jobs_for("cmp", comparison.seed_variants(args.profile, args.runs_root, 2,
+                                                                              args.variant or None), args.profile),
+                       lambda: jobs.jobs_for("cmp", comparison.push_variant(args.profile, args.runs_root,
+                                                                            args.variant or None), args.profile)]
+        for stage in stages:
+            for job in stage():
+                record = runner.run(job.experiment, args.data_root, args.runs_root, force=args.force, device=device)
+                if distributed.is_main():
+                    print(record.summary())
         return 0
     if args.command == "plan":
         from . import jobs, plan

@@ -35,6 +35,14 @@ def seed_variants(profile: str, runs_root=None, extra_seeds: int = 2, variants=N
             for s in range(1, extra_seeds + 1)]
 
 
+def push_variant(profile: str, runs_root=None, variants=None) -> list[str]:
+    """The pushed recipe of the best model by PublicTest among `variants` (any model when none of them has a
+    run); [] while no comparison run is finished."""
+    ranked = ranked_by_publictest(profile, runs_root)
+    best = next((v for v in ranked if v in (variants or COMPARISON_MODELS)), ranked[0] if ranked else None)
+    return [f"{best}-push"] if best else []
+
+
 def follow_up_variants(profile: str, runs_root=None, extra_seeds: int = 2, variants=None) -> list[str]:
     """What the chapter trains once the first runs have ranked the models: `seed_variants`, and the pushed
     recipe of the best. [] while no comparison run is finished. The chapter ranks again after the seeds, so

@@ -58,3 +58,35 @@ def test_a_model_without_runs_gets_the_command_to_run(tmp_path):
 def test_an_unknown_variant_is_refused_with_the_list():
     with pytest.raises(ValueError, match="plain-cnn"):
         comparison.comparison("no-such-model", "cpu")
+
+
+def test_the_follow_up_policy_ranks_by_publictest_and_pushes_the_best(tmp_path):
+    """Seeds 1-2 go to the best two by PublicTest (never PrivateTest); the push goes to the best."""
+    # PublicTest (val_acc at the best epoch) = accuracy - 0.05; PrivateTest accuracy ranks them the other way
+    _fake_run(tmp_path, 0, 0.60, "2026-01-01T00:00:10", 60, variant="plain-cnn")
+    _fake_run(tmp_path, 0, 0.80, "2026-01-01T00:00:11", 60, variant="igc")
+    _fake_run(tmp_path, 0, 0.70, "2026-01-01T00:00:12", 60, variant="resnet18")
+    assert comparison.ranked_by_publictest("cpu", tmp_path) == ["igc", "resnet18", "plain-cnn"]
+    assert comparison.seed_variants("cpu", tmp_path) == ["igc-s1", "igc-s2", "resnet18-s1", "resnet18-s2"]
+    assert comparison.push_variant("cpu", tmp_path) == ["igc-push"]
+    assert comparison.push_variant("cpu", tmp_path, variants=["resnet18", "plain-cnn"]) == ["resnet18-push"]
+    assert comparison.follow_up_variants("cpu", tmp_path, extra_seeds=1) == ["igc-s1", "resnet18-s1", "igc-push"]
+    assert comparison.follow_up_variants("paper", tmp_path) == []  # nothing finished under that profile
+
+
+def test_fer_train_cmp_follow_ups_trains_what_the_chapter_adds(tmp_path, capsys):
+    from conftest import fer_entries, write_fer_zip
+    from fer_lib.cli import main
+    from fer_lib.results import find_runs
+    write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
+    runs = tmp_path / "runs"
+    args = ["train", "cmp", "plain-cnn", "traditional-cnn", "--profile", "smoke", "--data-root", str(tmp_path),
+            "--runs-root", str(runs), "--follow-ups"]
+    assert main(args) == 0
+    best = comparison.ranked_by_publictest("smoke", runs)[0]
+    assert sorted(comparison.seed_runs("plain-cnn", "smoke", runs)) == [0, 1, 2]
+    assert sorted(comparison.seed_runs("traditional-cnn", "smoke", runs)) == [0, 1, 2]
+    assert len(find_runs(f"cmp-{best}-push", runs)) == 1
+    assert [p.name for p in runs.iterdir() if p.name.endswith("-push")] == [f"cmp-{best}-push"]
+    with pytest.raises(ValueError, match="belongs to the comparison"):
+        main(["train", "002", "standard", "--profile", "smoke", "--follow-ups"])

@@ -77,9 +77,9 @@ def publictest_curves(profile: str, runs_root=None):
 
 
 def best_to_push(profile: str, chosen: list[str], runs_root=None) -> str | None:
-    """The best model by PublicTest among the chosen ones (any model when none of them has a run)."""
-    ranked = comparison.ranked_by_publictest(profile, runs_root)
-    return next((v for v in ranked if v in chosen), ranked[0]) if ranked else None
+    """The model whose pushed recipe the chapter shows (see `comparison.push_variant`), or None."""
+    push = comparison.push_variant(profile, runs_root, chosen)
+    return push[0].removesuffix("-push") if push else None
 
 
 def push_section(best: str | None, profile: str, twins: set[str] | None, runs_root=None) -> list:
