@@ -146,5 +146,6 @@ def styled(frame: pd.DataFrame) -> str:
     styler = (shown.style.hide(axis="index").format(formats).set_uuid(uid)
               .set_table_attributes('class="dataframe fer-table"'))
     if numeric:
-        styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+        styler = styler.set_properties(subset=numeric, **{"text-align": "right"}).set_table_styles(
+            [{"selector": f"th.col{shown.columns.get_loc(c)}", "props": "text-align: right;"} for c in numeric])
     return styler.to_html()
