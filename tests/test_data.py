@@ -206,6 +206,38 @@ def test_cache_is_invalidated_when_the_source_changes(tmp_path):
     assert len(first) == 12 and len(second) == 11 and first.checksum != second.checksum
 
 
+def _load_through_cache(barrier, tmp_path, cache, results):
+    """One process's cached load, with both processes' temporary files on disk before either renames."""
+    import os as _os
+    _os.environ["FER_CACHE"] = str(cache)
+    real_replace = _os.replace
+
+    def replace_after_barrier(src, dst):
+        barrier.wait(timeout=60)
+        real_replace(src, dst)
+    _os.replace = replace_after_barrier
+    from fer_lib.data.cache import load_cached
+    got = load_cached("race", "k", lambda: data.load("fer2013", tmp_path, cache=False))
+    results.put(len(got))
+
+
+def test_two_processes_building_the_same_cache_both_succeed(tmp_path):
+    """torchrun ranks and --jobs workers decode the same archive at once: neither may lose the other's file."""
+    import multiprocessing as mp
+    write_fer_zip(tmp_path)
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_load_through_cache, args=(barrier, tmp_path, tmp_path / "cache", results))
+             for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert sorted(results.get(timeout=5) for _ in procs) == [12, 12]
+    assert [f.name for f in (tmp_path / "cache").iterdir()] == ["race-k.npz"]  # no temporary left behind
+
+
 @needs_real_data
 def test_real_dataset_counts():
     fer = data.load("fer2013", SHARED_DATA)

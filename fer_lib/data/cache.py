@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Callable
 
@@ -58,9 +59,14 @@ def _write(path: Path, data: FaceData) -> None:
                   meta=np.array(json.dumps(meta)))
     if data.subjects is not None:
         arrays["subjects"] = data.subjects.astype(str)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **arrays)  # uncompressed: a cached FER2013 load must stay under 2 s
-    os.replace(tmp, path)
+    # A name of its own per writer: torchrun ranks and `--jobs` workers can build the same cache at once,
+    # and each must rename only its own file (the last complete one wins; all are identical).
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npz")
+    try:
+        np.savez(tmp, **arrays)  # uncompressed: a cached FER2013 load must stay under 2 s
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _read(path: Path) -> FaceData:
