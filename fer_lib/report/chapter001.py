@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import claims, experiments
+from .. import claims, experiments, results
 from ..data.base import FaceData
 from ..experiments import Experiment
 from ..models import build_model, count_parameters
@@ -161,10 +161,11 @@ def claims_table(dataset: str, runs: list[ProfileRuns]) -> pd.DataFrame:
         records, p = best_folds(runs_by_name.get(c.experiment))
         ours = 100 * fold_mean_report(records)["per_class"][cls][metric] if records else None
         rows.append({"table": c.source, "metric": metric, "model": MODELS[model], "class": cls, "claimed": c.value,
-                     "ours": None if ours is None else round(ours, 1), "profile": p})
+                     "ours": None if ours is None else round(ours, 1),
+                     "ours from": f"{p} profile, {records[0].epochs} epochs" if records else "no run"})
     if not rows:
         return pd.DataFrame()
-    wide = pd.DataFrame(rows).pivot_table(index=["table", "metric", "model"], columns="class",
+    wide = pd.DataFrame(rows).pivot_table(index=["table", "metric", "model", "ours from"], columns="class",
                                           values=["claimed", "ours"], sort=False)
     wide.columns = [f"{cls}, {kind}" for kind, cls in wide.columns]
     return wide.reset_index()
@@ -222,25 +223,92 @@ def subject_fold_curves(ck_runs: list[ProfileRuns]):
     return sections.fold_curves(records, f"{CK_NAMES[name]} ({p}): the five folds") if records else None
 
 
-def paired_table(ck_runs: list[ProfileRuns], fer_runs: list[ProfileRuns]) -> list:
-    """IGC against plain per protocol: fold means and the paired difference (the same folds for both models)."""
+def budget_pairs(dataset: str, protocol: str, runs_root=None) -> tuple[str | None, dict[int, dict[str, list]]]:
+    """(profile, {epochs: {model: every fold's run}}) at the budgets where *both* models have all folds, under the
+    most faithful profile that has one. Comparing the models at different budgets would measure the budget."""
+    for profile in ("paper", "cpu", "smoke"):
+        curves = {m: results.budget_runs(f"001-{m}-{dataset}-{protocol}", profile, runs_root) for m in MODELS}
+        common = sorted(set(curves["igc"]) & set(curves["plain"]))
+        if common:
+            return profile, {epochs: {m: curves[m][epochs] for m in MODELS} for epochs in common}
+    return None, {}
+
+
+def paired_table(runs_root=None) -> list:
+    """IGC against plain per protocol and budget: fold means and the paired difference (same folds, same epochs)."""
     rows = []
-    for dataset, runs in (("ckplus", by_name(ck_runs)), ("fer2013", by_name(fer_runs))):
+    for dataset in ("ckplus", "fer2013"):
         for protocol in ("random", "subject"):
-            pair = {m: best_folds(runs.get(f"001-{m}-{dataset}-{protocol}")) for m in MODELS}
-            if any(records is None for records, _ in pair.values()):
-                continue
-            acc = {m: np.array([100 * r.metrics["test"]["accuracy"] for r in recs]) for m, (recs, _) in pair.items()}
-            f1 = {m: np.array([100 * r.metrics["test"]["macro_f1"] for r in recs]) for m, (recs, _) in pair.items()}
-            diff = acc["igc"] - acc["plain"]
-            rows.append({"dataset": dataset, "folds": protocol, "profile": pair["igc"][1],
-                         "IGC accuracy": round(acc["igc"].mean(), 2), "plain accuracy": round(acc["plain"].mean(), 2),
-                         "difference (paired, mean ± std)": f"{diff.mean():+.2f} ± {diff.std(ddof=1):.2f}",
-                         "folds IGC ahead": f"{int((diff > 0).sum())} of {len(diff)}",
-                         "IGC macro-F1": round(f1["igc"].mean(), 2), "plain macro-F1": round(f1["plain"].mean(), 2)})
+            profile, budgets = budget_pairs(dataset, protocol, runs_root)
+            for epochs, pair in budgets.items():
+                acc = {m: np.array([100 * r.metrics["test"]["accuracy"] for r in pair[m]]) for m in MODELS}
+                f1 = {m: np.array([100 * r.metrics["test"]["macro_f1"] for r in pair[m]]) for m in MODELS}
+                diff = acc["igc"] - acc["plain"]
+                rows.append({"dataset": dataset, "folds": protocol, "profile": profile, "epochs": epochs,
+                             "IGC accuracy": round(acc["igc"].mean(), 2),
+                             "plain accuracy": round(acc["plain"].mean(), 2),
+                             "difference (paired, mean ± std)": f"{diff.mean():+.2f} ± {diff.std(ddof=1):.2f}",
+                             "folds IGC ahead": f"{int((diff > 0).sum())} of {len(diff)}",
+                             "IGC macro-F1": round(f1["igc"].mean(), 2), "plain macro-F1": round(f1["plain"].mean(), 2)})
     if not rows:
-        return [Note("Both models need all five folds of a protocol before they can be compared.", "warning")]
+        return [Note("Both models need all five folds of a protocol at the same budget before they can be compared.",
+                     "warning")]
     return [pd.DataFrame(rows)]
+
+
+def ordering_sentences(runs_root=None) -> str | None:
+    """Per dataset and fold scheme, whether the paired IGC - plain difference keeps its sign as the budget grows."""
+    lines = []
+    for dataset in ("ckplus", "fer2013"):
+        for protocol in ("random", "subject"):
+            profile, budgets = budget_pairs(dataset, protocol, runs_root)
+            if not budgets:
+                continue
+            diffs = {e: np.mean([100 * (i.metrics["test"]["accuracy"] - p.metrics["test"]["accuracy"])
+                                 for i, p in zip(pair["igc"], pair["plain"])]) for e, pair in budgets.items()}
+            points = ", ".join(f"{d:+.2f} points after {e} epochs" for e, d in diffs.items())
+            signs = {np.sign(d) for d in diffs.values()}
+            if len(diffs) == 1:
+                trend = "the only budget both models have"
+            elif len(signs) == 1:
+                trend = f"the {'improved' if signs == {1.0} else 'plain'} CNN leads at every budget"
+            else:
+                trend = "the ordering changes as training grows"
+            lines.append(f"- {dataset}, {protocol} folds ({profile}): IGC - plain = {points}; {trend}.")
+    return "**Does the ordering hold as training grows?**\n" + "\n".join(lines) if lines else None
+
+
+def fer_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+    """FER2013, the paper's 5 folds: per model and budget, the fold means of accuracy and of the four claimed
+    classes' precision (%), with the improved CNN's Table 3 cells as the last row."""
+    rows = []
+    for m in MODELS:
+        for epochs, records in results.budget_runs(f"001-{m}-fer2013-random", profile, runs_root).items():
+            report = fold_mean_report(records)
+            rows.append({"model": MODELS[m], "epochs": epochs, "folds": len(records),
+                         "accuracy": round(100 * report["accuracy"], 2),
+                         **{f"{cls} precision": round(100 * report["per_class"][cls]["precision"], 1) for cls in FOUR}})
+    if not rows:
+        return pd.DataFrame()
+    printed = printed_tables().xs(("Table 3", "fer2013", "precision"), level=("table", "dataset", "metric"))
+    claimed = printed.loc[MODELS["igc"]]
+    rows.append({"model": f"{MODELS['igc']}: Table 3 (claimed)", "epochs": None, "folds": None, "accuracy": None,
+                 **{f"{cls} precision": float(claimed[cls]) for cls in FOUR}})
+    return pd.DataFrame(rows)
+
+
+def fer_budget_figure(profile: str = "cpu", runs_root=None):
+    """Accuracy and the four claimed precisions against epochs trained, both models (None without runs)."""
+    frame = fer_budget_table(profile, runs_root)
+    if frame.empty:
+        return None
+    claimed = frame[frame["epochs"].isna()].iloc[0]
+    measured = frame.dropna(subset=["epochs"])
+    panels = {"accuracy": ["accuracy"], "precision of the four claimed classes": [f"{c} precision" for c in FOUR]}
+    fig = plots.metrics_by_budget(measured, panels, claimed={c: claimed[c] for c in panels[
+        "precision of the four claimed classes"]})
+    fig.suptitle(f"FER2013, mean of 5 folds, by budget ({profile} profile); dotted: Table 3's claim")
+    return fig
 
 
 def fold_scheme_sentences(ck_runs: list[ProfileRuns]) -> str | None:

@@ -206,3 +206,24 @@ def budget_curve(verdicts: dict, title: str = ""):
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=1, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def metrics_by_budget(frame: pd.DataFrame, panels: dict[str, list[str]], claimed: dict[str, float] | None = None):
+    """One panel per entry of `panels` (title -> columns of `frame`): each column against `epochs` (log axis),
+    one line style per `model` and one colour per column; `claimed` (column -> value) as dotted lines."""
+    # constrained layout keeps the suptitle and the legends under the panels clear of the axis labels
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 4.8), squeeze=False, layout="constrained")
+    styles = dict(zip(dict.fromkeys(frame["model"]), ["o-", "s--", "^:", "d-."]))
+    for ax, (title, columns) in zip(axes[0], panels.items()):
+        for colour, column in zip(sns.color_palette(n_colors=len(columns)), columns):
+            for model, style in styles.items():
+                rows = frame[frame["model"] == model].sort_values("epochs")
+                label = f"{column}, {model}" if len(columns) > 1 else model
+                ax.plot(rows["epochs"], rows[column], style, color=colour if len(columns) > 1 else None, label=label)
+            if claimed and column in claimed:
+                ax.axhline(claimed[column], color=colour, ls=":", lw=1.2)
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x:g}"))
+        ax.set(xlabel="epochs trained (log scale)", ylabel="%", title=title)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    return fig

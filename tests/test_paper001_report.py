@@ -1,0 +1,56 @@
+"""Chapter 001's FER2013 comparison pairs the two models fold by fold at the same budget only."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fer_lib.report import chapter001 as ch
+
+CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+
+
+def _fold(root: Path, model: str, fold: int, epochs: int, accuracy: float) -> None:
+    experiment = f"001-{model}-fer2013-random"
+    folder = root / experiment / f"{model}{fold}e{epochs}"
+    folder.mkdir(parents=True)
+    config = dict(name=experiment, profile="cpu", data=dict(protocol="kfold", k=5, fold=fold, seed=0),
+                  train=dict(epochs=epochs))
+    per_class = {c: dict(precision=accuracy, recall=accuracy, f1=accuracy, support=10) for c in CLASSES}
+    report = dict(accuracy=accuracy, macro_f1=accuracy, classes=CLASSES, n=70, per_class=per_class,
+                  confusion=[[10 if i == j else 0 for j in range(7)] for i in range(7)])
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "metrics.json").write_text(json.dumps(dict(test=report, best_epoch=epochs)))
+    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=f"2026-01-0{epochs % 9 + 1}T00:00:0{fold}",
+                                                            wall_seconds=60)))
+
+
+def test_models_are_paired_only_at_budgets_where_both_have_every_fold(tmp_path):
+    for fold in range(5):
+        _fold(tmp_path, "igc", fold, 4, 0.50)
+        _fold(tmp_path, "plain", fold, 4, 0.52)
+        _fold(tmp_path, "plain", fold, 8, 0.60)  # the plain CNN alone has 8 epochs
+        _fold(tmp_path, "igc", fold, 8, 0.62) if fold < 4 else None  # IGC misses a fold at 8
+    profile, budgets = ch.budget_pairs("fer2013", "random", tmp_path)
+    assert profile == "cpu" and list(budgets) == [4]
+    table = ch.paired_table(tmp_path)[0]
+    assert table[["epochs", "IGC accuracy", "plain accuracy"]].values.tolist() == [[4, 50.0, 52.0]]
+    assert table["folds IGC ahead"].tolist() == ["0 of 5"]
+
+    _fold(tmp_path, "igc", 4, 8, 0.62)  # the last fold lands: 8 epochs is paired too, and the ordering flips
+    table = ch.paired_table(tmp_path)[0]
+    assert table["epochs"].tolist() == [4, 8] and table["IGC accuracy"].tolist() == [50.0, 62.0]
+    assert table["difference (paired, mean ± std)"].tolist() == ["-2.00 ± 0.00", "+2.00 ± 0.00"]
+    assert "the ordering changes as training grows" in ch.ordering_sentences(tmp_path)
+
+
+def test_budget_table_gives_fold_means_per_budget_and_the_claimed_row(tmp_path):
+    for fold, acc in enumerate([0.4, 0.5, 0.6, 0.5, 0.5]):
+        _fold(tmp_path, "igc", fold, 4, acc)
+    table = ch.fer_budget_table("cpu", tmp_path)
+    assert table["model"].tolist() == ["improved CNN (IGC)", "improved CNN (IGC): Table 3 (claimed)"]
+    assert table["accuracy"].iloc[0] == pytest.approx(50.0) and table["happy precision"].iloc[0] == pytest.approx(50.0)
+    assert table["happy precision"].iloc[1] == 86.0 and table["angry precision"].iloc[1] == 65.0
+    assert ch.fer_budget_figure("cpu", tmp_path) is not None
+    assert ch.fer_budget_table("cpu", tmp_path / "empty").empty and ch.fer_budget_figure("cpu", tmp_path / "empty") is None
