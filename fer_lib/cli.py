@@ -1,8 +1,9 @@
-"""The `fer` command: data check, train, plan, runs migrate, bench, cost, book run, book build."""
+"""The `fer` command: data check, train, plan, runs migrate, bench, cost, predict, publish, book run, book build."""
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .data.base import DatasetError, data_root
 from .runlock import RunLocked
@@ -62,6 +63,16 @@ def main(argv: list[str] | None = None) -> int:
     cost.add_argument("variant", nargs="*", help="comparison variants (default: all)")
     cost.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
     cost.add_argument("--seconds", type=float, default=3.0, help="timing length per model and batch size")
+
+    predict = sub.add_parser("predict", help="class probabilities for face images from a published model")
+    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, each a cropped face (any size "
+                         "or mode: converted to 48x48 grey as in FER2013)")
+    predict.add_argument("--model", default=None, help="published model name (default: fer2013-pushed)")
+
+    publish = sub.add_parser("publish", help="publish a finished run's weights in the repository (at most 10 MB, "
+                             "with sha256 and the run it came from), for `fer predict` and models.published.load")
+    publish.add_argument("run_dir", help="the run's folder, runs/<experiment>/<config hash>")
+    publish.add_argument("--name", required=True, help="the name it is loaded by, e.g. fer2013-pushed")
 
     book = sub.add_parser("book", help="execute chapters and build the HTML book")
     book_sub = book.add_subparsers(dest="book_command", required=True)
@@ -154,6 +165,27 @@ def _dispatch(args) -> int:
         from .cost import measure_comparison
         record = measure_comparison(args.variant, args.runs_root, args.seconds)
         print(f"cost table written to {record.path}")
+        return 0
+    if args.command == "predict":
+        from .models import published
+        from .predict import format_predictions, predict_files
+        name = args.model or published.DEFAULT
+        try:  # an unreadable image or a missing / altered weights file: one line naming the file
+            print(format_predictions(predict_files(args.images, name), published.manifest(name)))
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "publish":
+        from .models import published
+        from .results import RunRecord
+        try:
+            entry = published.publish(RunRecord(Path(args.run_dir)), args.name)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"published {entry.name}: {published.PUBLISHED_DIR / entry.file} ({entry.bytes / 2**20:.1f} MB, "
+              f"sha256 {entry.sha256[:16]}...) from run {entry.run}; commit both files")
         return 0
     if args.command == "book":
         from . import book
