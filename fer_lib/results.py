@@ -269,10 +269,12 @@ def budget_runs(experiment: str, profile: str, root=None) -> dict[int, list[RunR
     return {b: runs for b, runs in points.items() if runs}
 
 
-def seed_runs(experiment: str, profile: str, root=None) -> dict[int, RunRecord]:
-    """Finished runs of `experiment` under `profile`, one per training seed (the newest when a seed ran twice)."""
+def seed_runs(experiment: str, profile: str, root=None, epochs: int | None = None) -> dict[int, RunRecord]:
+    """Finished runs of `experiment` under `profile` (at budget `epochs` when given), one per training seed
+    (the newest when a seed ran twice)."""
     by_seed: dict[int, RunRecord] = {}
-    for record in sorted(find_runs(experiment, root, profile=profile), key=lambda r: r.finished_at):
+    runs = [r for r in find_runs(experiment, root, profile=profile) if epochs is None or r.epochs == epochs]
+    for record in sorted(runs, key=lambda r: r.finished_at):
         by_seed[record.config["train"]["seed"]] = record
     return dict(sorted(by_seed.items()))
 

@@ -268,3 +268,8 @@ def test_comparison_chapter_trains_the_chosen_models_extra_seeds_and_the_push(tm
         assert 0 <= float(r["PrivateTest acc (%)"]) <= 100 and 0 <= float(r["de-dup PrivateTest acc (%)"]) <= 100
     assert len(list((tmp_path / "runs").glob("cmp-*-push/*/metrics.json"))) == 1
     assert "No cost record yet" in _notes(nb)
+    # the second budget (2 epochs under smoke) for each chosen model, seed 0, and its side-by-side table
+    from fer_lib import comparison
+    assert all(len(comparison.seed_runs(v, "smoke", tmp_path / "runs", 2)) == 1
+               for v in ("plain-cnn", "traditional-cnn", "igc"))
+    assert "Among the 3 models with both budgets, ranked by PublicTest" in _notes(nb)

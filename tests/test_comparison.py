@@ -11,17 +11,17 @@ from fer_lib import comparison
 
 
 def _fake_run(root: Path, seed: int, accuracy: float, finished_at: str, wall_seconds: float,
-              profile: str = "cpu", variant: str = "plain-cnn") -> None:
+              profile: str = "cpu", variant: str = "plain-cnn", epochs: int = 3) -> None:
     """A finished run record of `cmp-<variant>`: 10 PrivateTest images, the first `10 * accuracy` right; images
     p0 and p1 (both right) are the ones with a twin in Training."""
-    folder = root / f"cmp-{variant}" / f"s{seed}{finished_at[-2:]}{profile}"
+    folder = root / f"cmp-{variant}" / f"s{seed}{finished_at[-2:]}{profile}e{epochs}"
     folder.mkdir(parents=True)
-    config = dict(name=f"cmp-{variant}", profile=profile, train=dict(seed=seed),
+    config = dict(name=f"cmp-{variant}", profile=profile, train=dict(seed=seed, epochs=epochs),
                   data=dict(roles=dict(train="train", val="public_test", test="private_test")))
     (folder / "config.json").write_text(json.dumps(config))
     right = round(10 * accuracy)
     (folder / "metrics.json").write_text(json.dumps(dict(
-        test=dict(accuracy=accuracy, macro_f1=accuracy / 2), epochs_run=3, best_epoch=2)))
+        test=dict(accuracy=accuracy, macro_f1=accuracy / 2), epochs_run=epochs, best_epoch=2)))
     (folder / "history.csv").write_text(f"epoch,val_acc\n1,0.1\n2,{accuracy - 0.05}\n3,0.2\n")
     rows = [f"test,p{i},0,{0 if i < right else 1}" for i in range(10)]
     (folder / "predictions.csv").write_text("role,id,true,pred\n" + "\n".join(rows) + "\n")
@@ -90,3 +90,30 @@ def test_fer_train_cmp_follow_ups_trains_what_the_chapter_adds(tmp_path, capsys)
     assert [p.name for p in runs.iterdir() if p.name.endswith("-push")] == [f"cmp-{best}-push"]
     with pytest.raises(ValueError, match="belongs to the comparison"):
         main(["train", "002", "standard", "--profile", "smoke", "--follow-ups"])
+
+
+def test_the_second_budget_goes_to_cheap_models_and_ranks_are_compared_among_models_with_both(tmp_path):
+    """PublicTest = accuracy - 0.05 at the selected epoch; 3-epoch wall times price the 12-epoch runs."""
+    _fake_run(tmp_path, 0, 0.60, "2026-01-01T00:00:10", 600, variant="plain-cnn")     # 12 ep: about 40 min
+    _fake_run(tmp_path, 0, 0.70, "2026-01-01T00:00:11", 300, variant="igc")           # about 20 min
+    _fake_run(tmp_path, 0, 0.80, "2026-01-01T00:00:12", 1200, variant="resnet18")     # about 80 min: too slow
+    assert comparison.long_budget_variants("cpu", tmp_path) == ["plain-cnn", "igc"]
+    assert comparison.long_budget_variants("paper", tmp_path) == []  # its 30 epochs need no second budget
+    _fake_run(tmp_path, 0, 0.75, "2026-01-01T00:00:20", 2400, variant="plain-cnn", epochs=12)
+    _fake_run(tmp_path, 0, 0.72, "2026-01-01T00:00:21", 1200, variant="igc", epochs=12)
+    # a 12-epoch run is not a seed of the 3-epoch row
+    assert list(comparison.seed_runs("plain-cnn", "cpu", tmp_path)) == [0]
+    assert comparison.seed_runs("plain-cnn", "cpu", tmp_path)[0].epochs == 3
+    table = comparison.budget_table("cpu", tmp_path, ["plain-cnn", "igc", "resnet18"]).set_index("variant")
+    assert table["rank"].tolist() == [3, 2, 1]
+    assert table.loc["plain-cnn", "12 ep: PrivateTest (%)"] == pytest.approx(75.0)
+    assert table.loc["plain-cnn", "rank change"] == "+1" and table.loc["igc", "rank change"] == "-1"
+    assert table.loc["resnet18", "12-epoch run"] == "too slow here: about 80 min > 60"
+    assert np.isnan(table.loc["resnet18", "12 ep: rank"])
+
+    from fer_lib.report import chapter_comparison as ch
+    items = ch.budget_section("cpu", tmp_path, ["plain-cnn", "igc", "resnet18"])
+    assert items[1] == "Among the 2 models with both budgets, ranked by PublicTest: plain CNN +1, IGC network -1 " \
+                       "place(s) from 3 to 12 epochs; 0 kept their place."
+    lines = items[2].axes[0].get_lines()
+    assert sorted(len(line.get_xdata()) for line in lines) == [1, 2, 2]  # resnet18 has one budget

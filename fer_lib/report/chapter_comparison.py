@@ -20,6 +20,12 @@ def experiments_for(variants: list[str], profile: str) -> list:
     return [experiments.comparison(v, profile) for v in variants]
 
 
+def long_budget_experiments(variants: list[str], profile: str) -> list:
+    """The second-budget runs of `variants` (see `comparison.long_budget`)."""
+    epochs = comparison.long_budget(profile)
+    return [experiments.with_budget(experiments.comparison(v, profile), epochs) for v in variants] if epochs else []
+
+
 def protocol_table(profile: str) -> pd.DataFrame:
     t = experiments.comparison("vgg-style", profile).train
     return pd.DataFrame([
@@ -74,6 +80,30 @@ def publictest_curves(profile: str, runs_root=None):
     ax.set(xlabel="epoch", ylabel="PublicTest accuracy (%)")
     ax.legend(fontsize=7, ncol=2)
     return fig
+
+
+def budget_section(profile: str, runs_root=None, chosen: list[str] | None = None) -> list:
+    """Both budgets side by side (seed 0), who moved up or down by PublicTest, and accuracy against training
+    minutes with a line per model joining its budgets."""
+    table = comparison.budget_table(profile, runs_root, chosen)
+    epochs = comparison.long_budget(profile)
+    if table.empty:
+        return [Note(f"The {profile} profile has no second budget, or no model has a run yet.")]
+    items = [table.drop(columns=["variant"]).round(2).astype(object).fillna("")]
+    if "rank change" not in table or table["rank change"].isna().all():
+        return items + [Note(f"No model has its {epochs}-epoch run yet; the last column says how to make it.",
+                             "warning")]
+    both = table.dropna(subset=["rank change"])
+    moved = [f"{r.model.split(' (')[0]} {r['rank change']}" for _, r in both.iterrows() if r["rank change"] != "0"]
+    kept = len(both) - len(moved)
+    items.append(f"Among the {len(both)} models with both budgets, ranked by PublicTest: "
+                 + (f"{', '.join(moved)} place(s) from {table.epochs.iloc[0]} to {epochs} epochs; "
+                    f"{kept} kept their place." if moved else f"all {len(both)} kept their place."))
+    points = pd.concat([
+        table[["model", "epochs", "train min", "PrivateTest (%)"]],
+        both[["model", f"{epochs} ep: train min", f"{epochs} ep: PrivateTest (%)"]].set_axis(
+            ["model", "train min", "PrivateTest (%)"], axis=1).assign(epochs=epochs)])
+    return items + [plots.accuracy_vs_minutes_by_budget(points)]
 
 
 def best_to_push(profile: str, chosen: list[str], runs_root=None) -> str | None:

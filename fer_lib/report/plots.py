@@ -227,3 +227,21 @@ def metrics_by_budget(frame: pd.DataFrame, panels: dict[str, list[str]], claimed
         ax.set(xlabel="epochs trained (log scale)", ylabel="%", title=title)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     return fig
+
+
+def accuracy_vs_minutes_by_budget(points: pd.DataFrame):
+    """PrivateTest accuracy against training minutes (log axis), one line per model joining its budgets in
+    order (`points`: model, epochs, train min, PrivateTest (%)), each point labelled with its epochs."""
+    fig, ax = plt.subplots(figsize=(8.5, 4.8))
+    for colour, (model, rows) in zip(sns.color_palette(n_colors=points["model"].nunique()), points.groupby("model", sort=False)):
+        rows = rows.sort_values("epochs")
+        ax.plot(rows["train min"], rows["PrivateTest (%)"], "o-", color=colour, label=model.split(" (")[0])
+        for _, r in rows.iterrows():
+            ax.annotate(f"{r['epochs']:g}", (r["train min"], r["PrivateTest (%)"]), textcoords="offset points",
+                        xytext=(4, -9), fontsize=7, color=colour)
+    ax.set_xscale("log")
+    ax.set(xlabel="training minutes on this machine (log scale); points labelled with their epochs",
+           ylabel="PrivateTest accuracy (%)")
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    fig.tight_layout()
+    return fig
