@@ -73,3 +73,17 @@ def test_an_explanation_must_match_accuracy_and_loss_together():
     assert not pair_matches(paper, (85.9, 1.20))       # a trained CNN: binary accuracy near, loss far
     assert not pair_matches(paper, (88.9, 1.75))       # loss near, accuracy off by more than the tolerance
     assert pair_matches(paper, (84.3, 1.70)) and not pair_matches(paper, (84.1, 1.70))
+
+
+def test_a_verdict_sentence_names_the_next_run_as_a_command(monkeypatch):
+    from fer_lib import assessment, claims
+    from fer_lib.report import ledger
+    claim = next(c for c in claims.claims_for("000") if c.experiment == "000-presnet-fer-paper")
+    monkeypatch.setattr(assessment, "judge", lambda c, profile, runs_root=None: budget_verdict(
+        c.value, {6: 51.0, 12: 57.0}, 200, seconds_per_epoch=100))
+    text = ledger.verdict_sentences([claim], "cpu")
+    assert "ours 51.00 after 6, 57.00 after 12 epochs (cpu profile)" in text and "**open**" in text
+    assert text.endswith("The next run: `fer train 000 presnet-fer-paper --profile cpu --epochs 24`.")
+    monkeypatch.setattr(assessment, "judge", lambda c, profile, runs_root=None: budget_verdict(
+        c.value, {200: 60.0}, 200))
+    assert "The next run" not in ledger.verdict_sentences([claim], "cpu")  # decided: nothing to run

@@ -93,8 +93,12 @@ def verdict_sentences(claim_list: list[Claim], profile: str, runs_root=None) -> 
         if v.gain is not None:
             projection = (f" The last doubling added {v.gain:+.2f} points; at most that much per further doubling "
                           f"gives {v.ceiling:.1f} at the paper's {v.paper_epochs} epochs.")
+        command = ""
+        if v.next_epochs and c.experiment:
+            paper, variant = c.experiment.split("-", 1)
+            command = f" The next run: `fer train {paper} {variant} --profile {profile} --epochs {v.next_epochs}`."
         lines.append(f"- {c.description} (claimed {c.value:.2f}, {c.source}): ours {points} epochs "
-                     f"({profile} profile).{projection} **{v.verdict}**: {v.reason}.")
+                     f"({profile} profile).{projection} **{v.verdict}**: {v.reason}.{command}")
     return "\n".join(lines)
 
 
