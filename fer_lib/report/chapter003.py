@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from .. import claims, experiments
+from .. import claims, experiments, results
 from ..data.base import FaceData
 from ..data.transforms import ten_crop
 from ..models import build_model, count_parameters
@@ -169,6 +169,64 @@ def ablation_curves(fer_main: dict[str, RunRecord]):
         return None
     return plots.learning_curves({v: r.history for v, r in fer_main.items()},
                                  {v: r.metrics["best_epoch"] for v, r in fer_main.items()})
+
+
+ABLATION_MODELS = {"fer2013-vgg16": "VGG16 (max pooling)", "fer2013-lip": "VGG16 + LIP"}
+
+
+def ablation_points(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+    """The FER2013 ablation's budget curves: one row per model and budget, PrivateTest accuracy with the centre
+    crop and with ten-crop."""
+    return pd.DataFrame([{"model": label, "epochs": epochs, "centre crop (%)": accuracy(record, "test"),
+                          "ten-crop (%)": accuracy(record, "test_tencrop")}
+                         for variant, label in ABLATION_MODELS.items()
+                         for epochs, (record, *_) in results.budget_runs(f"003-{variant}", profile, runs_root).items()])
+
+
+def ablation_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+    """One row per budget: both models' accuracies and LIP's difference from max pooling (points), for the centre
+    crop and ten-crop; a difference only where both models have the budget."""
+    points = ablation_points(profile, runs_root)
+    if points.empty:
+        return points
+    wide = points.pivot(index="epochs", columns="model", values=["centre crop (%)", "ten-crop (%)"])
+    table = pd.DataFrame(index=wide.index)
+    for crop in ("centre crop (%)", "ten-crop (%)"):
+        for label in ABLATION_MODELS.values():
+            table[f"{label}, {crop}"] = wide[crop].get(label)
+        if set(ABLATION_MODELS.values()) <= set(wide[crop].columns):
+            table[f"LIP - max pool, {crop.split(' (')[0]} (points)"] = (
+                wide[crop]["VGG16 + LIP"] - wide[crop]["VGG16 (max pooling)"]).round(2)
+    return table.reset_index()
+
+
+def ablation_budget_figure(profile: str = "cpu", runs_root=None):
+    """PrivateTest accuracy of both models against epochs, centre crop and ten-crop (None without runs)."""
+    points = ablation_points(profile, runs_root)
+    if points.empty:
+        return None
+    fig = plots.metrics_by_budget(points, {"PrivateTest accuracy": ["centre crop (%)", "ten-crop (%)"]})
+    fig.suptitle(f"FER2013 ablation by budget ({profile} profile)")
+    return fig
+
+
+def ablation_trend(profile: str = "cpu", runs_root=None) -> str | None:
+    """Does LIP's difference from max pooling close, stay or reverse as training grows? One sentence."""
+    table = ablation_budget_table(profile, runs_root)
+    column = "LIP - max pool, centre crop (points)"
+    if table.empty or column not in table:
+        return None
+    diffs = table.dropna(subset=[column]).set_index("epochs")[column]
+    points = ", ".join(f"{d:+.2f} after {e} epoch(s)" for e, d in diffs.items())
+    if len(diffs) < 2:
+        trend = "one shared budget so far"
+    elif (diffs.iloc[0] < 0) != (diffs.iloc[-1] < 0):
+        trend = "the sign reverses as training grows"
+    elif abs(diffs.iloc[-1]) < abs(diffs.iloc[0]):
+        trend = "the gap narrows as training grows"
+    else:
+        trend = "the gap does not narrow"
+    return f"**LIP - max pooling on FER2013, PrivateTest centre crop ({profile} profile)**: {points}; {trend}."
 
 
 def sfew_variants(raf_main: dict[str, RunRecord]) -> list[str]:

@@ -1,0 +1,36 @@
+"""Chapter 003's FER2013 ablation by budget: both models per budget, LIP's difference only where both ran."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fer_lib.report import chapter003 as ch
+
+
+def _run(root: Path, variant: str, epochs: int, centre: float, tencrop: float) -> None:
+    folder = root / f"003-{variant}" / f"e{epochs}"
+    folder.mkdir(parents=True)
+    config = dict(name=f"003-{variant}", profile="cpu", data=dict(protocol="official"), train=dict(epochs=epochs))
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=centre), test_tencrop=dict(accuracy=tencrop))))
+    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=f"2026-01-01T00:00:{epochs:02d}")))
+
+
+def test_lip_difference_per_budget_and_its_trend(tmp_path):
+    assert ch.ablation_budget_table("cpu", tmp_path).empty and ch.ablation_trend("cpu", tmp_path) is None
+    _run(tmp_path, "fer2013-vgg16", 1, 0.40, 0.41)
+    _run(tmp_path, "fer2013-lip", 1, 0.32, 0.33)
+    _run(tmp_path, "fer2013-vgg16", 2, 0.50, 0.52)
+    _run(tmp_path, "fer2013-lip", 2, 0.48, 0.51)
+    _run(tmp_path, "fer2013-vgg16", 4, 0.55, 0.56)  # LIP has no 4-epoch run yet
+    table = ch.ablation_budget_table("cpu", tmp_path)
+    assert table["epochs"].tolist() == [1, 2, 4]
+    assert table["LIP - max pool, centre crop (points)"].tolist()[:2] == [-8.0, -2.0]
+    assert table["LIP - max pool, ten-crop (points)"].tolist()[:2] == [-8.0, -1.0]
+    assert table["LIP - max pool, centre crop (points)"].isna().tolist() == [False, False, True]
+    assert ch.ablation_trend("cpu", tmp_path).endswith(": -8.00 after 1 epoch(s), -2.00 after 2 epoch(s); "
+                                                        "the gap narrows as training grows.")
+    lines = ch.ablation_budget_figure("cpu", tmp_path).axes[0].get_lines()
+    assert sorted(len(line.get_xdata()) for line in lines) == [2, 2, 3, 3]
+    _run(tmp_path, "fer2013-lip", 4, 0.57, 0.58)
+    assert ch.ablation_trend("cpu", tmp_path).endswith("the sign reverses as training grows.")
