@@ -117,3 +117,17 @@ def test_the_second_budget_goes_to_cheap_models_and_ranks_are_compared_among_mod
                        "place(s) from 3 to 12 epochs; 0 kept their place."
     lines = items[2].axes[0].get_lines()
     assert sorted(len(line.get_xdata()) for line in lines) == [1, 2, 2]  # resnet18 has one budget
+
+
+def test_the_push_figure_sets_pushed_runs_against_cpu_hours_beside_the_marks(tmp_path):
+    from fer_lib.report import chapter_comparison as ch
+    assert ch.push_cost_figure("plain-cnn", "cpu", tmp_path) is None
+    for seed, acc in enumerate([0.5, 0.6, 0.7]):
+        _fake_run(tmp_path, seed, acc, f"2026-01-01T00:00:1{seed}", 360 * (seed + 1))
+    _fake_run(tmp_path, 0, 0.66, "2026-01-01T00:00:20", 3600, variant="plain-cnn-push", epochs=12)
+    _fake_run(tmp_path, 1, 0.68, "2026-01-01T00:00:21", 5400, variant="plain-cnn-push", epochs=12)
+    ax = ch.push_cost_figure("plain-cnn", "cpu", tmp_path).axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    assert labels[:3] == ["one protocol, 3 seed(s), 3 ep", "pushed, seed 0, 12 ep", "pushed, seed 1, 12 ep"]
+    assert [t.xy for t in ax.texts[:3]] == [(0.1, 60.0), (1.0, 66.0), (1.5, 68.0)]  # fastest seed's hours, mean
+    assert sum("(claimed)" in label for label in labels) == len(ch.literature())

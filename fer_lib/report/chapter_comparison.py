@@ -147,6 +147,32 @@ def push_section(best: str | None, profile: str, twins: set[str] | None, runs_ro
                     f"published single model's {mark.value:.2f} % ({mark.source}; {mark.protocol.label()})."]
 
 
+def push_cost_figure(best: str | None, profile: str, runs_root=None):
+    """PrivateTest accuracy against training CPU-hours for the best model's runs, one protocol and pushed (the
+    pushed ones with their fixed ten-crop), beside the published marks (claimed, with their protocols)."""
+    if best is None:
+        return None
+    base = list(comparison.seed_runs(best, profile, runs_root).values())
+    if not base:
+        return None
+    acc = [100 * r.metrics["test"]["accuracy"] for r in base]
+    # The one-protocol seeds as one point (mean, with their spread); each pushed run as its own point.
+    rows = [{"model": f"one protocol, {len(base)} seed(s), {base[0].epochs} ep", "±": pd.Series(acc).std(ddof=1),
+             "train CPU-hours": min(r.provenance["wall_seconds"] for r in base) / 3600,
+             "PrivateTest acc (%)": sum(acc) / len(acc)}]
+    for seed, r in comparison.seed_runs(f"{best}-push", profile, runs_root).items():
+        role = "test_tencrop" if "test_tencrop" in r.metrics else "test"
+        rows.append({"model": f"pushed, seed {seed}, {r.epochs} ep", "±": 0.0,
+                     "train CPU-hours": r.provenance["wall_seconds"] / 3600,
+                     "PrivateTest acc (%)": 100 * r.metrics[role]["accuracy"]})
+    marks = {f"{c.description.split(',')[0]} ({'same protocol' if c.protocol.same_as_ours else 'other protocol'})":
+             c.value for c in literature()}
+    fig = plots.accuracy_vs_cost(pd.DataFrame(rows), "train CPU-hours", spread="±", marks=marks)
+    fig.axes[0].set_title(f"{MODELS[best][0]}: accuracy per CPU-hour on this machine ({profile} profile)")
+    fig.tight_layout()
+    return fig
+
+
 def provenance_section(profile: str, runs_root=None) -> list:
     rows = []
     for v in list(MODELS) + [f"{m}-push" for m in MODELS]:
