@@ -65,3 +65,14 @@ def test_every_chapter_that_trains_takes_the_same_train_parameter():
         trains = "run_all(" in source
         parameters = next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         assert trains == ("train = True" in parameters), path.name
+
+
+def test_no_claimed_number_is_typed_into_a_page():
+    """Claimed numbers live in the claims ledger and reach a page through code; prose never types them."""
+    from fer_lib import claims
+    typed = {f"{c.value:.2f} %" for c in claims.CLAIMS if c.metric != "loss"}
+    typed |= {f"{c.value:g} %" for c in claims.CLAIMS if c.metric != "loss" and c.value != int(c.value)}
+    found = [(nb.relative_to(REPO).as_posix(), value) for nb in NOTEBOOKS
+             for cell in nbformat.read(nb, as_version=4).cells if cell.cell_type == "markdown"
+             for value in typed if re.search(rf"(?<![\d.]){re.escape(value)}", cell.source)]
+    assert found == []
