@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import distributed
+from .mixing import mix_batch
 from .data.transforms import Augment, augment, random_crop, ten_crop as ten_crops, to_float
 
 
@@ -28,6 +29,9 @@ class Preprocess:
     ten_crop: bool = False          # evaluate by averaging softmax over ten crops (paper 003)
     mean: float = 0.5
     std: float = 0.5
+
+
+_LATER_FIELDS = {"label_smoothing": 0.0, "warmup_epochs": 0, "mixup": 0.0, "cutmix": 0.0, "ema_decay": None}
 
 
 @dataclass
@@ -51,11 +55,20 @@ class TrainConfig:
     preprocess: Preprocess = field(default_factory=Preprocess)
     eval_batch_size: int = 256
     label_smoothing: float = 0.0             # cross-entropy against (1 - e) one-hot + e / classes
+    warmup_epochs: int = 0                   # "cosine" only: lr rises linearly over these epochs first
+    mixup: float = 0.0                       # Beta alpha of mixup (0: off); see mixing.py
+    cutmix: float = 0.0                      # Beta alpha of CutMix (0: off); with mixup, one per batch
+    ema_decay: float | None = None           # evaluate, select and keep an exponential moving average of weights
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        if not d["label_smoothing"]:
-            del d["label_smoothing"]  # keeps the config hash of runs recorded before this field existed
+        # Fields added after runs were recorded are left out at their defaults, so those runs keep their config
+        # hashes (and are reused) while their recipe is unchanged.
+        for name, default in _LATER_FIELDS.items():
+            if d[name] == default:
+                del d[name]
+        if not d["augment"]["erase"]:
+            del d["augment"]["erase"]
         return d
 
     @classmethod
@@ -125,6 +138,11 @@ class Trainer:
         self.log = (log or (lambda msg: print(msg, flush=True))) if distributed.is_main() else (lambda msg: None)
         self.optimizer = self._make_optimizer()
         self.scheduler = self._make_scheduler()
+        # With ema_decay, a moving average of the weights (BN statistics included) is what gets evaluated,
+        # selected and kept; the raw weights only take the optimiser's steps.
+        self.ema = (torch.optim.swa_utils.AveragedModel(
+            self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+            if config.ema_decay else None)
         weight = torch.tensor(config.class_weights, dtype=torch.float32) if config.class_weights else None
         self.loss_fn = nn.CrossEntropyLoss(weight=weight.to(self.device) if weight is not None else None,
                                            label_smoothing=config.label_smoothing)
@@ -152,6 +170,10 @@ class Trainer:
             return None
         if c.scheduler == "step":
             return torch.optim.lr_scheduler.StepLR(self.optimizer, a.get("step_size", 10), a.get("gamma", 0.1))
+        if c.scheduler == "cosine" and c.warmup_epochs:
+            warm, span = c.warmup_epochs, max(c.epochs - c.warmup_epochs, 1)
+            return torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda e: (e + 1) / warm if e < warm
+                                                     else 0.5 * (1 + math.cos(math.pi * (e - warm) / span)))
         if c.scheduler == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=c.epochs)
         if c.scheduler == "plateau":
@@ -225,6 +247,8 @@ class Trainer:
                     self._save_checkpoint()
         if self.config.restore_best and self.best_state is not None:
             self.model.load_state_dict(self.best_state)  # Keras' restore_best_weights
+        elif self.ema is not None:
+            self.model.load_state_dict(self.ema.module.state_dict())  # the average is the model kept
         return self.history
 
     def _train_epoch(self, data: Batches, epoch: int) -> dict:
@@ -248,9 +272,13 @@ class Trainer:
             idx = distributed.shard(batch)
             x = self._inputs(data.images[idx], train=True, generator=generator)
             y = data.labels[idx].to(self.device)
+            if c.mixup or c.cutmix:
+                x, partner, lam = mix_batch(x, y, c.mixup, c.cutmix, generator)
             with self._autocast():
                 logits = self.net(x)
             loss = self.loss_fn(logits.float(), y)
+            if c.mixup or c.cutmix:
+                loss = lam * loss + (1 - lam) * self.loss_fn(logits.float(), partner)
             if world > 1:
                 # DDP averages the ranks' gradients; weighting each rank's mean by its share of the batch makes
                 # that average the gradient of the global batch's mean loss, as in one process.
@@ -260,6 +288,8 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss_to_step.backward()
             self.optimizer.step()
+            if self.ema is not None:
+                self.ema.update_parameters(self.model)
             # Summed on the device: a .item() per step would stall a GPU on every batch.
             total_loss += loss.detach() * len(y)
             correct += (logits.argmax(1) == y).sum()
@@ -299,7 +329,7 @@ class Trainer:
         score = row["val_loss"] if self.config.monitor == "val_loss" else -row["val_acc"]
         if score < self.best_score:
             self.best_score, self.best_epoch, self.bad_epochs = score, row["epoch"], 0
-            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            self.best_state = {k: v.detach().clone() for k, v in self._evaluated.state_dict().items()}
         else:
             self.bad_epochs += 1
             if self.config.early_stopping is not None and self.bad_epochs >= self.config.early_stopping:
@@ -324,8 +354,14 @@ class Trainer:
             return distributed.gather_rows(self._predict(data.subset(part), ten_crop))
         return self._predict(data, ten_crop)
 
+    @property
+    def _evaluated(self) -> nn.Module:
+        """The weights evaluation uses: the moving average when there is one, else the model."""
+        return self.ema.module if self.ema is not None else self.model
+
     def _predict(self, data: Batches, ten_crop: bool | None) -> np.ndarray:
-        self.model.eval()
+        model = self._evaluated
+        model.eval()
         use_ten = self.config.preprocess.ten_crop if ten_crop is None else ten_crop
         if use_ten and self.config.preprocess.crop is None:
             raise ValueError("ten-crop evaluation needs preprocess.crop, the crop size the model was trained on")
@@ -336,11 +372,11 @@ class Trainer:
                 n = x.shape[0]
                 crops = ten_crops(x, self.config.preprocess.crop).flatten(0, 1)
                 with self._autocast():
-                    probs = self.model(crops.contiguous(memory_format=self.memory_format)).float().softmax(1)
+                    probs = model(crops.contiguous(memory_format=self.memory_format)).float().softmax(1)
                 out.append(probs.view(n, 10, -1).mean(1).cpu())
             else:
                 with self._autocast():
-                    out.append(self.model(x).float().softmax(1).cpu())
+                    out.append(model(x).float().softmax(1).cpu())
         return torch.cat(out).numpy()
 
     def evaluate(self, data: Batches) -> dict:
@@ -357,6 +393,7 @@ class Trainer:
 
     def _save_checkpoint(self) -> None:
         state = dict(model=self.model.state_dict(), optimizer=self.optimizer.state_dict(),
+                     ema=self.ema.state_dict() if self.ema is not None else None,
                      scheduler=self.scheduler.state_dict() if self.scheduler else None, history=self.history,
                      best_state=self.best_state, best_epoch=self.best_epoch, best_score=self.best_score,
                      bad_epochs=self.bad_epochs, epoch=self.epoch, stopped_early=self.stopped_early)
@@ -369,6 +406,8 @@ class Trainer:
         state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
         if self.scheduler and state["scheduler"]:
             self.scheduler.load_state_dict(state["scheduler"])
         self.history, self.best_state, self.best_epoch = state["history"], state["best_state"], state["best_epoch"]

@@ -101,7 +101,7 @@ RUN_SCRIPT = textwrap.dedent("""
                 f.write(f"{{os.getpid()}} {{row['epoch']}}\\n")
 
     os.makedirs(sys.argv[1], exist_ok=True)
-    config = TrainConfig(epochs=4, batch_size=8, lr=2e-3, seed=5, augment=Augment(hflip=True, rotate=10, shift=0.1))
+    config = {config}
     trainer = _small(config, run_dir=sys.argv[1], callbacks=[KillAt()])
     trainer.fit(_toy_batches(seed=0), _toy_batches(n=14, seed=1))
     torch.save(trainer.model.state_dict(), os.path.join(sys.argv[1], "final.pt"))
@@ -109,23 +109,35 @@ RUN_SCRIPT = textwrap.dedent("""
 """)
 
 
-def _run(tmp_path, name, kill_epoch):
+PLAIN = "TrainConfig(epochs=4, batch_size=8, lr=2e-3, seed=5, augment=Augment(hflip=True, rotate=10, shift=0.1))"
+# Every training ingredient that draws random numbers or keeps state across epochs.
+EVERYTHING = ("TrainConfig(epochs=4, batch_size=8, lr=2e-3, seed=5, scheduler='cosine', warmup_epochs=1, mixup=0.4, "
+              "cutmix=1.0, ema_decay=0.9, label_smoothing=0.1, "
+              "augment=Augment(hflip=True, rotate=10, shift=0.1, erase=0.5))")
+
+
+def _script(kill_epoch, config):
+    return RUN_SCRIPT.format(tests=os.path.dirname(__file__), kill_epoch=kill_epoch, config=config)
+
+
+def _run(tmp_path, name, kill_epoch, config=PLAIN):
     script = tmp_path / f"{name}.py"
-    script.write_text(RUN_SCRIPT.format(tests=os.path.dirname(__file__), kill_epoch=kill_epoch))
+    script.write_text(_script(kill_epoch, config))
     run_dir = tmp_path / name
     return subprocess.run([sys.executable, str(script), str(run_dir)], capture_output=True, text=True), run_dir
 
 
-def test_resume_after_kill_9_is_exact(tmp_path):
-    clean, clean_dir = _run(tmp_path, "clean", kill_epoch=-1)
+@pytest.mark.parametrize("config", [PLAIN, EVERYTHING], ids=["plain", "ema-mixup-cutmix-erase-warmup"])
+def test_resume_after_kill_9_is_exact(tmp_path, config):
+    clean, clean_dir = _run(tmp_path, "clean", kill_epoch=-1, config=config)
     assert clean.returncode == 0, clean.stderr
-    killed, killed_dir = _run(tmp_path, "killed", kill_epoch=2)
+    killed, killed_dir = _run(tmp_path, "killed", kill_epoch=2, config=config)
     assert killed.returncode == -signal.SIGKILL
     assert (killed_dir / "checkpoint.pt").exists() and not (killed_dir / "final.pt").exists()
     assert torch.load(killed_dir / "checkpoint.pt", weights_only=False)["epoch"] == 2  # epochs 1-2 were saved
     # the same script again, without the kill, resumes from the checkpoint
     script = tmp_path / "killed.py"
-    script.write_text(RUN_SCRIPT.format(tests=os.path.dirname(__file__), kill_epoch=-1))
+    script.write_text(_script(-1, config))
     resumed = subprocess.run([sys.executable, str(script), str(killed_dir)], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     pids_epochs = [line.split() for line in (killed_dir / "epochs.log").read_text().splitlines()]
@@ -160,3 +172,62 @@ def test_ten_crop_shapes_and_mirror():
     assert crops.shape == (2, 10, 1, 3, 3)
     assert torch.equal(crops[:, 0], x[:, :, :3, :3]) and torch.equal(crops[:, 4], x[:, :, 1:4, 1:4])
     assert torch.equal(crops[:, 5], crops[:, 0].flip(-1))
+
+
+def test_random_erasing_blanks_one_bounded_rectangle_per_hit_image():
+    from fer_lib.data.transforms import augment, random_erase
+    x = torch.ones(64, 1, 48, 48)
+    out = random_erase(x, 1.0, torch.Generator().manual_seed(0))
+    blank = (out == 0).float().sum(dim=(1, 2, 3)) / (48 * 48)
+    assert (blank > 0).all() and (blank <= 0.25 + 2 / 48).all()
+    rows = (out == 0).any(dim=3).squeeze(1).float().sum(1)  # height of each blank rectangle
+    cols = (out == 0).any(dim=2).squeeze(1).float().sum(1)
+    assert torch.allclose(rows * cols / (48 * 48), blank)  # one solid rectangle per image
+    assert torch.equal(random_erase(x, 0.0, torch.Generator().manual_seed(0)), x)
+    again = random_erase(x, 1.0, torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)  # the draws come from the generator
+    # without erasing, augment makes exactly the draws it made before erasing existed
+    spec = Augment(hflip=True, rotate=10, shift=0.1)
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    augment(torch.rand(8, 1, 48, 48), spec, g1)
+    augment(torch.rand(8, 1, 48, 48), Augment(hflip=True, rotate=10, shift=0.1, erase=0.0), g2)
+    assert torch.equal(g1.get_state(), g2.get_state())
+
+
+def test_mixup_and_cutmix_mix_images_and_say_how_much():
+    from fer_lib.mixing import mix_batch
+    x = torch.arange(4, dtype=torch.float32).view(4, 1, 1, 1).expand(4, 1, 8, 8).contiguous()
+    y = torch.arange(4)
+    mixed, partner, lam = mix_batch(x, y, mixup=0.4, cutmix=0.0, generator=torch.Generator().manual_seed(0))
+    assert 0 <= lam <= 1 and torch.allclose(mixed, lam * x + (1 - lam) * x[partner])
+    mixed, partner, lam = mix_batch(x, y, mixup=0.0, cutmix=1.0, generator=torch.Generator().manual_seed(1))
+    kept = (mixed == x).float().mean(dim=(1, 2, 3))
+    moved = partner != y
+    assert torch.allclose(kept[moved], torch.full_like(kept[moved], lam))  # lam is the share left in place
+    with pytest.raises(ValueError, match="mixup > 0 or cutmix > 0"):
+        mix_batch(x, y, 0.0, 0.0, torch.Generator())
+
+
+def test_ema_weights_are_evaluated_selected_and_kept():
+    train, val = _toy_batches(seed=0), _toy_batches(n=14, seed=1)
+    trainer = _small(TrainConfig(epochs=3, batch_size=8, lr=3e-3, ema_decay=0.8, restore_best=False,
+                                 augment=Augment(hflip=False)))
+    trainer.fit(train, val)
+    ema = trainer.ema.module.state_dict()
+    kept = trainer.model.state_dict()
+    assert all(torch.equal(kept[k], ema[k]) for k in kept)  # the average is the model kept
+    raw = _small(TrainConfig(epochs=3, batch_size=8, lr=3e-3, restore_best=False, augment=Augment(hflip=False)))
+    raw.fit(train, val)
+    assert not all(torch.equal(kept[k], raw.model.state_dict()[k]) for k in kept)  # same steps, other weights
+    assert trainer.history[-1]["val_loss"] == pytest.approx(trainer.evaluate(val)["loss"])
+
+
+def test_warmup_then_cosine_learning_rates():
+    trainer = _small(TrainConfig(epochs=6, lr=0.1, scheduler="cosine", warmup_epochs=2))
+    lrs = []
+    for _ in range(6):
+        lrs.append(trainer.optimizer.param_groups[0]["lr"])
+        trainer.optimizer.step()
+        trainer.scheduler.step()
+    assert lrs == pytest.approx([0.05, 0.1, 0.1, 0.1 * 0.5 * (1 + np.cos(np.pi / 4)), 0.05,
+                                 0.1 * 0.5 * (1 + np.cos(3 * np.pi / 4))])

@@ -14,16 +14,22 @@ import torch.nn.functional as F
 
 @dataclass(frozen=True)
 class Augment:
-    """Random mirror, rotation (degrees), shift (fraction of size) and zoom, drawn per image."""
+    """Random mirror, rotation (degrees), shift (fraction of size) and zoom, drawn per image; then, with
+    probability `erase`, one random rectangle per image set to the mean (random erasing, Zhong et al. 2020)."""
 
     hflip: bool = True
     rotate: float = 0.0
     shift: float = 0.0
     zoom: float = 0.0
+    erase: float = 0.0
+
+    @property
+    def affine(self) -> bool:
+        return self.hflip or self.rotate > 0 or self.shift > 0 or self.zoom > 0
 
     @property
     def active(self) -> bool:
-        return self.hflip or self.rotate > 0 or self.shift > 0 or self.zoom > 0
+        return self.affine or self.erase > 0
 
 
 def to_float(images: torch.Tensor, channels: int, mean: float = 0.5, std: float = 0.5) -> torch.Tensor:
@@ -42,8 +48,14 @@ def to_float(images: torch.Tensor, channels: int, mean: float = 0.5, std: float 
 
 def augment(x: torch.Tensor, spec: Augment, generator: torch.Generator | None = None) -> torch.Tensor:
     """Apply `spec` to a float batch (N,C,H,W); draws come from `generator` so resumed runs repeat them."""
-    if not spec.active:
-        return x
+    if spec.affine:
+        x = _affine(x, spec, generator)
+    if spec.erase > 0:  # drawn after the affine draws, so runs without erasing repeat their old draws
+        x = random_erase(x, spec.erase, generator)
+    return x
+
+
+def _affine(x: torch.Tensor, spec: Augment, generator: torch.Generator | None) -> torch.Tensor:
     n = x.shape[0]
 
     def uniform(scale: float) -> torch.Tensor:
@@ -57,6 +69,26 @@ def augment(x: torch.Tensor, spec: Augment, generator: torch.Generator | None = 
     theta = torch.stack([torch.stack([cos * flip, -sin, tx], 1), torch.stack([sin * flip, cos, ty], 1)], 1)
     grid = F.affine_grid(theta.to(x.dtype).to(x.device), list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def random_erase(x: torch.Tensor, p: float, generator: torch.Generator | None = None,
+                 area: tuple[float, float] = (0.02, 0.25), ratio: tuple[float, float] = (0.3, 3.3)) -> torch.Tensor:
+    """With probability `p` per image, one rectangle of `area` (fraction of the image, uniform) and aspect
+    `ratio` (log-uniform) at a uniform position is set to 0, the standardised mean. All draws for the whole
+    batch at once: a mask built by comparing coordinates, no loop over images."""
+    n, _, h, w = x.shape
+    hit = torch.rand(n, generator=generator) < p
+    share = area[0] + torch.rand(n, generator=generator) * (area[1] - area[0])
+    log_r = math.log(ratio[0]) + torch.rand(n, generator=generator) * (math.log(ratio[1]) - math.log(ratio[0]))
+    aspect = torch.exp(log_r)
+    eh = (torch.sqrt(share * h * w * aspect)).clamp(1, h).floor()
+    ew = (torch.sqrt(share * h * w / aspect)).clamp(1, w).floor()
+    top = (torch.rand(n, generator=generator) * (h - eh + 1)).floor()
+    left = (torch.rand(n, generator=generator) * (w - ew + 1)).floor()
+    rows, cols = torch.arange(h).view(1, h, 1), torch.arange(w).view(1, 1, w)
+    inside = ((rows >= top.view(n, 1, 1)) & (rows < (top + eh).view(n, 1, 1))
+              & (cols >= left.view(n, 1, 1)) & (cols < (left + ew).view(n, 1, 1)) & hit.view(n, 1, 1))
+    return x.masked_fill(inside.unsqueeze(1).to(x.device), 0.0)
 
 
 def random_crop(x: torch.Tensor, size: int, generator: torch.Generator | None = None) -> torch.Tensor:
