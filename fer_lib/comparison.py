@@ -6,7 +6,7 @@ import pandas as pd
 
 from .scoring import deduplicated_accuracy
 from .cost import COST_RUN
-from .experiments import COMPARISON_MODELS, comparison
+from .experiments import COMPARISON_MODELS, PUSH_INGREDIENTS, comparison
 from .models import REGISTRY, build_model, count_parameters
 from . import results
 from .results import RunRecord
@@ -87,6 +87,45 @@ def budget_table(profile: str, runs_root=None, variants=None) -> pd.DataFrame:
         table.loc[both, f"{epochs} ep: rank"] = long_rank
         table.loc[both, "rank change"] = (short_rank - long_rank).map(lambda d: f"{d:+.0f}" if d else "0")
     return table
+
+
+def ingredient_table(best: str, profile: str, runs_root=None) -> pd.DataFrame:
+    """The push's ablation, seed 0: the pushed recipe of `best`, then each of PUSH_INGREDIENTS on top of it, with
+    PublicTest of the selected epoch, PrivateTest as the recipe reports it (ten-crop, fixed before training) and
+    the change of both from the push in points; a row without its run gives the command that makes it."""
+    base = seed_runs(f"{best}-push", profile, runs_root).get(0)
+    rows = []
+    for ingredient in ["", *PUSH_INGREDIENTS]:
+        variant = f"{best}-push" + (f"-{ingredient}" if ingredient else "")
+        record = seed_runs(variant, profile, runs_root).get(0)
+        row = {"recipe": "push" if not ingredient else f"push + {ingredient}",
+               "changes": "" if not ingredient else _changes(comparison(variant, profile), comparison(f"{best}-push", profile))}
+        if record is None:
+            rows.append(dict(row, run=f"fer train cmp {variant} --profile {profile}"))
+            continue
+        public, private = _selected_val(record), _reported_private(record)
+        row.update({"PublicTest (%)": public, "PrivateTest (%)": private,
+                    "train min": record.provenance["wall_seconds"] / 60, "run": f"{record.config['name']}/"
+                                                                              f"{record.config_hash}"})
+        if base is not None and ingredient:
+            row.update({"PublicTest change (points)": public - _selected_val(base),
+                        "PrivateTest change (points)": private - _reported_private(base)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _changes(exp, base) -> str:
+    """The training-config fields in which `exp` differs from `base`, as name=value."""
+    a, b = exp.train.to_dict(), base.train.to_dict()
+    flat_a = {**{k: v for k, v in a.items() if k != "augment"}, **{f"augment.{k}": v for k, v in a["augment"].items()}}
+    flat_b = {**{k: v for k, v in b.items() if k != "augment"}, **{f"augment.{k}": v for k, v in b["augment"].items()}}
+    return ", ".join(f"{k}={v}" for k, v in flat_a.items() if flat_b.get(k) != v)
+
+
+def _reported_private(record: RunRecord) -> float:
+    """PrivateTest accuracy (%) as the run's recipe reports it: ten-crop when it was evaluated that way."""
+    role = "test_tencrop" if "test_tencrop" in record.metrics else "test"
+    return 100 * record.metrics[role]["accuracy"]
 
 
 def _selected_val(record: RunRecord) -> float:

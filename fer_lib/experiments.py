@@ -324,27 +324,46 @@ _PUSH = dict(label_smoothing=0.1, augment=Augment(hflip=True, rotate=10, shift=0
              preprocess=Preprocess(channels=1, crop=44))
 _PUSH_CPU = dict(epochs=12)
 
+# The push's ablation: each ingredient alone on top of the push, and all of them together ("all"), each its own
+# run at the push's budget, so the chapter's ingredient table is read from records.
+PUSH_INGREDIENTS = {
+    "ema": dict(ema_decay=0.999),              # a horizon of about 1,000 steps: two epochs of batch 64
+    "mixup": dict(mixup=0.2),
+    "cutmix": dict(cutmix=1.0),
+    "erase": dict(augment=replace(_PUSH["augment"], erase=0.5)),
+    "warmup": dict(warmup_epochs=1),
+}
+PUSH_INGREDIENTS["all"] = {k: v for name in ("ema", "mixup", "erase", "warmup") for k, v in PUSH_INGREDIENTS[name].items()}
+
 
 def comparison(variant: str, profile: str) -> Experiment:
-    """variant "<model>[-push][-s<seed>]": one model of COMPARISON_MODELS under the one protocol (seed 0 unless
-    given), or with the "push" recipe on top (`_PUSH`)."""
+    """variant "<model>[-push[-<ingredient>]][-s<seed>]": one model of COMPARISON_MODELS under the one protocol
+    (seed 0 unless given), or with the "push" recipe on top (`_PUSH`), or the push plus one of
+    `PUSH_INGREDIENTS` (or all of them)."""
     model_key, seed = variant, 0
     if "-s" in variant and variant.rsplit("-s", 1)[1].isdigit():
         model_key, seed = variant.rsplit("-s", 1)[0], int(variant.rsplit("-s", 1)[1])
+    ingredient = None
+    if "-push-" in model_key:
+        model_key, ingredient = model_key.split("-push-", 1)
+        model_key += "-push"
     push = model_key.endswith("-push")
     model_key = model_key.removesuffix("-push")
-    if model_key not in COMPARISON_MODELS:
-        raise ValueError(f"comparison variants are <model>[-push][-s<seed>] with model one of "
-                         f"{', '.join(COMPARISON_MODELS)}, not {variant!r}")
+    if model_key not in COMPARISON_MODELS or (ingredient is not None and ingredient not in PUSH_INGREDIENTS):
+        raise ValueError(f"comparison variants are <model>[-push[-<ingredient>]][-s<seed>] with model one of "
+                         f"{', '.join(COMPARISON_MODELS)} and ingredient one of {', '.join(PUSH_INGREDIENTS)}, "
+                         f"not {variant!r}")
     label, model, args = COMPARISON_MODELS[model_key]
     args = dict(num_classes=7, in_channels=1, **args)
     if model.startswith("presnet") and profile != "paper":
         args["noise"] = _000_CPU_NOISE  # the RReLU noise mode paper 000's cpu runs use (speed, not accuracy)
     data = DataSpec("fer2013", roles={"train": "train", "val": "public_test", "test": "private_test"})
     train = replace(_CMP_TRAIN, seed=seed, **(_PUSH if push else {}))
-    exp = Experiment(name=f"cmp-{model_key}" + ("-push" if push else ""), paper="cmp",
-                     title=label + (", pushed" if push else ""), profile="paper", data=data, model=model,
-                     model_args=args, train=train)
+    train = replace(train, **PUSH_INGREDIENTS[ingredient]) if ingredient else train
+    suffix = ("-push" if push else "") + (f"-{ingredient}" if ingredient else "")
+    exp = Experiment(name=f"cmp-{model_key}{suffix}", paper="cmp",
+                     title=label + (", pushed" if push else "") + (f" + {ingredient}" if ingredient else ""),
+                     profile="paper", data=data, model=model, model_args=args, train=train)
     return _profiled(exp, profile, cpu=_PUSH_CPU if push else _CMP_CPU)
 
 

@@ -131,3 +131,18 @@ def test_the_push_figure_sets_pushed_runs_against_cpu_hours_beside_the_marks(tmp
     assert labels[:3] == ["one protocol, 3 seed(s), 3 ep", "pushed, seed 0, 12 ep", "pushed, seed 1, 12 ep"]
     assert [t.xy for t in ax.texts[:3]] == [(0.1, 60.0), (1.0, 66.0), (1.5, 68.0)]  # fastest seed's hours, mean
     assert sum("(claimed)" in label for label in labels) == len(ch.literature())
+
+
+def test_the_ingredient_table_reads_each_ingredient_against_the_push(tmp_path):
+    _fake_run(tmp_path, 0, 0.60, "2026-01-01T00:00:10", 1200, variant="plain-cnn-push", epochs=12)
+    _fake_run(tmp_path, 0, 0.70, "2026-01-01T00:00:11", 1260, variant="plain-cnn-push-ema", epochs=12)
+    _fake_run(tmp_path, 1, 0.90, "2026-01-01T00:00:12", 1260, variant="plain-cnn-push-mixup", epochs=12)  # seed 1
+    table = comparison.ingredient_table("plain-cnn", "cpu", tmp_path).set_index("recipe")
+    assert list(table.index) == ["push", "push + ema", "push + mixup", "push + cutmix", "push + erase",
+                                 "push + warmup", "push + all"]
+    assert table.loc["push + ema", "PrivateTest change (points)"] == pytest.approx(10.0)
+    assert table.loc["push + ema", "PublicTest change (points)"] == pytest.approx(10.0)
+    assert table.loc["push + ema", "changes"] == "ema_decay=0.999"
+    assert table.loc["push + mixup", "run"] == "fer train cmp plain-cnn-push-mixup --profile cpu"  # seed 0 only
+    assert set(table.loc["push + all", "changes"].split(", ")) == {
+        "ema_decay=0.999", "mixup=0.2", "augment.erase=0.5", "warmup_epochs=1"}

@@ -137,6 +137,9 @@ def push_section(best: str | None, profile: str, twins: set[str] | None, runs_ro
                              f"`fer train cmp {best}-push --profile {profile}`.", "warning")]
     # Ten-crop is part of the pushed recipe, fixed before training, so it is the reported score; taking the
     # larger of centre-crop and ten-crop would be choosing on the test set.
+    items += ["**What each ingredient gives** (seed 0, each alone on top of the push, then all together; the "
+              "changes are measured against the push's own seed-0 run):",
+              comparison.ingredient_table(best, profile, runs_root).round(2).astype(object).fillna("")]
     ours = pushed[pushed.recipe == "pushed"]
     tencrop = "PrivateTest, ten-crop (%)" in ours
     top = ours["PrivateTest, ten-crop (%)" if tencrop else "PrivateTest acc (%)"].mean()
