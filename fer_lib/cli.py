@@ -33,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--fold", type=int, metavar="K", help="only fold K (from 0) of a k-fold variant")
     train.add_argument("--follow-ups", action="store_true",
                        help="cmp only: after the variants, train what the comparison chapter adds: seeds 1-2 of "
-                            "the best two models by PublicTest, the pushed recipe of the best, then the "
-                            "second budget (12 epochs for cpu) of every model estimated at most 60 minutes")
+                            "the best two models by PublicTest, the pushed recipe of the best and its ingredient "
+                            "ablation, then the second budget (12 epochs for cpu) of every model estimated at "
+                            "most 60 minutes")
     train.add_argument("--jobs", type=int, default=1, metavar="N",
                        help="train the runs in N worker processes (round robin over the GPUs, or the CPU "
                             "cores split between them); a failed run does not stop the others. Under "
@@ -135,6 +136,8 @@ def _dispatch(args) -> int:
                                                                               args.variant or None), args.profile),
                        lambda: jobs.jobs_for("cmp", comparison.push_variant(args.profile, args.runs_root,
                                                                             args.variant or None), args.profile),
+                       lambda: jobs.jobs_for("cmp", comparison.ingredient_variants(args.profile, args.runs_root,
+                                                                                   args.variant or None), args.profile),
                        lambda: jobs.jobs_for("cmp", comparison.long_budget_variants(args.profile, args.runs_root,
                                                                                     args.variant or None),
                                              args.profile, [comparison.long_budget(args.profile)])]

@@ -158,6 +158,11 @@ def push_variant(profile: str, runs_root=None, variants=None) -> list[str]:
     return [f"{best}-push"] if best else []
 
 
+def ingredient_variants(profile: str, runs_root=None, variants=None) -> list[str]:
+    """The push's ablation runs (see `ingredient_table`) for the model `push_variant` pushes; [] before it."""
+    return [f"{push}-{ingredient}" for push in push_variant(profile, runs_root, variants) for ingredient in PUSH_INGREDIENTS]
+
+
 def follow_up_variants(profile: str, runs_root=None, extra_seeds: int = 2, variants=None) -> list[str]:
     """What the chapter trains once the first runs have ranked the models: `seed_variants`, and the pushed
     recipe of the best. [] while no comparison run is finished. The chapter ranks again after the seeds, so

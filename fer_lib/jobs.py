@@ -71,13 +71,14 @@ def jobs_for(paper: str, variants, profile: str, epochs=None, fold: int | None =
 
 def chapter_jobs(chapters, profile: str, runs_root=None) -> list[Job]:
     """Every run the chapters train under `profile` (all chapters when `chapters` is empty), including the
-    comparison's follow-ups once its first runs have ranked the models (further seeds, the pushed recipe) and
-    priced them (the second budget of the models cheap enough for it)."""
+    comparison's follow-ups once its first runs have ranked the models (further seeds, the pushed recipe and its
+    ingredient ablation) and priced them (the second budget of the models cheap enough for it)."""
     papers = [CHAPTER_PAPERS[c] for c in (chapters or CHAPTER_PAPERS) if c in CHAPTER_PAPERS]
     jobs = [job for paper in papers for job in jobs_for(paper, experiments.EXPERIMENTS[paper][1], profile)]
     if "cmp" in papers:
-        from .comparison import follow_up_variants, long_budget, long_budget_variants
+        from .comparison import follow_up_variants, ingredient_variants, long_budget, long_budget_variants
         jobs += jobs_for("cmp", follow_up_variants(profile, runs_root), profile)
+        jobs += jobs_for("cmp", ingredient_variants(profile, runs_root), profile)
         jobs += jobs_for("cmp", long_budget_variants(profile, runs_root), profile, [long_budget(profile)])
     return jobs
 
