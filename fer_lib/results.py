@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import atomic
+
 RUNS_ROOT = Path(os.environ.get("FER_RUNS", "runs"))
 FILES = ("config.json", "history.csv", "metrics.json", "predictions.csv.gz", "provenance.json")
 SPLITS = "_splits"  # not an experiment: the folder of shared split id lists
@@ -37,18 +39,19 @@ def run_dir(experiment: str, config: dict, root: str | Path | None = None) -> Pa
 
 def write_json(path: Path, obj) -> None:
     """Write through a temporary file so that a killed process never leaves half a record."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+    atomic.write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     """Write through a temporary file; a name ending in .gz is gzip-compressed (with a fixed header time, so
     the same table gives the same bytes)."""
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = atomic.temporary_for(path)
     compression = dict(method="gzip", mtime=0) if path.suffix == ".gz" else None
-    frame.to_csv(tmp, index=False, compression=compression)
-    os.replace(tmp, path)
+    try:
+        frame.to_csv(tmp, index=False, compression=compression)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def split_digest(ids: dict[str, list[str]]) -> str:
@@ -63,11 +66,9 @@ def split_path(root: str | Path | None, digest: str) -> Path:
 def write_split(root: str | Path | None, ids: dict[str, list[str]]) -> Path:
     """Store a split's id lists once, content-addressed by their digest; an existing copy is kept."""
     path = split_path(root, split_digest(ids))
-    if not path.exists():
+    if not path.exists():  # two workers may both get here for one split: each writes its own temporary
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(gzip.compress(json.dumps(ids, sort_keys=True).encode(), mtime=0))
-        os.replace(tmp, path)
+        atomic.write_bytes(path, gzip.compress(json.dumps(ids, sort_keys=True).encode(), mtime=0))
     return path
 
 

@@ -184,3 +184,31 @@ def test_untracked_code_makes_a_run_dirty_and_the_diff_is_hashed(tmp_path):
     (tmp_path / "book" / "new.ipynb").unlink()
     (tmp_path / "fer_lib" / "a.py").write_text("x = 2\n")  # a tracked change
     assert _read_code_version(tmp_path)["git_dirty"] is True
+
+
+def _write_split_in_step(barrier, root, results):
+    """One process's write_split, with both processes' temporary files on disk before either renames."""
+    import os as _os
+    from fer_lib import results as store
+    real_replace = _os.replace
+
+    def replace_after_barrier(src, dst):
+        barrier.wait(timeout=60)
+        real_replace(src, dst)
+    _os.replace = replace_after_barrier
+    results.put(store.write_split(root, {"train": ["a", "b"], "test": ["c"]}).name)
+
+
+def test_two_workers_writing_one_shared_split_both_succeed(tmp_path):
+    """--jobs workers training models on the same split store it at the same moment."""
+    import multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_write_split_in_step, args=(barrier, tmp_path, results)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    names = {results.get(timeout=5) for _ in procs}
+    assert len(names) == 1 and [f.name for f in (tmp_path / "_splits").iterdir()] == list(names)

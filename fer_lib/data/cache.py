@@ -4,12 +4,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from ..atomic import temporary_for
 from .base import FaceData
 
 CACHE_VERSION = 1  # bump when a loader's output changes for the same files
@@ -59,9 +59,9 @@ def _write(path: Path, data: FaceData) -> None:
                   meta=np.array(json.dumps(meta)))
     if data.subjects is not None:
         arrays["subjects"] = data.subjects.astype(str)
-    # A name of its own per writer: torchrun ranks and `--jobs` workers can build the same cache at once,
-    # and each must rename only its own file (the last complete one wins; all are identical).
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npz")
+    # torchrun ranks and `--jobs` workers can build the same cache at once: the last complete file wins (all
+    # are identical), each writer renaming only its own temporary file.
+    tmp = temporary_for(path, ".tmp.npz")  # np.savez insists on the .npz ending
     try:
         np.savez(tmp, **arrays)  # uncompressed: a cached FER2013 load must stay under 2 s
         os.replace(tmp, path)
