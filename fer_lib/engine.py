@@ -107,6 +107,22 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7919) % (2**63 - 1)
 
 
+def _ema_update(decay: float):
+    """The moving average's update for AveragedModel, with the usual warm-up: the decay grows as
+    min(decay, (1 + n) / (10 + n)) over the first updates, so the random initial weights fade within a few
+    hundred steps instead of dominating the average (0.999 ** 1000 = 0.37) while the weights move fastest."""
+    @torch.no_grad()
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n_averaged: torch.Tensor) -> None:
+        n = float(n_averaged)  # one value per step, not per tensor
+        d = min(decay, (1 + n) / (10 + n))
+        if torch.is_floating_point(averaged[0]):
+            torch._foreach_lerp_(averaged, current, 1 - d)
+        else:  # integer buffers (BatchNorm's batch counter)
+            for a, c in zip(averaged, current):
+                a.copy_(c)
+    return update
+
+
 class Trainer:
     """Trains one model on in-memory data.
 
@@ -140,9 +156,8 @@ class Trainer:
         self.scheduler = self._make_scheduler()
         # With ema_decay, a moving average of the weights (BN statistics included) is what gets evaluated,
         # selected and kept; the raw weights only take the optimiser's steps.
-        self.ema = (torch.optim.swa_utils.AveragedModel(
-            self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
-            if config.ema_decay else None)
+        self.ema = (torch.optim.swa_utils.AveragedModel(self.model, multi_avg_fn=_ema_update(config.ema_decay),
+                                                        use_buffers=True) if config.ema_decay else None)
         weight = torch.tensor(config.class_weights, dtype=torch.float32) if config.class_weights else None
         self.loss_fn = nn.CrossEntropyLoss(weight=weight.to(self.device) if weight is not None else None,
                                            label_smoothing=config.label_smoothing)

@@ -231,3 +231,16 @@ def test_warmup_then_cosine_learning_rates():
         trainer.scheduler.step()
     assert lrs == pytest.approx([0.05, 0.1, 0.1, 0.1 * 0.5 * (1 + np.cos(np.pi / 4)), 0.05,
                                  0.1 * 0.5 * (1 + np.cos(3 * np.pi / 4))])
+
+
+def test_the_moving_average_warms_up_so_the_initial_weights_fade():
+    from fer_lib.engine import _ema_update
+    update = _ema_update(0.999)
+    averaged, current = [torch.zeros(3)], [torch.ones(3)]
+    for n in range(1, 201):  # after AveragedModel's first update, which copies
+        update(averaged, current, torch.tensor(n))
+    # a fixed 0.999 would leave 0.999 ** 200 = 82 % of the zeros; the warm-up leaves almost none
+    assert averaged[0].min() > 0.9
+    late = [torch.zeros(1)]
+    update(late, [torch.ones(1)], torch.tensor(10**6))
+    assert late[0].item() == pytest.approx(0.001)  # later, the configured decay
