@@ -48,7 +48,7 @@ def predict_files(paths: list[str | Path], name: str = published.DEFAULT, folder
 
 
 def format_predictions(table: pd.DataFrame, entry: published.Published) -> str:
-    head = (f"model {entry.name} ({entry.model}, run {entry.run}, test accuracy "
+    head = (f"model {entry.name} ({entry.model}, run {entry.run}; accuracy of the run: "
             + ", ".join(f"{role} {acc:.2%}" for role, acc in entry.accuracy.items())
             + f"). Each image was converted to {FACE_SIZE}x{FACE_SIZE} grey; it should be a cropped face.")
     shown = table.copy()
