@@ -234,6 +234,11 @@ def budget_pairs(dataset: str, protocol: str, runs_root=None) -> tuple[str | Non
     return None, {}
 
 
+def _test_accuracies(records) -> np.ndarray:
+    """Test accuracy (%) of each fold's run, in fold order."""
+    return np.array([100 * r.metrics["test"]["accuracy"] for r in records])
+
+
 def paired_table(runs_root=None) -> list:
     """IGC against plain per protocol and budget: fold means and the paired difference (same folds, same epochs)."""
     rows = []
@@ -241,7 +246,7 @@ def paired_table(runs_root=None) -> list:
         for protocol in ("random", "subject"):
             profile, budgets = budget_pairs(dataset, protocol, runs_root)
             for epochs, pair in budgets.items():
-                acc = {m: np.array([100 * r.metrics["test"]["accuracy"] for r in pair[m]]) for m in MODELS}
+                acc = {m: _test_accuracies(pair[m]) for m in MODELS}
                 f1 = {m: np.array([100 * r.metrics["test"]["macro_f1"] for r in pair[m]]) for m in MODELS}
                 diff = acc["igc"] - acc["plain"]
                 rows.append({"dataset": dataset, "folds": protocol, "profile": profile, "epochs": epochs,
@@ -264,8 +269,8 @@ def ordering_sentences(runs_root=None) -> str | None:
             profile, budgets = budget_pairs(dataset, protocol, runs_root)
             if not budgets:
                 continue
-            diffs = {e: np.mean([100 * (i.metrics["test"]["accuracy"] - p.metrics["test"]["accuracy"])
-                                 for i, p in zip(pair["igc"], pair["plain"])]) for e, pair in budgets.items()}
+            diffs = {e: float(np.mean(_test_accuracies(pair["igc"]) - _test_accuracies(pair["plain"])))
+                     for e, pair in budgets.items()}
             points = ", ".join(f"{d:+.2f} points after {e} epochs" for e, d in diffs.items())
             signs = {np.sign(d) for d in diffs.values()}
             if len(diffs) == 1:
