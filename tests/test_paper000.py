@@ -204,3 +204,35 @@ def test_fold_table_and_pooled_report(tmp_path):
     pooled = scoring.pooled_report(runs.folds["cpu"])
     assert pooled["n"] == 5 and pooled["accuracy"] == pytest.approx(0.6)
     assert pooled["confusion"] == [[3, 2], [0, 0]]
+
+
+def _fake_budget(root: Path, experiment: str, epochs: int, val_acc: list[float], val_loss: list[float],
+                 test_acc: float) -> None:
+    """A finished hold-out record of `epochs` epochs: its history, and the lowest-loss epoch kept."""
+    folder = root / experiment / f"b{epochs:03d}"
+    folder.mkdir(parents=True)
+    data = dict(protocol="holdout", seed=0)
+    (folder / "config.json").write_text(json.dumps(dict(name=experiment, profile="cpu", data=data,
+                                                        train=dict(epochs=epochs, seed=0))))
+    kept = int(np.argmin(val_loss)) + 1
+    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=test_acc), best_epoch=kept)))
+    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=f"2026-01-01T00:{epochs:02d}:00",
+                                                            wall_seconds=60)))
+    rows = "\n".join(f"{e},{a},{l}" for e, (a, l) in enumerate(zip(val_acc, val_loss), start=1))
+    (folder / "history.csv").write_text("epoch,val_acc,val_loss\n" + rows + "\n")
+
+
+def test_selection_sensitivity_projects_the_best_validation_accuracy(tmp_path):
+    from fer_lib.report import chapter000
+    name = "000-presnet-fer-paper"
+    _fake_budget(tmp_path, name, 2, [0.40, 0.50], [1.2, 1.1], test_acc=0.49)
+    # the 4-epoch run's loss is lowest at epoch 2, its accuracy peaks at epoch 4
+    _fake_budget(tmp_path, name, 4, [0.45, 0.52, 0.53, 0.56], [1.2, 1.0, 1.05, 1.1], test_acc=0.51)
+    frame, sentences = chapter000.selection_sensitivity("cpu", tmp_path)
+    assert frame["epochs"].tolist() == [2, 4]
+    assert frame["kept epoch (lowest val loss)"].tolist() == [2, 2]
+    assert frame["best val acc (%)"].tolist() == [50.0, 56.0] and frame["at epoch"].tolist() == [2, 4]
+    assert frame["test acc, kept epoch (%)"].tolist() == [49.0, 51.0]
+    # gain +6 per doubling from 56 at 4 epochs: 56 + 6 * log2(200 / 4) = 89.9, within reach of 72.47
+    assert "(last doubling +6.00) gives 89.9 at 200 epochs, within reach of the claimed 72.47" in sentences
+    assert "P-ResNet-VGG" not in sentences  # no P-ResNet-VGG record, no sentence
