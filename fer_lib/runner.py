@@ -98,14 +98,14 @@ def _train(exp: Experiment, data: FaceData, split: splits.Split, config: dict, f
         probs = trainer.predict(Batches(data.images[idx], data.labels[idx]))
         metrics[role] = classification_report(data.labels[idx], probs.argmax(1), data.classes)
         metrics[role]["loss"] = cross_entropy(data.labels[idx], probs)
+        predictions.append(_prediction_frame(role, data, idx, probs))
         if exp.train.preprocess.crop is not None and not exp.train.preprocess.ten_crop:
-            # a model trained on random crops is also evaluated with ten-crop (role "<role>_tencrop")
+            # a model trained on random crops is also evaluated with ten-crop (role "<role>_tencrop"), its
+            # predictions kept too so that scores on subsets (the de-duplicated PrivateTest) can use them
             probs10 = trainer.predict(Batches(data.images[idx], data.labels[idx]), ten_crop=True)
             metrics[f"{role}_tencrop"] = classification_report(data.labels[idx], probs10.argmax(1), data.classes)
             metrics[f"{role}_tencrop"]["loss"] = cross_entropy(data.labels[idx], probs10)
-        frame = pd.DataFrame({"role": role, "id": data.ids[idx], "true": data.labels[idx], "pred": probs.argmax(1)})
-        frame[[f"p_{c}" for c in data.classes]] = np.round(probs, 4)
-        predictions.append(frame)
+            predictions.append(_prediction_frame(f"{role}_tencrop", data, idx, probs10))
     if not main:
         return  # the other ranks took part in the evaluation above; rank 0 writes the record
     history = trainer.history
@@ -124,6 +124,13 @@ def _train(exp: Experiment, data: FaceData, split: splits.Split, config: dict, f
     write_json(folder / "metrics.json", metrics)  # written last: its presence marks the run finished
     (folder / "checkpoint.pt").unlink(missing_ok=True)
     log(f"finished {exp.name}: " + ", ".join(f"{r} accuracy {metrics[r]['accuracy']:.4f}" for r in exp.test_roles))
+
+
+def _prediction_frame(role: str, data, idx, probs: np.ndarray) -> pd.DataFrame:
+    """One row per image of `role`: its id, true and predicted class, and the class probabilities."""
+    frame = pd.DataFrame({"role": role, "id": data.ids[idx], "true": data.labels[idx], "pred": probs.argmax(1)})
+    frame[[f"p_{c}" for c in data.classes]] = np.round(probs, 4)
+    return frame
 
 
 def _init_run(exp: Experiment, runs_root=None) -> RunRecord | None:

@@ -63,10 +63,14 @@ def training_twins(fer: FaceData | None) -> set[str] | None:
 
 
 def deduplicated_accuracy(record: RunRecord, role: str, twins: set[str]) -> float | None:
-    """Accuracy (%) on the run's PrivateTest images that have no twin in Training; None if `role` is not PrivateTest."""
-    if record.config["data"].get("roles", {}).get(role) != "private_test" and role != "private_test":
+    """Accuracy (%) on the run's PrivateTest images that have no twin in Training; None if `role` is not PrivateTest
+    (or its ten-crop evaluation "<role>_tencrop") or the run kept no predictions for `role`."""
+    split_role = role.removesuffix("_tencrop")
+    if record.config["data"].get("roles", {}).get(split_role) != "private_test" and split_role != "private_test":
         return None
     preds = record.predictions[record.predictions["role"] == role]
+    if preds.empty:
+        return None  # e.g. ten-crop predictions of a run recorded before they were kept
     kept = preds[~preds["id"].astype(str).isin(twins)]
     return round(100 * float((kept["pred"] == kept["true"]).mean()), 2)
 

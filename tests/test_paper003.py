@@ -77,6 +77,11 @@ def test_crop_trained_run_reports_centre_and_ten_crop_and_an_init_run_loads_weig
     assert {"test", "test_tencrop"} <= set(metrics)
     assert metrics["test"]["n"] == metrics["test_tencrop"]["n"] == 7
     assert first.config["train"]["preprocess"]["crop"] == 44
+    # the ten-crop predictions are kept beside the centre-crop ones, agreeing with their metrics
+    preds = first.predictions
+    assert preds["role"].value_counts().to_dict() == {"test": 7, "test_tencrop": 7}
+    tencrop = preds[preds["role"] == "test_tencrop"]
+    assert (tencrop["pred"] == tencrop["true"]).mean() == pytest.approx(metrics["test_tencrop"]["accuracy"])
 
     from dataclasses import replace
     follow = replace(_tiny_003("fer2013-lip"), name="003-follow", init_from="003-fer2013-lip",

@@ -60,6 +60,20 @@ def test_results_table_adds_the_deduplicated_private_test_column(tmp_path):
     assert "de-duplicated PrivateTest accuracy (%)" not in results_table([ProfileRuns(exp.name, {"smoke": record})], {})
 
 
+def test_deduplicated_accuracy_scores_ten_crop_predictions_and_needs_them():
+    from types import SimpleNamespace
+    from fer_lib.scoring import deduplicated_accuracy
+    centre = _predictions()[lambda f: f["role"] == "test"]
+    tencrop = centre.assign(role="test_tencrop", pred=[0, 2, 2, 0])  # right on a, b, c
+    config = {"data": {"roles": {"train": "train", "val": "public_test", "test": "private_test"}}}
+    record = SimpleNamespace(config=config, predictions=pd.concat([centre, tencrop]))
+    assert deduplicated_accuracy(record, "test", {"a"}) == round(100 / 3, 2)  # b, c, d: c right
+    assert deduplicated_accuracy(record, "test_tencrop", {"a"}) == round(200 / 3, 2)  # b, c right
+    assert deduplicated_accuracy(record, "val", {"a"}) is None  # PublicTest is no PrivateTest
+    older = SimpleNamespace(config=config, predictions=centre)  # recorded before ten-crop predictions were kept
+    assert deduplicated_accuracy(older, "test_tencrop", {"a"}) is None
+
+
 def test_styled_tables_have_no_index_fixed_decimals_right_aligned_numbers_and_no_nan():
     from fer_lib.report.tables import styled
     frame = pd.DataFrame({"model": ["a<b", None], "accuracy (%)": [56.9, 12.345], "images": [3589, 28709],
