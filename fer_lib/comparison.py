@@ -62,10 +62,10 @@ def budget_table(profile: str, runs_root=None, variants=None) -> pd.DataFrame:
             continue
         long = seed_runs(variant, profile, runs_root, epochs).get(0)
         row = {"model": COMPARISON_MODELS[variant][0], "variant": variant, "epochs": short.epochs,
-               "PublicTest (%)": _selected_val(short), "PrivateTest (%)": 100 * short.metrics["test"]["accuracy"],
+               "PublicTest (%)": selected_publictest(short), "PrivateTest (%)": 100 * short.metrics["test"]["accuracy"],
                "train min": short.provenance["wall_seconds"] / 60}
         if long is not None:
-            row.update({f"{epochs} ep: PublicTest (%)": _selected_val(long),
+            row.update({f"{epochs} ep: PublicTest (%)": selected_publictest(long),
                         f"{epochs} ep: PrivateTest (%)": 100 * long.metrics["test"]["accuracy"],
                         f"{epochs} ep: train min": long.provenance["wall_seconds"] / 60})
         minutes = estimated_minutes(variant, profile, epochs, runs_root)
@@ -103,13 +103,13 @@ def ingredient_table(best: str, profile: str, runs_root=None) -> pd.DataFrame:
         if record is None:
             rows.append(dict(row, run=f"fer train cmp {variant} --profile {profile}"))
             continue
-        public, private = _selected_val(record), _reported_private(record)
+        public, private = selected_publictest(record), reported_private(record)
         row.update({"PublicTest (%)": public, "PrivateTest (%)": private,
                     "train min": record.provenance["wall_seconds"] / 60, "run": f"{record.config['name']}/"
                                                                               f"{record.config_hash}"})
         if base is not None and ingredient:
-            row.update({"PublicTest change (points)": public - _selected_val(base),
-                        "PrivateTest change (points)": private - _reported_private(base)})
+            row.update({"PublicTest change (points)": public - selected_publictest(base),
+                        "PrivateTest change (points)": private - reported_private(base)})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -122,13 +122,7 @@ def _changes(exp, base) -> str:
     return ", ".join(f"{k}={v}" for k, v in flat_a.items() if flat_b.get(k) != v)
 
 
-def _reported_private(record: RunRecord) -> float:
-    """PrivateTest accuracy (%) as the run's recipe reports it: ten-crop when it was evaluated that way."""
-    role = "test_tencrop" if "test_tencrop" in record.metrics else "test"
-    return 100 * record.metrics[role]["accuracy"]
-
-
-def _selected_val(record: RunRecord) -> float:
+def selected_publictest(record: RunRecord) -> float:
     """PublicTest accuracy (%) of the epoch the run selected (its best by PublicTest)."""
     return 100 * float(record.history.set_index("epoch").loc[record.metrics["best_epoch"], "val_acc"])
 
@@ -140,7 +134,7 @@ def ranked_by_publictest(profile: str, runs_root=None, variants=None) -> list[st
     for variant in variants or COMPARISON_MODELS:
         runs = list(seed_runs(variant, profile, runs_root).values())
         if runs:
-            scores[variant] = float(np.mean([_selected_val(r) for r in runs]))
+            scores[variant] = float(np.mean([selected_publictest(r) for r in runs]))
     return sorted(scores, key=scores.get, reverse=True)
 
 
@@ -169,6 +163,50 @@ def follow_up_variants(profile: str, runs_root=None, extra_seeds: int = 2, varia
     when a seed changes which model is best, the pushed one is chosen then."""
     ranked = ranked_by_publictest(profile, runs_root, variants)
     return seed_variants(profile, runs_root, extra_seeds, variants) + [f"{ranked[0]}-push"] if ranked else []
+
+
+# The push's goal (the comparison issue): the best PrivateTest from one run trained from scratch in at most
+# PUSH_HOURS on this machine, the run chosen by PublicTest.
+PUSH_HOURS = 3.0
+
+
+def push_recipes(best: str) -> list[str]:
+    """The pushed recipes of model `best`: the push, and the push with each of PUSH_INGREDIENTS."""
+    return [f"{best}-push", *(f"{best}-push-{ingredient}" for ingredient in PUSH_INGREDIENTS)]
+
+
+def push_runs(best: str, profile: str, runs_root=None) -> list[RunRecord]:
+    """Every finished pushed run of `best` under `profile`: any recipe, seed and budget (the ingredient table
+    reads the push's own budget; longer runs of a recipe are trained with `fer train ... --epochs`)."""
+    return [r for recipe in push_recipes(best) for r in results.find_runs(f"cmp-{recipe}", runs_root, profile=profile)]
+
+
+def reported_private(record: RunRecord) -> float:
+    """PrivateTest accuracy (%) as the run's recipe reports it: ten-crop when it was evaluated that way (fixed
+    before training, so never a choice made on the test set)."""
+    role = "test_tencrop" if "test_tencrop" in record.metrics else "test"
+    return 100 * record.metrics[role]["accuracy"]
+
+
+def push_record(best: str, profile: str, runs_root=None, hours: float = PUSH_HOURS) -> RunRecord | None:
+    """The run the book reports as its push: among the pushed runs of `best` that trained in at most `hours`, the
+    one with the best PublicTest accuracy at its selected epoch (PublicTest chooses; PrivateTest only reports)."""
+    within = [r for r in push_runs(best, profile, runs_root) if r.provenance["wall_seconds"] <= hours * 3600]
+    return max(within, key=selected_publictest, default=None)
+
+
+def long_push_command(best: str, profile: str, runs_root=None, hours: float = PUSH_HOURS) -> str | None:
+    """The next long push: the recipe with the best PublicTest at the push's own budget, trained for as many
+    epochs as fit in nine tenths of `hours` at that run's measured seconds per epoch; None before any pushed run."""
+    short = [r for recipe in push_recipes(best) if (r := seed_runs(recipe, profile, runs_root).get(0))]
+    if not short:
+        return None
+    top = max(short, key=selected_publictest)
+    per_epoch = top.provenance["wall_seconds"] / top.metrics["epochs_run"]
+    epochs = int(0.9 * hours * 3600 // per_epoch)  # a tenth to spare: epochs slow down when the cores are shared
+    recipe = top.config["name"].removeprefix("cmp-")
+    return (f"fer train cmp {recipe} --profile {profile} --epochs {epochs}  "
+            f"# about {epochs * per_epoch / 3600:.1f} h at {per_epoch / 60:.1f} min per epoch")
 
 
 def latest_cost(runs_root=None) -> RunRecord | None:
@@ -200,7 +238,7 @@ def comparison_table(profile: str, twins: set[str] | None, runs_root=None, varia
         if runs:
             acc = [100 * r.metrics["test"]["accuracy"] for r in runs]
             f1 = [100 * r.metrics["test"]["macro_f1"] for r in runs]
-            val = [_selected_val(r) for r in runs]
+            val = [selected_publictest(r) for r in runs]
             row.update(zip(("PrivateTest acc (%)", "± std"), _mean_std(acc)))
             if twins is not None:
                 row["de-dup PrivateTest acc (%)"] = float(np.mean([deduplicated_accuracy(r, "test", twins) for r in runs]))

@@ -128,7 +128,7 @@ def test_the_push_figure_sets_pushed_runs_against_cpu_hours_beside_the_marks(tmp
     _fake_run(tmp_path, 1, 0.68, "2026-01-01T00:00:21", 5400, variant="plain-cnn-push", epochs=12)
     ax = ch.push_cost_figure("plain-cnn", "cpu", tmp_path).axes[0]
     labels = [t.get_text() for t in ax.texts]
-    assert labels[:3] == ["one protocol, 3 seed(s), 3 ep", "pushed, seed 0, 12 ep", "pushed, seed 1, 12 ep"]
+    assert labels[:3] == ["one protocol, 3 seed(s), 3 ep", "push, seed 0, 12 ep", "push, seed 1, 12 ep"]
     assert [t.xy for t in ax.texts[:3]] == [(0.1, 60.0), (1.0, 66.0), (1.5, 68.0)]  # fastest seed's hours, mean
     assert sum("(claimed)" in label for label in labels) == len(ch.literature())
 
@@ -146,3 +146,26 @@ def test_the_ingredient_table_reads_each_ingredient_against_the_push(tmp_path):
     assert table.loc["push + mixup", "run"] == "fer train cmp plain-cnn-push-mixup --profile cpu"  # seed 0 only
     assert set(table.loc["push + all", "changes"].split(", ")) == {
         "ema_decay=0.999", "mixup=0.2", "augment.erase=0.5", "warmup_epochs=1"}
+
+
+def test_the_push_record_is_chosen_by_publictest_within_the_hour_limit(tmp_path):
+    from fer_lib.report import chapter_comparison as ch
+    assert comparison.push_record("plain-cnn", "cpu", tmp_path) is None
+    assert comparison.long_push_command("plain-cnn", "cpu", tmp_path) is None
+    # PublicTest of the selected epoch is accuracy - 0.05 in these fakes
+    _fake_run(tmp_path, 0, 0.60, "2026-01-01T00:00:10", 1200, variant="plain-cnn-push", epochs=12)
+    _fake_run(tmp_path, 0, 0.70, "2026-01-01T00:00:11", 1260, variant="plain-cnn-push-ema", epochs=12)
+    _fake_run(tmp_path, 0, 0.72, "2026-01-01T00:00:12", 4000, variant="plain-cnn-push-ema", epochs=40)
+    _fake_run(tmp_path, 0, 0.90, "2026-01-01T00:00:13", 12000, variant="plain-cnn-push", epochs=80)  # 3.3 h
+    record = comparison.push_record("plain-cnn", "cpu", tmp_path)
+    assert (record.config["name"], record.epochs) == ("cmp-plain-cnn-push-ema", 40)  # the 80-epoch run is too long
+    # the best 12-epoch recipe (ema, 105 s per epoch) for nine tenths of 3 h: 9720 // 105 = 92 epochs
+    assert comparison.long_push_command("plain-cnn", "cpu", tmp_path).startswith(
+        "fer train cmp plain-cnn-push-ema --profile cpu --epochs 92  # about 2.7 h")
+    table = ch.push_record_table("plain-cnn", "cpu", {"p0"}, tmp_path)
+    assert table["recipe"].tolist() == ["push", "push + ema", "push + ema", "push"]
+    assert table["epochs"].tolist() == [12, 12, 40, 80] and table["within 3 h"].tolist() == [True, True, True, False]
+    assert table["de-dup PrivateTest (%)"].tolist() == pytest.approx([500 / 9, 600 / 9, 600 / 9, 800 / 9], abs=0.01)
+    sentence = next(i for i in ch.push_record_section("plain-cnn", "cpu", None, tmp_path) if "push record" in str(i))
+    assert "`cmp-plain-cnn-push-ema/" in sentence and "40 epochs in 1.11 h, PrivateTest **72.00 %**" in sentence
+    assert "It reaches the 70 % goal" in sentence
