@@ -215,9 +215,10 @@ def _fake_budget(root: Path, experiment: str, epochs: int, val_acc: list[float],
     (folder / "config.json").write_text(json.dumps(dict(name=experiment, profile="cpu", data=data,
                                                         train=dict(epochs=epochs, seed=0))))
     kept = int(np.argmin(val_loss)) + 1
-    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=test_acc), best_epoch=kept)))
+    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=test_acc), best_epoch=kept,
+                                                         epochs_run=epochs)))
     (folder / "provenance.json").write_text(json.dumps(dict(finished_at=f"2026-01-01T00:{epochs:02d}:00",
-                                                            wall_seconds=60)))
+                                                            wall_seconds=450 * epochs)))
     rows = "\n".join(f"{e},{a},{l}" for e, (a, l) in enumerate(zip(val_acc, val_loss), start=1))
     (folder / "history.csv").write_text("epoch,val_acc,val_loss\n" + rows + "\n")
 
@@ -235,4 +236,7 @@ def test_selection_sensitivity_projects_the_best_validation_accuracy(tmp_path):
     assert frame["test acc, kept epoch (%)"].tolist() == [49.0, 51.0]
     # gain +6 per doubling from 56 at 4 epochs: 56 + 6 * log2(200 / 4) = 89.9, within reach of 72.47
     assert "(last doubling +6.00) gives 89.9 at 200 epochs, within reach of the claimed 72.47" in sentences
+    # within reach: the verdict rests on the selection rule, and the next doubling is named with its cost
+    # (450 s per epoch in the fake records: 8 epochs take 1.0 h)
+    assert "`fer train 000 presnet-fer-paper --profile cpu --epochs 8` (about 1.0 h here)" in sentences
     assert "P-ResNet-VGG" not in sentences  # no P-ResNet-VGG record, no sentence
