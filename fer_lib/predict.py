@@ -38,9 +38,12 @@ def predict_files(paths: list[str | Path], name: str = published.DEFAULT, folder
     """One row per image: the file, the most probable class and the probability of each class."""
     net, entry = published.load(name, folder)
     faces = np.stack([read_face(p) for p in paths])  # every file is read (and can fail) before any inference
-    # The Trainer's own evaluation path: the same standardisation, resize and centre / ten crop as the run's.
+    # The Trainer's own evaluation path: the same standardisation and resize as the run's. A model trained on
+    # random crops is read with ten crops (the score its run reports as "<role>_tencrop"), others whole.
     config = TrainConfig(preprocess=Preprocess(**entry.preprocess), bf16=False, channels_last=False)
-    probs = Trainer(net, config, device="cpu", log=lambda msg: None).predict(Batches(faces, np.zeros(len(faces))))
+    ten_crop = entry.preprocess.get("crop") is not None
+    probs = Trainer(net, config, device="cpu", log=lambda msg: None).predict(Batches(faces, np.zeros(len(faces))),
+                                                                              ten_crop=ten_crop)
     table = pd.DataFrame(probs, columns=entry.classes)
     table.insert(0, "predicted", [entry.classes[i] for i in probs.argmax(1)])
     table.insert(0, "file", [str(p) for p in paths])

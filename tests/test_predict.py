@@ -29,7 +29,8 @@ def _record(root: Path, dirty: bool = False) -> RunRecord:
                                                                       mean=0.5, std=0.5)))
     (folder / "config.json").write_text(json.dumps(config))
     (folder / "provenance.json").write_text(json.dumps(dict(git_commit="1234abcd", git_dirty=dirty)))
-    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=0.61, classes=CLASSES))))
+    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=0.61, classes=CLASSES),
+                                                         test_tencrop=dict(accuracy=0.63, classes=CLASSES))))
     return RunRecord(folder)
 
 
@@ -41,7 +42,8 @@ def _image(path: Path, mode: str, size: tuple[int, int]) -> Path:
 def test_published_weights_load_by_name_and_predict_any_image(tmp_path):
     folder = tmp_path / "published"
     entry = published.publish(_record(tmp_path), "tiny", folder)
-    assert entry.run == "cmp-plain-cnn/abc123" and entry.classes == CLASSES and entry.accuracy == {"test": 0.61}
+    assert entry.run == "cmp-plain-cnn/abc123" and entry.classes == CLASSES
+    assert entry.accuracy == {"test": 0.61, "test_tencrop": 0.63}  # the ten-crop score its recipe reports, too
     assert published.available(folder) == ["tiny"] and len(entry.sha256) == 64
     net, loaded = published.load("tiny", folder)
     assert loaded == entry and not net.training
@@ -52,6 +54,13 @@ def test_published_weights_load_by_name_and_predict_any_image(tmp_path):
     probs = table[CLASSES].to_numpy()
     assert table.shape == (4, 9) and np.allclose(probs.sum(1), 1, atol=1e-5) and (probs > 0).all()
     assert (table["predicted"] == [CLASSES[i] for i in probs.argmax(1)]).all()
+    # a model trained on 44x44 crops reads a face with ten crops, as its run's reported score did
+    from fer_lib.engine import Batches, Preprocess, TrainConfig, Trainer
+    trainer = Trainer(net, TrainConfig(preprocess=Preprocess(**entry.preprocess), bf16=False, channels_last=False),
+                      device="cpu", log=lambda msg: None)
+    faces = Batches(np.stack([read_face(p) for p in images]), np.zeros(4))
+    assert np.abs(trainer.predict(faces, ten_crop=True) - probs).max() < 1e-7
+    assert np.abs(trainer.predict(faces, ten_crop=False) - probs).max() > 1e-6  # untrained: near-uniform outputs
     # the same face at 48x48 grey and as an RGB copy gets the same probabilities
     again = predict_files([images[0], _image(tmp_path / "e.png", "RGB", (48, 48))], "tiny", folder)
     assert np.allclose(again[CLASSES].iloc[0], probs[0], atol=1e-6)

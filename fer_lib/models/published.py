@@ -110,6 +110,7 @@ def publish(record, name: str, folder: Path | None = None) -> Published:
         model_args=config["model_args"], preprocess=config["train"]["preprocess"],
         classes=list(metrics[roles[0]]["classes"]), run=f"{config['name']}/{record.config_hash}",
         commit=record.provenance.get("git_commit") or "", dataset_checksum=config.get("dataset_checksum", ""),
-        accuracy={role: metrics[role]["accuracy"] for role in roles})
+        # with the ten-crop score of a run trained on random crops ("<role>_tencrop"), the one its recipe reports
+        accuracy={r: metrics[r]["accuracy"] for role in roles for r in (role, f"{role}_tencrop") if r in metrics})
     (folder / f"{name}.json").write_text(json.dumps(asdict(entry), indent=2) + "\n")
     return entry
