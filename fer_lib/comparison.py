@@ -84,7 +84,7 @@ def budget_table(profile: str, runs_root=None, variants=None) -> pd.DataFrame:
         both = table[long_col].notna()
         short_rank = table.loc[both, "PublicTest (%)"].rank(ascending=False, method="min")
         long_rank = table.loc[both, long_col].rank(ascending=False, method="min")
-        table.loc[both, f"{epochs} ep: rank"] = long_rank
+        table.loc[both, "rank with both budgets"] = [f"{s:.0f} → {l:.0f}" for s, l in zip(short_rank, long_rank)]
         table.loc[both, "rank change"] = (short_rank - long_rank).map(lambda d: f"{d:+.0f}" if d else "0")
     return table
 

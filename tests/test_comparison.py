@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fer_lib import comparison
@@ -109,7 +110,8 @@ def test_the_second_budget_goes_to_cheap_models_and_ranks_are_compared_among_mod
     assert table.loc["plain-cnn", "12 ep: PrivateTest (%)"] == pytest.approx(75.0)
     assert table.loc["plain-cnn", "rank change"] == "+1" and table.loc["igc", "rank change"] == "-1"
     assert table.loc["resnet18", "12-epoch run"] == "too slow here: about 80 min > 60"
-    assert np.isnan(table.loc["resnet18", "12 ep: rank"])
+    assert table.loc["plain-cnn", "rank with both budgets"] == "2 → 1"
+    assert pd.isna(table.loc["resnet18", "rank with both budgets"])
 
     from fer_lib.report import chapter_comparison as ch
     items = ch.budget_section("cpu", tmp_path, ["plain-cnn", "igc", "resnet18"])
