@@ -42,11 +42,13 @@ class Measurements:
         return speeds
 
     def train_images(self, exp) -> int | None:
-        """Training images per epoch, from a run of the same experiment on the same data protocol."""
+        """Training images per epoch, from a run on the same data protocol: of the same experiment when there is
+        one, else of any experiment (the data spec alone fixes the split, so a new recipe on a known protocol
+        has a size before its first run)."""
         wanted = _without_fold(json.loads(json.dumps(exp.to_dict()["data"], default=str)))
-        for record in self.records:
-            if record.config["name"] == exp.name and _without_fold(record.config["data"]) == wanted:
-                return int(record.config["split_sizes"]["train"])
+        same_data = [r for r in self.records if _without_fold(r.config["data"]) == wanted]
+        for record in sorted(same_data, key=lambda r: r.config["name"] != exp.name):
+            return int(record.config["split_sizes"]["train"])
         return None
 
 
@@ -55,13 +57,14 @@ def _without_fold(data: dict) -> dict:
 
 
 def estimate(job: Job, measured: Measurements) -> Estimate:
-    """What `job` costs in hours of training steps; GPU-measured speeds are preferred, since the paper
-    profile is meant for a GPU."""
+    """What `job` costs in hours of training steps. The cpu profile is meant for this CPU, so CPU-measured speeds
+    come first there; other profiles (the paper profile is meant for a GPU) prefer GPU-measured speeds."""
     exp = job.experiment
     speeds = measured.speeds(exp)
     if not speeds:
         return Estimate(None, None, f"no finished run of {exp.model} to measure img/s from")
-    kind = "gpu" if "gpu" in speeds else "cpu"
+    preferred = ("cpu", "gpu") if exp.profile == "cpu" else ("gpu", "cpu")
+    kind = next(k for k in preferred if k in speeds)
     img_per_s = float(np.median(speeds[kind]))
     images = measured.train_images(exp)
     if images is None:

@@ -2,6 +2,8 @@
 commands and cost estimates, and `fer book run --jobs` training first and executing on finished runs only."""
 from __future__ import annotations
 
+import dataclasses
+
 import nbformat
 import pytest
 import torch
@@ -69,7 +71,8 @@ def test_two_workers_train_independent_runs_and_a_failure_stops_nothing(fer_root
 
 def test_plan_lists_only_unfinished_runs_with_their_measured_cost(fer_root, tmp_path, capsys):
     runs = tmp_path / "runs"
-    done = runner.run(experiments.experiment("002", "standard", "smoke"), fer_root, runs, log=lambda _: None)
+    done_exp = experiments.experiment("002", "standard", "smoke")
+    done = runner.run(done_exp, fer_root, runs, log=lambda _: None)
     todo = jobs.jobs_for("002", ["standard", "paper-split"], "smoke", epochs=[1, 3])
     lines, total = plan.format_plan(todo, runs)
     assert [line.split("  #")[0] for line in lines] == ["fer train 002 standard --profile smoke --epochs 3",
@@ -80,6 +83,9 @@ def test_plan_lists_only_unfinished_runs_with_their_measured_cost(fer_root, tmp_
     assert lines[0].endswith(f"# {hours:.2f} h at {img_per_s:.0f} img/s (cpu)")
     assert "training-set size unknown" in lines[1]  # no run of that split yet
     assert total.startswith("3 runs to go (1 of 4 finished)") and "2 without an estimate" in total
+    # another experiment on the same data protocol takes its training-set size from the finished run
+    recipe = dataclasses.replace(done_exp, name="002-another-recipe")
+    assert plan.Measurements(runs).train_images(recipe) == done.config["split_sizes"]["train"]
 
     assert main(["plan", "002", "--profile", "smoke", "--runs-root", str(runs)]) == 0
     out, err = capsys.readouterr()
@@ -97,3 +103,19 @@ def test_book_run_with_jobs_trains_first_then_executes_on_finished_runs(tmp_path
     nb = nbformat.read(tmp_path / "out" / book.CHAPTERS["002"].name, as_version=4)
     assert nb.metadata.papermill.parameters["train"] is False
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+
+
+def test_plan_estimates_cpu_runs_from_cpu_speeds_and_paper_runs_from_gpu_speeds():
+    class Measured:  # both kinds of hardware measured the model: 1000 img/s on a GPU, 100 img/s here
+        def speeds(self, exp):
+            return {"gpu": [1000.0], "cpu": [100.0]}
+
+        def train_images(self, exp):
+            return 3600
+
+    cpu = plan.estimate(Job("002", "standard", "cpu"), Measured())
+    paper = plan.estimate(Job("002", "standard", "paper"), Measured())
+    assert (cpu.measured_on, cpu.img_per_s) == ("cpu", 100.0)
+    assert cpu.hours == pytest.approx(Job("002", "standard", "cpu").experiment.train.epochs * 36 / 3600)
+    assert (paper.measured_on, paper.img_per_s) == ("gpu", 1000.0)
+    assert paper.hours == pytest.approx(Job("002", "standard", "paper").experiment.train.epochs * 3.6 / 3600)
