@@ -47,9 +47,11 @@ class Measurements:
         has a size before its first run)."""
         wanted = _without_fold(json.loads(json.dumps(exp.to_dict()["data"], default=str)))
         same_data = [r for r in self.records if _without_fold(r.config["data"]) == wanted]
-        for record in sorted(same_data, key=lambda r: r.config["name"] != exp.name):
-            return int(record.config["split_sizes"]["train"])
-        return None
+        if not same_data:
+            return None
+        # False sorts first: a run of this very experiment wins over one of another experiment on the same data.
+        record = min(same_data, key=lambda r: r.config["name"] != exp.name)
+        return int(record.config["split_sizes"]["train"])
 
 
 def _without_fold(data: dict) -> dict:
