@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from fer_lib import experiments
 from fer_lib.models import build_model, count_parameters
 from fer_lib.models.lip_vgg import LIP2d, logit_module
 
@@ -100,3 +101,12 @@ def test_init_from_a_missing_run_says_what_to_train(tmp_path):
     write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
     with pytest.raises(FileNotFoundError, match=r"fer train 003 fer2013-lip --profile smoke"):
         runner.run(_tiny_003("sfew-lip-ferinit"), tmp_path, tmp_path / "runs", log=lambda _: None)
+
+
+def test_sfew_cpu_profile_keeps_the_paper_resolution_and_epochs():
+    paper = experiments.experiment("003", "sfew-lip", "paper").train
+    cpu = experiments.experiment("003", "sfew-lip-ferinit", "cpu")
+    assert (cpu.train.preprocess.size, cpu.train.epochs) == (paper.preprocess.size, paper.epochs) == (112, 30)
+    assert cpu.train.bf16 is True and cpu.init_from == "003-fer2013-lip"
+    # FER2013's ablation stays fp32 (the model's CPU default), so its budgets stay comparable with each other.
+    assert experiments.experiment("003", "fer2013-lip", "cpu").train.bf16 is None
