@@ -34,3 +34,16 @@ def test_lip_difference_per_budget_and_its_trend(tmp_path):
     assert sorted(len(line.get_xdata()) for line in lines) == [2, 2, 3, 3]
     _run(tmp_path, "fer2013-lip", 4, 0.57, 0.58)
     assert ch.ablation_trend("cpu", tmp_path).endswith("the sign reverses as training grows.")
+
+
+def test_sfew_findings_compare_the_initialisation_only_like_for_like():
+    from types import SimpleNamespace
+
+    def record(size, epochs, acc):
+        return SimpleNamespace(config=dict(train=dict(epochs=epochs, preprocess=dict(size=size, crop=None))),
+                               metrics=dict(test=dict(accuracy=acc)))
+    scratch_56, init_56 = record(56, 12, 0.1485), record(56, 12, 0.2761)
+    same = ch.findings({}, {"sfew-lip": scratch_56, "sfew-lip-ferinit": init_56})
+    assert "+12.76 points" in same and "both 56x56, 12 epochs" in same
+    mixed = ch.findings({}, {"sfew-lip": record(112, 30, 0.30), "sfew-lip-ferinit": init_56})
+    assert "not measured yet" in mixed and "(112x112, 30 epochs)" in mixed and "points" not in mixed
