@@ -47,3 +47,17 @@ def test_sfew_findings_compare_the_initialisation_only_like_for_like():
     assert "+12.76 points" in same and "both 56x56, 12 epochs" in same
     mixed = ch.findings({}, {"sfew-lip": record(112, 30, 0.30), "sfew-lip-ferinit": init_56})
     assert "not measured yet" in mixed and "(112x112, 30 epochs)" in mixed and "points" not in mixed
+
+
+def test_ablation_pair_is_the_largest_budget_both_models_trained(tmp_path):
+    assert ch.ablation_records(tmp_path) == {}
+    _run(tmp_path, "fer2013-vgg16", 1, 0.40, 0.41)
+    _run(tmp_path, "fer2013-lip", 1, 0.32, 0.33)
+    _run(tmp_path, "fer2013-vgg16", 2, 0.50, 0.52)
+    _run(tmp_path, "fer2013-lip", 2, 0.48, 0.51)
+    _run(tmp_path, "fer2013-lip", 4, 0.57, 0.58)  # VGG16 has no 4-epoch run yet: the pair stays at 2
+    pair = ch.ablation_records(tmp_path)
+    assert {v: r.epochs for v, r in pair.items()} == {"fer2013-vgg16": 2, "fer2013-lip": 2}
+    assert ch.accuracy(pair["fer2013-lip"], "test") == 48.0
+    _run(tmp_path, "fer2013-vgg16", 4, 0.55, 0.56)
+    assert {r.epochs for r in ch.ablation_records(tmp_path).values()} == {4}
