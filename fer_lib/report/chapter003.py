@@ -250,7 +250,14 @@ def ablation_trend(profile: str = "cpu", runs_root=None) -> str | None:
         trend = "the gap narrows as training grows"
     else:
         trend = "the gap does not narrow"
-    return f"**LIP - max pooling on FER2013, PrivateTest centre crop ({profile} profile)**: {points}; {trend}."
+    sentence = f"**LIP - max pooling on FER2013, PrivateTest centre crop ({profile} profile)**: {points}; {trend}."
+    points_by_model = ablation_points(profile, runs_root)
+    for variant, label in ABLATION_MODELS.items():
+        others = set(points_by_model.loc[points_by_model["model"] != label, "epochs"])
+        for epochs in sorted(others - set(points_by_model.loc[points_by_model["model"] == label, "epochs"])):
+            sentence += (f" {label} has no {epochs}-epoch run yet: `fer train 003 {variant} --profile {profile} "
+                         f"--epochs {epochs}` completes that pair.")
+    return sentence
 
 
 def sfew_variants(raf_main: dict[str, RunRecord]) -> list[str]:
