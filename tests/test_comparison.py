@@ -161,9 +161,10 @@ def test_the_push_record_is_chosen_by_publictest_within_the_hour_limit(tmp_path)
     _fake_run(tmp_path, 0, 0.90, "2026-01-01T00:00:13", 12000, variant="plain-cnn-push", epochs=80)  # 3.3 h
     record = comparison.push_record("plain-cnn", "cpu", tmp_path)
     assert (record.config["name"], record.epochs) == ("cmp-plain-cnn-push-ema", 40)  # the 80-epoch run is too long
-    # the best 12-epoch recipe (ema, 105 s per epoch) for nine tenths of 3 h: 9720 // 105 = 92 epochs
+    # the best 12-epoch recipe (ema, 105 s per epoch) for nine tenths of LONG_PUSH_HOURS: 8100 // 105 = 77 epochs
+    assert comparison.LONG_PUSH_HOURS == 2.5
     assert comparison.long_push_command("plain-cnn", "cpu", tmp_path).startswith(
-        "fer train cmp plain-cnn-push-ema --profile cpu --epochs 92  # about 2.7 h")
+        "fer train cmp plain-cnn-push-ema --profile cpu --epochs 77  # about 2.2 h")
     table = ch.push_record_table("plain-cnn", "cpu", {"p0"}, tmp_path)
     assert table["recipe"].tolist() == ["push", "push + ema", "push + ema", "push"]
     assert table["epochs"].tolist() == [12, 12, 40, 80] and table["within 3 h"].tolist() == [True, True, True, False]

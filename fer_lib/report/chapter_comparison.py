@@ -191,7 +191,8 @@ def push_record_section(best: str, profile: str, twins: set[str] | None, runs_ro
     command = comparison.long_push_command(best, profile, runs_root)
     if command:
         items.append(f"The next long push (the best recipe by PublicTest at the push's budget, as many epochs as "
-                     f"{comparison.PUSH_HOURS:g} h allow): `{command}`")
+                     f"{comparison.LONG_PUSH_HOURS:g} h allow: on this CPU a run must finish inside one 3-hour "
+                     f"working session): `{command}`")
     return items
 
 
