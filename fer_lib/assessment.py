@@ -34,20 +34,28 @@ def seconds_per_epoch(records: list[RunRecord]) -> float | None:
         return None
 
 
-def budget_curve(claim: Claim, profile: str, runs_root=None) -> dict[int, float]:
-    """Epochs trained -> the claim's measured value, one point per budget of its experiment under `profile`."""
-    if claim.experiment is None:
+def budget_curve(claim: Claim, profile: str, runs_root=None, experiment: str | None = None) -> dict[int, float]:
+    """Epochs trained -> the claim's measured value, one point per budget of its experiment (or of
+    `experiment`, e.g. its proxy) under `profile`."""
+    experiment = experiment or claim.experiment
+    if experiment is None:
         return {}
-    return {b: measured_value(claim, runs) for b, runs in budget_runs(claim.experiment, profile, runs_root).items()}
+    return {b: measured_value(claim, runs) for b, runs in budget_runs(experiment, profile, runs_root).items()}
 
 
 def judge(claim: Claim, profile: str, runs_root=None) -> Verdict:
-    """The budget-aware verdict on `claim` from the runs of its experiment under `profile` (see verdicts.py)."""
+    """The budget-aware verdict on `claim` from the runs of its experiment under `profile`, with its proxy's
+    runs where it has one (see verdicts.py)."""
     curve = budget_curve(claim, profile, runs_root)
     paper = paper_epochs(claim.experiment) if claim.experiment else None
     records = runs_for(claim.experiment, profile, runs_root) if curve else []
+    proxy = {}
+    if claim.proxy:
+        proxy = dict(proxy_curve=budget_curve(claim, profile, runs_root, claim.proxy), proxy_name=claim.proxy,
+                     proxy_seconds_per_epoch=seconds_per_epoch(runs_for(claim.proxy, profile, runs_root)))
     return budget_verdict(claim.value, curve, paper, seconds_per_epoch=seconds_per_epoch(records),
-                          not_run_reason=claim.not_run_reason or f"no finished run of {claim.experiment} yet")
+                          not_run_reason=claim.not_run_reason or f"no finished run of {claim.experiment} yet",
+                          **proxy)
 
 
 def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=None) -> pd.DataFrame:

@@ -24,6 +24,7 @@ class Claim:
     not_run_reason: str = ""
     detail: bool = False    # True: one cell of a per-class table (the chapter shows it; the ledger page does not)
     protocol: "MarkProtocol | None" = None  # for a literature mark: how its number was produced
+    proxy: str | None = None  # a cheaper experiment measuring the same number (see verdicts.py); never decides
 
 
 # The book's own FER2013 protocol: the epoch / checkpoint chosen on PublicTest, the number reported on PrivateTest.
@@ -98,7 +99,8 @@ _001_TABLES = {  # (table, dataset, metric): {model: (happy, sad, fear, angry)}
 
 def _per_class_001() -> list[Claim]:
     """Tables 1-3 cell by cell, measured on the paper's protocol (random 5-fold CV, mean over folds).
-    The improved CNN's cells are the paper's claims; the plain CNN's are its baseline (detail rows)."""
+    The improved CNN's cells are the paper's claims; the plain CNN's are its baseline (detail rows). A FER2013
+    cell's proxy is the same model on the standard split: one run where the paper's protocol takes five."""
     out = []
     for (table, dataset, metric), rows in _001_TABLES.items():
         for model, values in rows.items():
@@ -106,7 +108,8 @@ def _per_class_001() -> list[Claim]:
             for cls, value in zip(("happy", "sad", "fear", "angry"), values):
                 out.append(Claim("001", f"{model}-{dataset}-{metric}-{cls}", table, dataset, f"{metric}:{cls}",
                                  round(100 * value, 2), f"{name}, {dataset}, {metric} of {cls}",
-                                 experiment=f"001-{model}-{dataset}-random", detail=model == "plain"))
+                                 experiment=f"001-{model}-{dataset}-random", detail=model == "plain",
+                                 proxy=f"001-{model}-fer2013-standard" if dataset == "fer2013" else None))
     return out
 
 

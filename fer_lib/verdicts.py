@@ -5,6 +5,11 @@ A run trained for a fraction of a paper's epochs that falls short of a claim has
 assumes diminishing returns per doubling of the budget: no later doubling adds more than the last one did.
 From the largest budget trained `b`, its value `a(b)` and the gain of the last doubling `g = a(b) - a(b/2)`,
 the most the paper's budget `B` could reach is `ceiling = a(b) + max(g, 0) * log2(B / b)`.
+
+A claim measured on an expensive protocol (five folds) may have a cheaper *proxy*: the same number on one
+run of another protocol (FER2013's standard split). The proxy never decides a claim; its doubling past `b`
+(b -> 2b, measured) replaces `g` in the projection, and while it lacks that doubling it is the next run to
+train, because it costs a fraction of the claim's own next budget.
 """
 from __future__ import annotations
 
@@ -30,6 +35,10 @@ class Verdict:
     next_epochs: int | None = None     # the budget that would decide an open verdict
     next_hours: float | None = None    # its estimated CPU time, from the recorded img/s
     reason: str = ""
+    gain_span: tuple[int, int] | None = None  # the doubling `gain` was measured over (epochs from, to)
+    gain_on_proxy: bool = False        # True: `gain` comes from the proxy protocol's runs
+    next_proxy_epochs: tuple[int, ...] = ()  # proxy budgets to train before `next_epochs` (cheaper, may decide)
+    next_proxy_hours: float | None = None
 
     @property
     def epochs(self) -> int | None:
@@ -58,7 +67,8 @@ def project(curve: dict[int, float], paper_epochs: int) -> tuple[float | None, f
 
 def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | None,
                    tolerance: float = TOLERANCE_PP, seconds_per_epoch: float | None = None,
-                   not_run_reason: str = "") -> Verdict:
+                   not_run_reason: str = "", proxy_curve: dict[int, float] | None = None,
+                   proxy_seconds_per_epoch: float | None = None, proxy_name: str = "the proxy") -> Verdict:
     """The verdict on `claimed` (percent) from `curve` (epochs trained -> measured percent).
 
     Parameters
@@ -70,6 +80,10 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
     tolerance : points below the claim that still count as reproduced.
     seconds_per_epoch : CPU seconds one epoch costs (all folds), from the recorded img/s: prices the next budget.
     not_run_reason : why there is no curve, when there is none.
+    proxy_curve : the same number on a cheaper protocol, by epochs ({} when it has no run yet); None when the
+        claim has no proxy. Used only for the doubling past the largest budget of `curve` (see above).
+    proxy_seconds_per_epoch : CPU seconds one proxy epoch costs: prices the proxy runs still to train.
+    proxy_name : what the reason calls the proxy (its experiment name).
 
     Returns
     -------
@@ -92,20 +106,40 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
         at = max(within) if within else b
         return Verdict(NOT_REPRODUCED, claimed, curve, paper_epochs,
                        reason=f"{curve[at]:.2f} at the paper's own budget ({at} epochs)")
-    gain, ceiling = project(curve, paper_epochs) if paper_epochs else (None, None)
-    if ceiling is not None and ceiling < bar:
-        return Verdict(NOT_REPRODUCED, claimed, curve, paper_epochs, gain, ceiling,
-                       reason=f"projected ceiling {ceiling:.1f} at {paper_epochs} epochs")
     next_epochs = 2 * b if paper_epochs is None else min(2 * b, paper_epochs)
+    gain, ceiling = project(curve, paper_epochs) if paper_epochs else (None, None)
+    span = (b // 2, b) if gain is not None else None
+    on_proxy = bool(paper_epochs and proxy_curve and b in proxy_curve and next_epochs in proxy_curve)
+    if on_proxy:
+        # The proxy trained one doubling further than the claim's own curve: its gain per doubling over that
+        # step is a measurement where the claim's own last doubling is only an upper bound.
+        gain = (proxy_curve[next_epochs] - proxy_curve[b]) / math.log2(next_epochs / b)
+        ceiling, span = curve[b] + max(gain, 0.0) * math.log2(paper_epochs / b), (b, next_epochs)
+    kept = dict(gain=gain, ceiling=ceiling, gain_span=span, gain_on_proxy=on_proxy)
+    if ceiling is not None and ceiling < bar:
+        source = f", from {proxy_name}'s {b} -> {next_epochs} epochs" if on_proxy else ""
+        return Verdict(NOT_REPRODUCED, claimed, curve, paper_epochs, **kept,
+                       reason=f"projected ceiling {ceiling:.1f} at {paper_epochs} epochs{source}")
     hours = None if seconds_per_epoch is None else seconds_per_epoch * next_epochs / 3600
     if ceiling is not None:
         why = f"projected ceiling {ceiling:.1f} at {paper_epochs} epochs reaches the claim"
     else:
         why = f"{curve[b]:.2f} after {b} epochs" + (f" of {paper_epochs}" if paper_epochs else "") + \
               ", no doubling to project from"
-    cost = f" (about {hours:.1f} CPU hours of training steps)" if hours is not None else ""
-    return Verdict(OPEN, claimed, curve, paper_epochs, gain, ceiling, next_epochs, hours,
-                   reason=f"{why}; next: train {next_epochs} epochs{cost}")
+    proxy_next: tuple[int, ...] = ()
+    if proxy_curve is not None and paper_epochs and not on_proxy:
+        proxy_next = tuple(e for e in (b, next_epochs) if e not in proxy_curve)
+    proxy_hours = (None if not proxy_next or proxy_seconds_per_epoch is None
+                   else proxy_seconds_per_epoch * sum(proxy_next) / 3600)
+    if proxy_next:
+        budgets = " and ".join(str(e) for e in proxy_next)
+        cost = f" (about {proxy_hours:.1f} CPU hours)" if proxy_hours is not None else ""
+        step = f"train {proxy_name} for {budgets} epochs{cost}, whose gain can decide it"
+    else:
+        cost = f" (about {hours:.1f} CPU hours of training steps)" if hours is not None else ""
+        step = f"train {next_epochs} epochs{cost}"
+    return Verdict(OPEN, claimed, curve, paper_epochs, next_epochs=next_epochs, next_hours=hours, **kept,
+                   next_proxy_epochs=proxy_next, next_proxy_hours=proxy_hours, reason=f"{why}; next: {step}")
 
 
 def pair_matches(claimed: tuple[float, float], measured: tuple[float, float], tolerance: float = TOLERANCE_PP,

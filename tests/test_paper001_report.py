@@ -11,12 +11,14 @@ from fer_lib.report import chapter001 as ch
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
 
-def _fold(root: Path, model: str, fold: int, epochs: int, accuracy: float) -> None:
-    experiment = f"001-{model}-fer2013-random"
+def _fold(root: Path, model: str, fold: int, epochs: int, accuracy: float, protocol: str = "random") -> None:
+    """A finished run record of fold `fold` (or, with protocol="standard", of the one standard-split run)."""
+    experiment = f"001-{model}-fer2013-{protocol}"
     folder = root / experiment / f"{model}{fold}e{epochs}"
     folder.mkdir(parents=True)
-    config = dict(name=experiment, profile="cpu", data=dict(protocol="kfold", k=5, fold=fold, seed=0),
-                  train=dict(epochs=epochs))
+    data = (dict(protocol="kfold", k=5, fold=fold, seed=0) if protocol == "random"
+            else dict(protocol="official", k=0, fold=0, seed=0))
+    config = dict(name=experiment, profile="cpu", data=data, train=dict(epochs=epochs))
     per_class = {c: dict(precision=accuracy, recall=accuracy, f1=accuracy, support=10) for c in CLASSES}
     report = dict(accuracy=accuracy, macro_f1=accuracy, classes=CLASSES, n=70, per_class=per_class,
                   confusion=[[10 if i == j else 0 for j in range(7)] for i in range(7)])
@@ -54,3 +56,19 @@ def test_budget_table_gives_fold_means_per_budget_and_the_claimed_row(tmp_path):
     assert table["happy precision"].iloc[1] == 86.0 and table["angry precision"].iloc[1] == 65.0
     assert ch.fer_budget_figure("cpu", tmp_path) is not None
     assert ch.fer_budget_table("cpu", tmp_path / "empty").empty and ch.fer_budget_figure("cpu", tmp_path / "empty") is None
+
+
+def test_the_standard_split_joins_the_budget_table_and_the_paired_comparison(tmp_path):
+    for fold in range(5):
+        _fold(tmp_path, "igc", fold, 8, 0.50)
+    for model, accuracy in (("igc", 0.55), ("plain", 0.58)):
+        _fold(tmp_path, model, 0, 16, accuracy, protocol="standard")
+    table = ch.fer_budget_table("cpu", tmp_path)
+    assert table[["model", "epochs", "folds"]].values.tolist()[:3] == [
+        ["improved CNN (IGC)", 8, 5], ["improved CNN (IGC), standard split", 16, 1], ["plain CNN, standard split", 16, 1]]
+    assert table["accuracy"].tolist()[:3] == [50.0, 55.0, 58.0]
+    paired = ch.paired_table(tmp_path)[0]
+    assert paired[["folds", "epochs"]].values.tolist() == [["standard", 16]]
+    assert paired["difference (paired, mean ± std)"].tolist() == ["-3.00 (one run)"]
+    assert ("- fer2013, standard split, PrivateTest (cpu): IGC - plain = -3.00 points after 16 epochs; the only "
+            "budget both models have.") in ch.ordering_sentences(tmp_path)

@@ -87,3 +87,50 @@ def test_a_verdict_sentence_names_the_next_run_as_a_command(monkeypatch):
     monkeypatch.setattr(assessment, "judge", lambda c, profile, runs_root=None: budget_verdict(
         c.value, {200: 60.0}, 200))
     assert "The next run" not in ledger.verdict_sentences([claim], "cpu")  # decided: nothing to run
+
+
+def test_a_proxy_doubling_past_the_curve_replaces_the_projection_gain():
+    # own curve: +4 from 8 to 16 epochs (ceiling above the claim); the proxy measured only +1 from 16 to 32
+    v = budget_verdict(65.0, {8: 50.0, 16: 54.0}, paper_epochs=50, proxy_curve={16: 56.0, 32: 57.0},
+                       proxy_name="std")
+    assert v.gain_on_proxy and v.gain_span == (16, 32) and v.gain == pytest.approx(1.0)
+    assert v.verdict == NOT_REPRODUCED and v.ceiling == pytest.approx(54.0 + math.log2(50 / 16))
+    assert v.reason.endswith("from std's 16 -> 32 epochs")
+    # the same curves with a large proxy gain leave the claim open on the paper's own protocol
+    v = budget_verdict(65.0, {8: 50.0, 16: 54.0}, paper_epochs=50, proxy_curve={16: 56.0, 32: 62.0})
+    assert v.verdict == OPEN and v.next_epochs == 32 and v.next_proxy_epochs == ()
+
+
+def test_a_proxy_never_decides_a_claim_by_itself():
+    # the proxy beats the claim, yet only its gain counts: the claim's own runs stay open
+    v = budget_verdict(65.0, {8: 50.0, 16: 60.0}, paper_epochs=50, proxy_curve={16: 66.0, 32: 70.0})
+    assert v.verdict == OPEN and v.gain_on_proxy and v.gain == pytest.approx(4.0) and v.next_epochs == 32
+
+
+def test_while_the_proxy_lacks_the_doubling_it_is_the_next_run_priced_by_its_own_speed():
+    v = budget_verdict(65.0, {8: 50.0, 16: 60.0}, paper_epochs=50, seconds_per_epoch=500,
+                       proxy_curve={8: 52.0}, proxy_seconds_per_epoch=100, proxy_name="std")
+    assert v.verdict == OPEN and not v.gain_on_proxy and v.gain_span == (8, 16)
+    assert v.next_proxy_epochs == (16, 32) and v.next_proxy_hours == pytest.approx(100 * 48 / 3600)
+    assert v.next_epochs == 32 and v.next_hours == pytest.approx(500 * 32 / 3600)
+    assert "next: train std for 16 and 32 epochs (about 1.3 CPU hours), whose gain can decide it" in v.reason
+    # a claim without a proxy (None) is priced on its own protocol, as before
+    assert budget_verdict(65.0, {8: 50.0, 16: 60.0}, 50).next_proxy_epochs == ()
+
+
+def test_a_verdict_sentence_names_the_proxy_runs_before_the_paper_protocol(monkeypatch):
+    from fer_lib import assessment, claims
+    from fer_lib.report import ledger
+    claim = next(c for c in claims.claims_for("001") if c.key == "igc-fer2013-precision-happy")
+    assert claim.proxy == "001-igc-fer2013-standard" and claim.experiment == "001-igc-fer2013-random"
+    monkeypatch.setattr(assessment, "judge", lambda c, profile, runs_root=None: budget_verdict(
+        c.value, {8: 79.0, 16: 82.0}, 50, proxy_curve={8: 80.0}, proxy_name=c.proxy))
+    text = ledger.verdict_sentences([claim], "cpu")
+    assert text.endswith("The next runs: `fer train 001 igc-fer2013-standard --profile cpu --epochs 16`, "
+                         "`fer train 001 igc-fer2013-standard --profile cpu --epochs 32`, before "
+                         "`fer train 001 igc-fer2013-random --profile cpu --epochs 32`.")
+    monkeypatch.setattr(assessment, "judge", lambda c, profile, runs_root=None: budget_verdict(
+        c.value, {8: 79.0, 16: 82.0}, 50, proxy_curve={16: 80.0, 32: 80.5}, proxy_name=c.proxy))
+    text = ledger.verdict_sentences([claim], "cpu")
+    assert ("On 001-igc-fer2013-standard (the cheaper protocol) the doubling from 16 to 32 epochs added +0.50 "
+            "points" in text and "**not reproduced**" in text and "The next run" not in text)

@@ -80,6 +80,12 @@ def budget_figure(claim_list: list[Claim], profile: str, runs_root=None, title: 
     return plots.budget_curve(found, title) if found else None
 
 
+def train_command(experiment: str, profile: str, epochs: int) -> str:
+    """The CLI line that trains `experiment` (as stored under runs/) at `epochs`, in backticks."""
+    paper, variant = experiment.split("-", 1)
+    return f"`fer train {paper} {variant} --profile {profile} --epochs {epochs}`"
+
+
 def verdict_sentences(claim_list: list[Claim], profile: str, runs_root=None) -> str:
     """One sentence per claim, computed from the records: its budget, curve, projection and verdict."""
     lines = []
@@ -90,13 +96,21 @@ def verdict_sentences(claim_list: list[Claim], profile: str, runs_root=None) -> 
             continue
         points = ", ".join(f"{v.curve[e]:.2f} after {e}" for e in sorted(v.curve))
         projection = ""
-        if v.gain is not None:
+        if v.gain_on_proxy:
+            start, end = v.gain_span
+            projection = (f" On {c.proxy} (the cheaper protocol) the doubling from {start} to {end} epochs added "
+                          f"{v.gain:+.2f} points; at most that much per further doubling gives {v.ceiling:.1f} at the "
+                          f"paper's {v.paper_epochs} epochs.")
+        elif v.gain is not None:
             projection = (f" The last doubling added {v.gain:+.2f} points; at most that much per further doubling "
                           f"gives {v.ceiling:.1f} at the paper's {v.paper_epochs} epochs.")
         command = ""
-        if v.next_epochs and c.experiment:
-            paper, variant = c.experiment.split("-", 1)
-            command = f" The next run: `fer train {paper} {variant} --profile {profile} --epochs {v.next_epochs}`."
+        if v.next_proxy_epochs:
+            runs = ", ".join(train_command(c.proxy, profile, e) for e in v.next_proxy_epochs)
+            command = (f" The next {'runs' if len(v.next_proxy_epochs) > 1 else 'run'}: {runs}, before "
+                       f"{train_command(c.experiment, profile, v.next_epochs)}.")
+        elif v.next_epochs and c.experiment:
+            command = f" The next run: {train_command(c.experiment, profile, v.next_epochs)}."
         lines.append(f"- {c.description} (claimed {c.value:.2f}, {c.source}): ours {points} epochs "
                      f"({profile} profile).{projection} **{v.verdict}**: {v.reason}.{command}")
     return "\n".join(lines)
@@ -110,7 +124,9 @@ def rule_text() -> str:
             f"trained and fell short, or when even a generous projection falls short: from the largest budget we "
             f"trained, each further doubling of the epochs is assumed to add at most what the last doubling added "
             f"(the *projected ceiling*). Anything else is *open*, and the verdict names the next budget to train and "
-            f"its estimated CPU time. Every verdict says which budget it rests on.")
+            f"its estimated CPU time. A claim measured on five folds may have a cheaper *proxy*, one run of the same "
+            f"model on the standard split: its measured gain over the next doubling replaces the last doubling's in "
+            f"the projection, and it never decides a claim by itself. Every verdict says which budget it rests on.")
 
 
 def protocol_lines() -> str:
