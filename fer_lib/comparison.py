@@ -200,7 +200,8 @@ def push_record(best: str, profile: str, runs_root=None, hours: float = PUSH_HOU
 
 def long_push_command(best: str, profile: str, runs_root=None, hours: float = LONG_PUSH_HOURS) -> str | None:
     """The next long push: the recipe with the best PublicTest at the push's own budget, trained for as many
-    epochs as fit in nine tenths of `hours` at that run's measured seconds per epoch; None before any pushed run."""
+    epochs as fit in nine tenths of `hours` at that run's measured seconds per epoch; None before any pushed run
+    and once that recipe has a finished run that long."""
     short = [r for recipe in push_recipes(best) if (r := seed_runs(recipe, profile, runs_root).get(0))]
     if not short:
         return None
@@ -208,6 +209,8 @@ def long_push_command(best: str, profile: str, runs_root=None, hours: float = LO
     per_epoch = top.provenance["wall_seconds"] / top.metrics["epochs_run"]
     epochs = int(0.9 * hours * 3600 // per_epoch)  # a tenth to spare: epochs slow down when the cores are shared
     recipe = top.config["name"].removeprefix("cmp-")
+    if any(r.epochs >= epochs for r in results.find_runs(top.config["name"], runs_root, profile=profile)):
+        return None
     return (f"fer train cmp {recipe} --profile {profile} --epochs {epochs}  "
             f"# about {epochs * per_epoch / 3600:.1f} h at {per_epoch / 60:.1f} min per epoch")
 

@@ -172,3 +172,5 @@ def test_the_push_record_is_chosen_by_publictest_within_the_hour_limit(tmp_path)
     sentence = next(i for i in ch.push_record_section("plain-cnn", "cpu", None, tmp_path) if "push record" in str(i))
     assert "`cmp-plain-cnn-push-ema/" in sentence and "40 epochs in 1.11 h, PrivateTest **72.00 %**" in sentence
     assert "It reaches the 70 % goal" in sentence
+    _fake_run(tmp_path, 0, 0.74, "2026-01-01T00:00:14", 8000, variant="plain-cnn-push-ema", epochs=77)
+    assert comparison.long_push_command("plain-cnn", "cpu", tmp_path) is None  # trained: nothing left to name
