@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from fer_lib.report import chapter001 as ch
@@ -17,7 +18,7 @@ def _fold(root: Path, model: str, fold: int, epochs: int, accuracy: float, proto
     folder = root / experiment / f"{model}{fold}e{epochs}"
     folder.mkdir(parents=True)
     data = (dict(protocol="kfold", k=5, fold=fold, seed=0) if protocol == "random"
-            else dict(protocol="official", k=0, fold=0, seed=0))
+            else dict(protocol="official", k=0, fold=0, seed=0, roles=dict(test="private_test")))
     config = dict(name=experiment, profile="cpu", data=data, train=dict(epochs=epochs))
     per_class = {c: dict(precision=accuracy, recall=accuracy, f1=accuracy, support=10) for c in CLASSES}
     report = dict(accuracy=accuracy, macro_f1=accuracy, classes=CLASSES, n=70, per_class=per_class,
@@ -72,6 +73,23 @@ def test_the_standard_split_joins_the_budget_table_and_the_paired_comparison(tmp
     assert paired["difference (paired, mean ± std)"].tolist() == ["-3.00 (one run)"]
     assert ("- fer2013, standard split, PrivateTest (cpu): IGC - plain = -3.00 points after 16 epochs; the only "
             "budget both models have.") in ch.ordering_sentences(tmp_path)
+
+
+def test_the_standard_split_table_has_every_budget_and_the_deduplicated_privatetest(tmp_path):
+    for model, epochs, accuracy in (("igc", 16, 0.55), ("igc", 32, 0.60), ("plain", 16, 0.58)):
+        _fold(tmp_path, model, 0, epochs, accuracy, protocol="standard")
+        # Four PrivateTest predictions, the last one wrong; image "a" has a twin in Training.
+        predictions = pd.DataFrame({"role": ["test"] * 4, "id": ["a", "b", "c", "d"],
+                                    "pred": [0, 1, 2, 0], "true": [0, 1, 2, 3]})
+        predictions.to_csv(tmp_path / f"001-{model}-fer2013-standard" / f"{model}0e{epochs}" / "predictions.csv.gz",
+                           index=False)
+    table = ch.standard_table({"a"}, "cpu", tmp_path)
+    assert table[["model", "epochs"]].values.tolist() == [
+        ["improved CNN (IGC)", 16], ["improved CNN (IGC)", 32], ["plain CNN", 16]]
+    assert table["PrivateTest accuracy (%)"].tolist() == [55.0, 60.0, 58.0]
+    assert table["de-duplicated PrivateTest accuracy (%)"].tolist() == [66.67] * 3  # b, c right, d wrong
+    assert table["run"].iloc[1] == "001-igc-fer2013-standard/igc0e32"
+    assert ch.standard_table(set(), "cpu", tmp_path / "empty").empty
 
 
 def test_the_comparative_claim_gets_a_verdict_and_an_open_one_names_its_runs(tmp_path):

@@ -13,7 +13,7 @@ from ..models import build_model, count_parameters
 from ..models.igc import InterleavedGroupConv
 from ..models.summary import layer_table
 from ..runner import make_split
-from ..scoring import fold_mean_report, pooled_report
+from ..scoring import deduplicated_accuracy, fold_mean_report, pooled_report
 from . import Note, plots, sections
 from .ledger import train_command
 from .tables import ProfileRuns, best_folds
@@ -358,6 +358,23 @@ def fer_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     claimed = printed.loc[MODELS["igc"]]
     rows.append({"model": f"{MODELS['igc']}: Table 3 (claimed)", "epochs": None, "folds": None, "accuracy": None,
                  **{f"{cls} precision": float(claimed[cls]) for cls in FOUR}})
+    return pd.DataFrame(rows)
+
+
+def standard_table(twins: set[str], profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+    """FER2013's standard split, one row per model and budget: PrivateTest accuracy and macro-F1, and the accuracy
+    on the de-duplicated PrivateTest (the images with a pixel-identical twin in Training removed, `twins`)."""
+    rows = []
+    for m in MODELS:
+        experiment = f"001-{m}-fer2013-standard"
+        for epochs, records in results.budget_runs(experiment, profile, runs_root).items():
+            record = records[0]  # the standard split is one run per budget
+            test = record.metrics["test"]
+            rows.append({"model": MODELS[m], "epochs": epochs, "best epoch": record.metrics.get("best_epoch"),
+                         "PrivateTest accuracy (%)": round(100 * test["accuracy"], 2),
+                         "macro-F1 (%)": round(100 * test["macro_f1"], 2),
+                         "de-duplicated PrivateTest accuracy (%)": deduplicated_accuracy(record, "test", twins),
+                         "run": f"{experiment}/{record.config_hash}"})
     return pd.DataFrame(rows)
 
 
