@@ -251,7 +251,11 @@ def latest_folds(experiment: str, profile: str, root=None, epochs: int | None = 
 
 def runs_for(experiment: str, profile: str, root=None, epochs: int | None = None) -> list[RunRecord]:
     """What a measurement rests on: all folds of a k-fold experiment (only when every fold finished), else
-    the one newest run; at budget `epochs` (default: the largest trained). [] when there is none."""
+    the one newest run; at budget `epochs` (default: the largest budget with every fold finished, so a larger
+    budget still being trained fold by fold does not hide the last complete one). [] when there is none."""
+    if epochs is None:
+        points = budget_runs(experiment, profile, root)
+        return points[max(points)] if points else []
     first = latest_run(experiment, profile, root, epochs)
     if first is None:
         return []

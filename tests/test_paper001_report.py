@@ -7,7 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from fer_lib import results
 from fer_lib.report import chapter001 as ch
+from fer_lib.report import tables
 
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
@@ -73,6 +75,18 @@ def test_the_standard_split_joins_the_budget_table_and_the_paired_comparison(tmp
     assert paired["difference (paired, mean ± std)"].tolist() == ["-3.00 (one run)"]
     assert ("- fer2013, standard split, PrivateTest (cpu): IGC - plain = -3.00 points after 16 epochs; the only "
             "budget both models have.") in ch.ordering_sentences(tmp_path)
+
+
+def test_a_budget_still_in_training_does_not_hide_the_last_complete_one(tmp_path):
+    for fold in range(5):
+        _fold(tmp_path, "igc", fold, 16, 0.61)
+    _fold(tmp_path, "igc", 0, 32, 0.64)  # the first fold of the next budget, newest of all
+    measured = results.runs_for("001-igc-fer2013-random", "cpu", tmp_path)
+    assert [r.epochs for r in measured] == [16] * 5
+    runs = tables.profile_runs("001-igc-fer2013-random", tmp_path)
+    assert [r.epochs for r in runs.folds["cpu"]] == [16] * 5 and runs.records["cpu"].epochs == 16
+    assert tables.fold_table([runs], {})["accuracy (%) mean ± std"].tolist() == ["61.00 ± 0.00"]
+    assert list(results.budget_runs("001-igc-fer2013-random", "cpu", tmp_path)) == [16]
 
 
 def test_the_standard_split_table_has_every_budget_and_the_deduplicated_privatetest(tmp_path):

@@ -25,9 +25,16 @@ class ProfileRuns:
 
 
 def profile_runs(experiment: str, runs_root=None) -> ProfileRuns:
-    """Every profile's latest finished run of `experiment` (and its folds, for a k-fold experiment)."""
-    records = {p: r for p in PROFILES if (r := results.latest_run(experiment, p, runs_root)) is not None}
-    folds = {p: f for p in PROFILES if len(f := results.runs_for(experiment, p, runs_root)) > 1}
+    """Every profile's latest finished run of `experiment` (and its folds, for a k-fold experiment). With a
+    complete set of folds the record is the newest of them, not a fold of a larger budget still in training."""
+    records, folds = {}, {}
+    for p in PROFILES:
+        measured = results.runs_for(experiment, p, runs_root)
+        if len(measured) > 1:
+            folds[p] = measured
+        record = results.newest(measured) if measured else results.latest_run(experiment, p, runs_root)
+        if record is not None:
+            records[p] = record
     return ProfileRuns(experiment, records, folds)
 
 
