@@ -100,7 +100,7 @@ def test_the_standard_split_table_has_every_budget_and_the_deduplicated_privatet
     table = ch.standard_table({"a"}, "cpu", tmp_path)
     assert table[["model", "epochs"]].values.tolist() == [
         ["improved CNN (IGC)", 16], ["improved CNN (IGC)", 32], ["plain CNN", 16]]
-    assert table["PrivateTest accuracy (%)"].tolist() == [55.0, 60.0, 58.0]
+    assert table["PrivateTest accuracy (%)"].tolist() == [55.0, 60.0, 58.0] and table["test images"].tolist() == [70] * 3
     assert table["de-duplicated PrivateTest accuracy (%)"].tolist() == [66.67] * 3  # b, c right, d wrong
     assert table["run"].iloc[1] == "001-igc-fer2013-standard/igc0e32"
     assert ch.standard_table(set(), "cpu", tmp_path / "empty").empty

@@ -371,7 +371,7 @@ def standard_table(twins: set[str], profile: str = "cpu", runs_root=None) -> pd.
             record = records[0]  # the standard split is one run per budget
             test = record.metrics["test"]
             rows.append({"model": MODELS[m], "epochs": epochs, "best epoch": record.metrics.get("best_epoch"),
-                         "PrivateTest accuracy (%)": round(100 * test["accuracy"], 2),
+                         "test images": test["n"], "PrivateTest accuracy (%)": round(100 * test["accuracy"], 2),
                          "macro-F1 (%)": round(100 * test["macro_f1"], 2),
                          "de-duplicated PrivateTest accuracy (%)": deduplicated_accuracy(record, "test", twins),
                          "run": f"{experiment}/{record.config_hash}"})
