@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="train at these epoch budgets, each its own run (a budget curve), with the "
                             "schedule compressed to each; default: the profile's budget")
     train.add_argument("--fold", type=int, metavar="K", help="only fold K (from 0) of a k-fold variant")
+    train.add_argument("--seed", type=int, nargs="+", metavar="S",
+                       help="train with these training seeds, each its own run (the spread over seeds); seed 0 "
+                            "is every experiment's own. A seeded run also records its test accuracy every epoch")
     train.add_argument("--follow-ups", action="store_true",
                        help="cmp only: after the variants, train what the comparison chapter adds: seeds 1-2 of "
                             "the best two models by PublicTest, the pushed recipe of the best and its ingredient "
@@ -118,7 +121,7 @@ def _dispatch(args) -> int:
         if args.paper not in experiments.EXPERIMENTS:
             raise ValueError(f"no experiments for paper {args.paper!r}; have {sorted(experiments.EXPERIMENTS)}")
         todo = jobs.jobs_for(args.paper, args.variant or experiments.EXPERIMENTS[args.paper][1], args.profile,
-                             args.epochs, args.fold)
+                             args.epochs, args.fold, args.seed)
         if args.jobs > 1:
             if distributed.launched():
                 raise ValueError("--jobs runs separate runs in parallel; under torchrun the ranks already share "

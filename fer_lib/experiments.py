@@ -266,6 +266,8 @@ def paper_003(variant: str, profile: str) -> Experiment:
         raise ValueError(f"paper 003 variants are <rafdb|fer2013|sfew>-<vgg16|lip>[-<init>], not {variant!r}")
     dataset, model, init = parts[0], parts[1], (parts[2] if len(parts) == 3 else None)
     args = dict(num_classes=7, in_channels=3)
+    if model == "lip":
+        args["logit"] = "authors"  # LIP as its authors initialise it (starts as average pooling); see lip_vgg
     init_from = None
     if init == "imagenet":
         args["weights"] = "vgg16_bn-6c64b313.pth"
@@ -395,12 +397,27 @@ def with_budget(exp: Experiment, epochs: int) -> Experiment:
     return replace(exp, train=train)
 
 
-def experiment(paper: str, variant: str, profile: str, epochs: int | None = None) -> Experiment:
-    """The experiment `variant` of `paper` under `profile`; `epochs` trains it at another budget."""
+def with_seed(exp: Experiment, seed: int) -> Experiment:
+    """`exp` trained with another training seed: a further run of the same experiment, its own run (the seed is
+    part of the config hash), for the spread over seeds. A seeded run also watches its test roles every epoch
+    (recorded for the curves and the kept-epoch question, never used for selection). Seed 0, every
+    experiment's own, returns `exp` unchanged, so the first run is reused."""
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"a training seed is a non-negative integer, not {seed!r}")
+    if seed == exp.train.seed:
+        return exp
+    return replace(exp, train=replace(exp.train, seed=seed), watch_roles=exp.watch_roles or exp.test_roles)
+
+
+def experiment(paper: str, variant: str, profile: str, epochs: int | None = None,
+               seed: int | None = None) -> Experiment:
+    """The experiment `variant` of `paper` under `profile`; `epochs` trains it at another budget, `seed` with
+    another training seed."""
     if paper not in EXPERIMENTS:
         raise ValueError(f"no experiments for paper {paper!r}; have {sorted(EXPERIMENTS)}")
     exp = EXPERIMENTS[paper][0](variant, profile)
-    return exp if epochs is None else with_budget(exp, epochs)
+    exp = exp if epochs is None else with_budget(exp, epochs)
+    return exp if seed is None else with_seed(exp, seed)
 
 
 def by_name(name: str, profile: str) -> Experiment:

@@ -33,39 +33,45 @@ class Job:
     profile: str
     epochs: int | None = None   # None: the profile's budget
     fold: int | None = None     # None: not a k-fold protocol
+    seed: int | None = None     # None: the experiment's own training seed
 
     @property
     def experiment(self) -> Experiment:
-        exp = experiments.experiment(self.paper, self.variant, self.profile, self.epochs)
+        exp = experiments.experiment(self.paper, self.variant, self.profile, self.epochs, self.seed)
         return exp if self.fold is None else exp.folds()[self.fold]
 
     @property
     def label(self) -> str:
         fold = f" fold {self.fold}" if self.fold is not None else ""
-        return f"{self.paper} {self.variant}{fold} [{self.profile}, {self.experiment.train.epochs} ep]"
+        seed = f" seed {self.seed}" if self.seed is not None else ""
+        return f"{self.paper} {self.variant}{fold}{seed} [{self.profile}, {self.experiment.train.epochs} ep]"
 
     def command(self) -> str:
         parts = ["fer train", self.paper, self.variant, "--profile", self.profile]
         parts += ["--epochs", str(self.epochs)] if self.epochs is not None else []
         parts += ["--fold", str(self.fold)] if self.fold is not None else []
+        parts += ["--seed", str(self.seed)] if self.seed is not None else []
         return " ".join(parts)
 
 
-def jobs_for(paper: str, variants, profile: str, epochs=None, fold: int | None = None) -> list[Job]:
-    """The runs `fer train paper variants --profile profile [--epochs ...] [--fold k]` trains, in its order."""
+def jobs_for(paper: str, variants, profile: str, epochs=None, fold: int | None = None,
+             seeds=None) -> list[Job]:
+    """The runs `fer train paper variants --profile profile [--epochs ...] [--fold k] [--seed ...]` trains, in
+    its order."""
     jobs = []
     for variant in variants:
-        for budget in epochs or [None]:
-            exp = experiments.experiment(paper, variant, profile, budget)
-            if exp.data.protocol != "kfold":
-                if fold is not None:
-                    raise ValueError(f"--fold {fold}: {exp.name} is not a k-fold experiment")
-                jobs.append(Job(paper, variant, profile, budget))
-                continue
-            if fold is not None and not 0 <= fold < exp.data.k:
-                raise ValueError(f"--fold {fold}: {exp.name} has folds 0 to {exp.data.k - 1}")
-            folds = [fold] if fold is not None else range(exp.data.k)
-            jobs += [Job(paper, variant, profile, budget, k) for k in folds]
+        for seed in seeds or [None]:
+            for budget in epochs or [None]:
+                exp = experiments.experiment(paper, variant, profile, budget, seed)
+                if exp.data.protocol != "kfold":
+                    if fold is not None:
+                        raise ValueError(f"--fold {fold}: {exp.name} is not a k-fold experiment")
+                    jobs.append(Job(paper, variant, profile, budget, seed=seed))
+                    continue
+                if fold is not None and not 0 <= fold < exp.data.k:
+                    raise ValueError(f"--fold {fold}: {exp.name} has folds 0 to {exp.data.k - 1}")
+                folds = [fold] if fold is not None else range(exp.data.k)
+                jobs += [Job(paper, variant, profile, budget, k, seed) for k in folds]
     return jobs
 
 

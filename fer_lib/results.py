@@ -217,10 +217,13 @@ def newest(runs: list[RunRecord]) -> RunRecord | None:
     return max(runs, key=lambda r: r.finished_at, default=None)
 
 
-def latest_run(experiment: str, profile: str, root=None, epochs: int | None = None) -> RunRecord | None:
+def latest_run(experiment: str, profile: str, root=None, epochs: int | None = None,
+               seed: int | None = 0) -> RunRecord | None:
     """The newest finished run of `experiment` under `profile`, at budget `epochs` (default: the largest
-    budget trained, the last point of its budget curve)."""
-    runs = find_runs(experiment, root, profile=profile)
+    budget trained, the last point of its budget curve), of training seed `seed` (default 0, every
+    experiment's own, so a further seed never silently replaces the run a page shows; None: any seed)."""
+    runs = [r for r in find_runs(experiment, root, profile=profile)
+            if seed is None or r.config.get("train", {}).get("seed", 0) == seed]
     if not runs:
         return None
     epochs = max(r.epochs for r in runs) if epochs is None else epochs
@@ -242,7 +245,8 @@ def latest_folds(experiment: str, profile: str, root=None, epochs: int | None = 
     if first is None:
         return []
     same = [r for r in find_runs(experiment, root, profile=profile)
-            if r.epochs == first.epochs and _scheme(r) == _scheme(first)]
+            if r.epochs == first.epochs and _scheme(r) == _scheme(first)
+            and r.config["train"].get("seed", 0) == first.config["train"].get("seed", 0)]
     by_fold: dict[int, RunRecord] = {}
     for r in sorted(same, key=lambda r: r.finished_at):
         by_fold[r.config["data"].get("fold", 0)] = r

@@ -119,3 +119,18 @@ def test_plan_estimates_cpu_runs_from_cpu_speeds_and_paper_runs_from_gpu_speeds(
     assert cpu.hours == pytest.approx(Job("002", "standard", "cpu").experiment.train.epochs * 36 / 3600)
     assert (paper.measured_on, paper.img_per_s) == ("gpu", 1000.0)
     assert paper.hours == pytest.approx(Job("002", "standard", "paper").experiment.train.epochs * 3.6 / 3600)
+
+
+def test_a_seeded_job_is_its_own_run_and_watches_its_test_roles():
+    from fer_lib.results import config_hash
+    base = experiments.experiment("002", "paper-split", "cpu")
+    seeded = jobs.jobs_for("002", ["paper-split"], "cpu", seeds=[0, 1, 2])
+    assert [j.seed for j in seeded] == [0, 1, 2]
+    assert seeded[0].experiment == base  # seed 0 is the experiment's own: the committed run is reused
+    hashes = {config_hash(j.experiment.to_dict()) for j in seeded}
+    assert len(hashes) == 3
+    assert seeded[1].experiment.train.seed == 1 and seeded[1].experiment.watch_roles == ("test",)
+    assert seeded[2].command() == "fer train 002 paper-split --profile cpu --seed 2"
+    assert experiments.experiment("004", "cnn", "cpu", 50, 1).watch_roles == ("private_test", "public_test")
+    with pytest.raises(ValueError, match="non-negative"):
+        experiments.experiment("004", "cnn", "cpu", seed=-1)

@@ -110,3 +110,34 @@ def test_sfew_cpu_profile_keeps_the_paper_resolution_and_epochs():
     assert cpu.train.bf16 is True and cpu.init_from == "003-fer2013-lip"
     # FER2013's ablation stays fp32 (the model's CPU default), so its budgets stay comparable with each other.
     assert experiments.experiment("003", "fer2013-lip", "cpu").train.bf16 is None
+
+
+def test_lip_as_its_authors_initialise_it_starts_as_average_pooling():
+    # github.com/sebgao/LIP imagenet/lip_resnet.py, SimplifiedLIP.init_layer: the logit conv starts at zero
+    torch.manual_seed(1)
+    lip = LIP2d(logit_module(6, "authors"))
+    for mode in (lip.train, lip.eval):
+        mode()
+        x = torch.randn(3, 6, 10, 10) * 5 + torch.linspace(0, 20, 10)  # any input, even a steep one
+        assert torch.allclose(lip(x), F.avg_pool2d(x, 2), atol=1e-5)
+    first = LIP2d(logit_module(6, "depthwise-bn"))  # the first edition does not: a random hard selection
+    assert not torch.allclose(first(x), F.avg_pool2d(x, 2), atol=1e-2)
+
+
+def test_lip_logit_module_follows_the_authors_layers_and_rejects_unknown_kinds():
+    g = logit_module(8, "authors")
+    assert [type(m).__name__ for m in g] == ["Conv2d", "InstanceNorm2d", "SoftGate"]
+    assert g[0].groups == 1 and g[0].kernel_size == (3, 3) and g[1].affine and g[2].gamma == 12.0
+    with pytest.raises(ValueError, match="depthwise-bn"):
+        logit_module(8, "random")
+
+
+def test_paper_003_names_the_authors_lip_and_the_comparison_keeps_its_recorded_config():
+    for variant in ("fer2013-lip", "sfew-lip", "sfew-lip-ferinit", "rafdb-lip"):
+        assert experiments.experiment("003", variant, "cpu").model_args["logit"] == "authors"
+    assert "logit" not in experiments.experiment("003", "fer2013-vgg16", "cpu").model_args
+    assert "logit" not in experiments.experiment("cmp", "vgg16-lip", "cpu").model_args
+    net = build_model("vgg16_lip", logit="authors")
+    # five authors' logit modules: full 3x3 conv (9 C^2) + affine InstanceNorm (2 C)
+    assert count_parameters(net) - count_parameters(build_model("vgg16_plain")) == sum(
+        9 * c * c + 2 * c for c in (64, 128, 256, 512, 512))

@@ -212,3 +212,19 @@ def test_two_workers_writing_one_shared_split_both_succeed(tmp_path):
     assert [p.exitcode for p in procs] == [0, 0]
     names = {results.get(timeout=5) for _ in procs}
     assert len(names) == 1 and [f.name for f in (tmp_path / "_splits").iterdir()] == list(names)
+
+
+def test_a_further_seed_never_replaces_the_run_a_page_shows(tmp_path):
+    name = "004-cnn"
+    _legacy_run(tmp_path, name, IDS, epochs=50, accuracy=0.57, finished_at="2026-01-01T00:00:01")
+    _legacy_run(tmp_path, name, IDS, epochs=50, accuracy=0.63, finished_at="2026-01-01T00:00:02",
+                extra=dict(seed_note=1))
+    # the newer record is seed 1: rewrite its config's training seed
+    seeded = [p for p in (tmp_path / name).iterdir() if "seed_note" in (p / "config.json").read_text()][0]
+    config = json.loads((seeded / "config.json").read_text())
+    config["train"]["seed"] = 1
+    (seeded / "config.json").write_text(json.dumps(config))
+    assert results.latest_run(name, "cpu", tmp_path).metrics["test"]["accuracy"] == 0.57
+    assert results.latest_run(name, "cpu", tmp_path, seed=1).metrics["test"]["accuracy"] == 0.63
+    assert results.latest_run(name, "cpu", tmp_path, seed=None).metrics["test"]["accuracy"] == 0.63
+    assert sorted(results.seed_runs(name, "cpu", tmp_path)) == [0, 1]

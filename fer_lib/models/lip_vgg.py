@@ -22,12 +22,27 @@ class SoftGate(nn.Module):
         return self.gamma * torch.sigmoid(x)
 
 
-def logit_module(channels: int) -> nn.Module:
-    """Our G of Eq. 1 (the paper does not give one): depthwise 3x3 conv -> BN -> soft gate, one logit per
-    channel and position. Depthwise keeps it small (10 parameters + BN per channel); the gate is the LIP
-    authors' device for a bounded importance exp(G) in (1, e^12)."""
-    return nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False),
-                         nn.BatchNorm2d(channels), SoftGate())
+LOGITS = ("authors", "depthwise-bn")
+
+
+def logit_module(channels: int, kind: str = "authors") -> nn.Module:
+    """G of Eq. 1, one logit per channel and position (paper 003 does not give one).
+
+    "authors": the LIP authors' `SimplifiedLIP` (github.com/sebgao/LIP, imagenet/lip_resnet.py): 3x3 conv ->
+    affine InstanceNorm -> soft gate, the conv zero-initialised, so G starts as the constant 12 * sigmoid(0)
+    and LIP starts as average pooling, learning importance from there.
+    "depthwise-bn": our first edition (depthwise 3x3 conv -> BN -> gate, random init), which starts as a
+    near-random hard selection (weights within a window differ by factors up to e^6 and more). Kept only so
+    the committed records that name no `logit` rebuild the network they trained.
+    """
+    if kind == "authors":
+        conv = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        nn.init.zeros_(conv.weight)
+        return nn.Sequential(conv, nn.InstanceNorm2d(channels, affine=True), SoftGate())
+    if kind == "depthwise-bn":
+        return nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False),
+                             nn.BatchNorm2d(channels), SoftGate())
+    raise ValueError(f"LIP logit module must be one of {LOGITS}, not {kind!r}")
 
 
 class LIP2d(nn.Module):
@@ -63,7 +78,7 @@ class VGG16Face(nn.Module):
     """
 
     def __init__(self, num_classes: int = 7, in_channels: int = 3, lip: bool = True, weights: str | None = None,
-                 dropout: float = 0.5):
+                 dropout: float = 0.5, logit: str = "depthwise-bn"):
         super().__init__()
         vgg = vgg16_bn(weights=None)
         if weights is not None:
@@ -73,7 +88,7 @@ class VGG16Face(nn.Module):
             if isinstance(layer, nn.Conv2d):
                 channels = layer.out_channels
             if isinstance(layer, nn.MaxPool2d) and lip:
-                layer = LIP2d(logit_module(channels))
+                layer = LIP2d(logit_module(channels, logit))
             layers.append(layer)
         if in_channels != 3:
             layers[0] = nn.Conv2d(in_channels, 64, 3, padding=1)
@@ -88,7 +103,7 @@ class VGG16Face(nn.Module):
 
 
 def vgg16_lip(num_classes: int = 7, in_channels: int = 3, weights: str | None = None,
-              dropout: float = 0.5) -> VGG16Face:
+              dropout: float = 0.5, logit: str = "depthwise-bn") -> VGG16Face:
     """VGG16-BN with every max-pool replaced by Local Importance-based Pooling (paper 003, Dong, Wang, Hang,
     Sec. 3.1, Eq. 1), and our convolutional head.
 
@@ -97,8 +112,10 @@ def vgg16_lip(num_classes: int = 7, in_channels: int = 3, weights: str | None = 
         in_channels: 3 (colour faces; grey ones repeated).
         weights: a local file of torchvision's VGG16-BN ImageNet weights (never downloaded), or None.
         dropout: before the classifier.
+        logit: the logit module G (see `logit_module`). Paper 003's experiments name "authors"; the default is
+            the first edition's, because configs recorded before the choice existed name none.
     """
-    return VGG16Face(num_classes, in_channels, lip=True, weights=weights, dropout=dropout)
+    return VGG16Face(num_classes, in_channels, lip=True, weights=weights, dropout=dropout, logit=logit)
 
 
 def vgg16_plain(num_classes: int = 7, in_channels: int = 3, weights: str | None = None,
