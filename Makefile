@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # Execute only chapters that are missing or stale for the cpu profile (reusing finished runs), then build.
-# A failed chapter is still built, with its error visible; the exit status reports it.
+# A failed chapter keeps its last finished page (the failed execution lies beside it as .failed.ipynb); the exit
+# status reports it.
 book: $(STAMP)
 	status=0; $(FER) book run --profile cpu --stale-only || status=$$?; $(FER) book build && exit $$status
 

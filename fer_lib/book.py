@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -67,15 +68,39 @@ def run_chapters(names: list[str] | None, profile: str, data_root: str | None = 
         target.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         print(f"== {name}: executing {source.relative_to(REPO)} ({profile} profile)", flush=True)
+        # papermill writes into its output as it executes, so it executes into a scratch file beside the page
+        # (.json: jupyter-book renders only .ipynb) and the page is replaced only when the execution finished;
+        # a killed run leaves the page as it was.
+        scratch = executing_path(target)
         try:
-            pm.execute_notebook(str(source), str(target), parameters=params, cwd=str(REPO), kernel_name="python3",
+            pm.execute_notebook(str(source), str(scratch), parameters=params, cwd=str(REPO), kernel_name="python3",
                                 progress_bar=False, log_output=True)
+            os.replace(scratch, target)
             results.append(ChapterResult(name, "ok", (time.perf_counter() - start) / 60, output=target))
         except Exception as exc:  # noqa: BLE001  a failed chapter must not stop the others
-            # papermill has already saved the notebook with the failing cell's traceback, so the book shows it.
+            # the page keeps its last finished execution; the failed one, with its traceback, lies beside it
+            failed = failed_path(target)
+            if scratch.exists():
+                os.replace(scratch, failed)
             line = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}".splitlines()[0]
-            results.append(ChapterResult(name, "failed", (time.perf_counter() - start) / 60, line[:200], target))
+            where = f" (the failed execution: {_shown(failed)}; the page keeps its last finished one)"
+            results.append(ChapterResult(name, "failed", (time.perf_counter() - start) / 60,
+                                         line[:200] + where, failed))
     return results
+
+
+def executing_path(page: Path) -> Path:
+    """Where a page is executed before it replaces the page."""
+    return page.with_name(f"{page.stem}.executing.json")
+
+
+def failed_path(page: Path) -> Path:
+    """Where a failed execution of a page is kept for inspection (git ignores it)."""
+    return page.with_name(f"{page.stem}.failed.ipynb")
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def _parse_value(text: str):

@@ -56,8 +56,13 @@ def main(argv: list[str] | None = None) -> int:
                                   "lacking newer fields, shared splits, compressed predictions")
     migrate.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
 
-    bench = sub.add_parser("bench", help="model step img/s on synthetic tensors vs the Trainer on real data")
-    bench.add_argument("model")
+    bench = sub.add_parser("bench", help="model step img/s on synthetic tensors vs the Trainer on real data; "
+                           "`fer bench predict`: `fer predict`'s speed vs the bare model's inference")
+    bench.add_argument("model", help="a registered model, or `predict` for the published model's prediction path")
+    bench.add_argument("--faces", action="store_true", help="predict only: also compare the face detectors on "
+                       "JAFFE's full-frame photographs (faces found, accuracy, ms per image)")
+    bench.add_argument("--published", default=None, help="predict only: the published model (default: "
+                       "fer2013-pushed)")
     bench.add_argument("--batch-size", type=int, default=64)
     bench.add_argument("--images", type=int, default=2048, help="real images per timed Trainer epoch")
     bench.add_argument("--data-root")
@@ -69,10 +74,22 @@ def main(argv: list[str] | None = None) -> int:
     cost.add_argument("--runs-root", help="run store folder (default: $FER_RUNS, else runs/)")
     cost.add_argument("--seconds", type=float, default=3.0, help="timing length per model and batch size")
 
-    predict = sub.add_parser("predict", help="class probabilities for face images from a published model")
-    predict.add_argument("images", nargs="+", metavar="IMAGE", help="image files, each a cropped face (any size "
-                         "or mode: converted to 48x48 grey as in FER2013)")
+    predict = sub.add_parser("predict", help="find the faces in images and videos and print each face's expression "
+                             "probabilities from a published model")
+    predict.add_argument("images", nargs="+", metavar="INPUT", help="image or video files, folders (searched "
+                         "recursively) or glob patterns; each face found is read as a 48x48 grey crop")
     predict.add_argument("--model", default=None, help="published model name (default: fer2013-pushed)")
+    predict.add_argument("--no-detect", action="store_true", help="read each whole image as one face (centre "
+                         "square, 48x48 grey), for images that already are cropped faces")
+    predict.add_argument("--detector", default="haar-default", choices=["haar-default", "haar-alt", "haar-alt2"],
+                         help="OpenCV Haar cascade (shipped in its wheel); see the README for how they compare")
+    predict.add_argument("--every", type=float, default=1.0, metavar="SECONDS",
+                         help="sample a video every SECONDS (default 1)")
+    predict.add_argument("--format", default="table", choices=["table", "csv", "json"])
+    predict.add_argument("--annotate", metavar="DIR", help="write each image (and sampled video frame) with its "
+                         "faces boxed and labelled into DIR, as PNG")
+    predict.add_argument("--fp32", action="store_true", help="run in float32 even where the model's run trained "
+                         "in bf16 (slower; probabilities agree within 0.02)")
 
     publish = sub.add_parser("publish", help="publish a finished run's weights in the repository (at most 10 MB, "
                              "with sha256 and the run it came from), for `fer predict` and models.published.load")
@@ -166,6 +183,12 @@ def _dispatch(args) -> int:
         print(f"{len(moved)} configs migrated; {counts['splits']} split lists moved to the shared store; "
               f"{counts['predictions']} prediction tables compressed")
         return 0
+    if args.command == "bench" and args.model == "predict":
+        from .predict.bench import detector_table, speed_report
+        print(speed_report(args.published))
+        if args.faces:
+            print(detector_table(args.data_root, name=args.published).to_string(index=False))
+        return 0
     if args.command == "bench":
         from .bench import bench
         bf16 = {"auto": None, "on": True, "off": False}[args.bf16]
@@ -177,15 +200,7 @@ def _dispatch(args) -> int:
         print(f"cost table written to {record.path}")
         return 0
     if args.command == "predict":
-        from .models import published
-        from .predict import format_predictions, predict_files
-        name = args.model or published.DEFAULT
-        try:  # an unreadable image or a missing / altered weights file: one line naming the file
-            print(format_predictions(predict_files(args.images, name), published.manifest(name)))
-        except (OSError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        return 0
+        return _predict(args)
     if args.command == "publish":
         from .models import published
         from .results import RunRecord
@@ -216,6 +231,37 @@ def _dispatch(args) -> int:
             return 0 if all(r.status != "failed" for r in results) else 1
         return book.build(strict=args.strict)
     raise AssertionError(args.command)
+
+
+def _predict(args) -> int:
+    """`fer predict`: exit 0 when every input gave a prediction, 1 when any input failed or had no face (the
+    others are still predicted), 2 when the model cannot be loaded."""
+    from tqdm.auto import tqdm
+
+    from .models import published
+    from .predict import Predictor, expand, is_video, predict
+    from .predict.output import annotate, header, render
+    try:
+        predictor = Predictor(args.model or published.DEFAULT, precision="fp32" if args.fp32 else "auto")
+    except (OSError, ValueError) as exc:  # a missing or altered weights file: one line naming the file
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    files, errors = expand(args.images)
+    long = len(files) > 200 or any(is_video(f) for f in files)
+    # on a terminal only (disable=None), so piped CSV / JSON and logs stay clean
+    progress = (lambda frames: tqdm(frames, desc="frames", unit="frame", file=sys.stderr, disable=None)) if long else None
+    result = predict(files, predictor, detect=not args.no_detect, detector=args.detector, every=args.every,
+                     keep_frames=bool(args.annotate), progress=progress)
+    for line in errors + result.errors:
+        print(f"error: {line}", file=sys.stderr)
+    if args.format == "table":
+        print(header(predictor.entry, detect=not args.no_detect))
+    if len(result.rows):
+        print(render(result.rows, args.format, predictor.entry.classes))
+    if args.annotate:
+        for frame, boxes, labels in result.frames:
+            annotate(frame, boxes, labels, Path(args.annotate))
+    return 1 if errors or result.failed else 0
 
 
 if __name__ == "__main__":

@@ -77,9 +77,36 @@ def test_failing_chapter_is_reported_keeps_its_error_and_the_next_chapter_runs(t
     assert results[0].error.startswith("ValueError: profile must be one of")
     table = book.format_results(results)
     assert "failed" in table and "ValueError" in table
-    nb = nbformat.read(tmp_path / "out" / "002_se_sepnet.ipynb", as_version=4)
+    assert not (tmp_path / "out" / "002_se_sepnet.ipynb").exists()  # no page is written by a failed execution
+    failed = tmp_path / "out" / "002_se_sepnet.failed.ipynb"
+    assert str(failed) in results[0].error and results[0].output == failed
+    nb = nbformat.read(failed, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    assert errors and errors[0]["ename"] == "ValueError"  # the book will show the traceback
+    assert errors and errors[0]["ename"] == "ValueError"  # kept beside the page, with its traceback
+
+
+@pytest.mark.slow
+def test_a_killed_execution_leaves_the_page_as_it_was(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    page = tmp_path / "out" / "ledger.ipynb"
+    page.parent.mkdir()
+    page.write_bytes(book.CHAPTERS["ledger"].read_bytes())
+    before = page.read_bytes()
+    proc = subprocess.Popen([sys.executable, "-m", "fer_lib.cli", "book", "run", "ledger", "--profile", "cpu",
+                             "-p", "train", "false", "--output-dir", str(tmp_path / "out")],
+                            cwd=book.REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scratch = book.executing_path(page)
+    deadline = time.time() + 120
+    while not scratch.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert scratch.exists(), "the execution never started writing its scratch file"
+    os.killpg(proc.pid, signal.SIGKILL)  # the kernel too: nothing may finish the page behind our back
+    proc.wait()
+    assert page.read_bytes() == before
 
 
 @pytest.mark.slow

@@ -1,10 +1,14 @@
-"""Published weights (hash-checked, loaded by name) and `fer predict` on generated images."""
+"""Published weights (hash-checked, loaded by name) and `fer predict`: faces found in a real photograph
+(scikit-image's astronaut), generated images and a generated video, every output format."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image
@@ -12,7 +16,9 @@ from PIL import Image
 from conftest import face
 from fer_lib.cli import main
 from fer_lib.models import build_model, published
-from fer_lib.predict import ImageError, predict_files, read_face
+from fer_lib.engine import Batches, Preprocess, TrainConfig, Trainer
+from fer_lib.predict import NO_FACE, FaceDetector, Predictor, expand, predict, read_image
+from fer_lib.predict.predictor import BF16_TOLERANCE
 from fer_lib.results import RunRecord
 
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
@@ -39,7 +45,31 @@ def _image(path: Path, mode: str, size: tuple[int, int]) -> Path:
     return path
 
 
-def test_published_weights_load_by_name_and_predict_any_image(tmp_path):
+def _old_read(path: Path) -> np.ndarray:
+    """How `fer predict` read an image before it found faces: the whole image, centre square, 48x48 grey."""
+    from PIL import ImageOps
+    with Image.open(path) as im:
+        grey = ImageOps.exif_transpose(im).convert("L")
+    return np.asarray(ImageOps.fit(grey, (48, 48), method=Image.Resampling.LANCZOS), dtype=np.uint8)
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """An untrained plain CNN published as the default model, in a temporary folder."""
+    monkeypatch.setattr(published, "PUBLISHED_DIR", tmp_path / "published")
+    published.publish(_record(tmp_path), published.DEFAULT)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def astronaut(tmp_path_factory) -> Path:
+    skimage_data = pytest.importorskip("skimage.data")
+    path = tmp_path_factory.mktemp("photos") / "astronaut.png"
+    Image.fromarray(skimage_data.astronaut()).save(path)  # a photograph of a person, shipped in the wheel
+    return path
+
+
+def test_published_weights_load_by_name(tmp_path):
     folder = tmp_path / "published"
     entry = published.publish(_record(tmp_path), "tiny", folder)
     assert entry.run == "cmp-plain-cnn/abc123" and entry.classes == CLASSES
@@ -47,23 +77,100 @@ def test_published_weights_load_by_name_and_predict_any_image(tmp_path):
     assert published.available(folder) == ["tiny"] and len(entry.sha256) == 64
     net, loaded = published.load("tiny", folder)
     assert loaded == entry and not net.training
-    images = [_image(tmp_path / "a.png", "L", (48, 48)), _image(tmp_path / "b.jpg", "RGB", (120, 90)),
-              _image(tmp_path / "c.png", "RGBA", (30, 64)), _image(tmp_path / "d.gif", "P", (48, 48))]
-    assert all(read_face(p).shape == (48, 48) and read_face(p).dtype == np.uint8 for p in images)
-    table = predict_files(images, "tiny", folder)
-    probs = table[CLASSES].to_numpy()
-    assert table.shape == (4, 9) and np.allclose(probs.sum(1), 1, atol=1e-5) and (probs > 0).all()
-    assert (table["predicted"] == [CLASSES[i] for i in probs.argmax(1)]).all()
-    # a model trained on 44x44 crops reads a face with ten crops, as its run's reported score did
-    from fer_lib.engine import Batches, Preprocess, TrainConfig, Trainer
-    trainer = Trainer(net, TrainConfig(preprocess=Preprocess(**entry.preprocess), bf16=False, channels_last=False),
-                      device="cpu", log=lambda msg: None)
-    faces = Batches(np.stack([read_face(p) for p in images]), np.zeros(4))
-    assert np.abs(trainer.predict(faces, ten_crop=True) - probs).max() < 1e-7
-    assert np.abs(trainer.predict(faces, ten_crop=False) - probs).max() > 1e-6  # untrained: near-uniform outputs
-    # the same face at 48x48 grey and as an RGB copy gets the same probabilities
-    again = predict_files([images[0], _image(tmp_path / "e.png", "RGB", (48, 48))], "tiny", folder)
-    assert np.allclose(again[CLASSES].iloc[0], probs[0], atol=1e-6)
+
+
+def test_no_detect_reads_any_image_whole_as_before_and_bf16_agrees_with_fp32(tiny):
+    images = [_image(tiny / "a.png", "L", (48, 48)), _image(tiny / "b.jpg", "RGB", (120, 90)),
+              _image(tiny / "c.png", "RGBA", (30, 64)), _image(tiny / "d.gif", "P", (48, 48))]
+    net, entry = published.load(published.DEFAULT)
+    reference = Trainer(net, TrainConfig(preprocess=Preprocess(**entry.preprocess), bf16=False, channels_last=False),
+                        device="cpu", log=lambda msg: None)
+    before = reference.predict(Batches(np.stack([_old_read(p) for p in images]), np.zeros(4)), ten_crop=True)
+    fp32 = predict(images, Predictor(precision="fp32"), detect=False).rows
+    assert fp32.shape == (4, 15) and fp32["x"].isna().all() and (fp32["face"] == 0).all()
+    assert np.abs(fp32[CLASSES].to_numpy() - before).max() < 1e-6  # --no-detect --fp32 is today's output
+    fast = predict(images, Predictor(), detect=False).rows
+    assert Predictor().trainer.bf16 and not Predictor(precision="fp32").trainer.bf16
+    gap = np.abs(fast[CLASSES].to_numpy() - before).max()
+    assert 0 < gap < BF16_TOLERANCE  # bf16 really ran, and stays within the stated tolerance
+    assert np.allclose(fast[CLASSES].sum(axis=1), 1, atol=1e-5)
+
+
+def test_every_face_of_a_photograph_gets_a_row_and_a_faceless_image_says_so(tiny, astronaut):
+    noise = tiny / "noise.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (200, 300), dtype=np.uint8)).save(noise)
+    small = _image(tiny / "small.png", "L", (40, 40))  # no bigger than the model's input: read whole
+    result = predict([astronaut, noise, small], Predictor())
+    rows = result.rows
+    assert list(rows["file"]) == [str(astronaut), str(noise), str(small)]
+    face = rows.iloc[0]
+    width, height = Image.open(astronaut).size
+    assert 0 <= face.x and face.x + face.w <= width and 0 <= face.y and face.y + face.h <= height
+    # the astronaut's face: about 95 px, upper middle of the 512 x 512 picture
+    assert 70 < face.w < 130 and 150 < face.x < 200 and 40 < face.y < 100
+    assert rows.iloc[1]["predicted"] == NO_FACE and rows.iloc[1][CLASSES].isna().all()
+    assert pd.isna(rows.iloc[2]["x"]) and rows.iloc[2]["predicted"] in CLASSES
+    found = rows[rows["predicted"] != NO_FACE]
+    assert np.allclose(found[CLASSES].sum(axis=1), 1, atol=1e-5) and result.failed
+    assert FaceDetector()(read_image(noise).grey) == []
+
+
+def test_the_cli_reads_folders_globs_and_videos_and_writes_csv_json_and_pictures(tiny, astronaut, capsys):
+    cv2 = pytest.importorskip("cv2")
+    folder = tiny / "in" / "nested"
+    folder.mkdir(parents=True)
+    for i in range(3):
+        _image(folder / f"f{i}.png", "L", (48, 48))
+    video = tiny / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (256, 256))
+    frame = cv2.resize(cv2.imread(str(astronaut)), (256, 256))
+    for _ in range(15):  # three seconds at 5 frames per second
+        writer.write(frame)
+    writer.release()
+    assert main(["predict", str(tiny / "in"), str(tiny / "in" / "**" / "f1.png"), "--format", "csv"]) == 0
+    table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [Path(r["file"]).name for r in table] == ["f0.png", "f1.png", "f2.png"]  # the glob repeats f1: once
+    assert all(abs(sum(float(r[c]) for c in CLASSES) - 1) < 1e-5 for r in table)
+    assert main(["predict", str(video), "--every", "1", "--format", "json", "--annotate", str(tiny / "marked")]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["time"] for r in rows] == [0.0, 1.0, 2.0] and all(r["w"] > 0 for r in rows)
+    assert sorted(p.name for p in (tiny / "marked").iterdir()) == [
+        "clip_t00000.000.png", "clip_t00001.000.png", "clip_t00002.000.png"]
+    assert Image.open(tiny / "marked" / "clip_t00001.000.png").size == (256, 256)
+
+
+def test_bad_inputs_get_one_line_each_and_the_good_ones_are_still_predicted(tiny, capsys):
+    good = _image(tiny / "face.png", "L", (64, 64))
+    bad = tiny / "notes.png"
+    bad.write_text("not an image")
+    broken = tiny / "broken.mp4"
+    broken.write_bytes(b"\0" * 100)
+    (tiny / "empty").mkdir()
+    code = main(["predict", str(good), str(bad), str(broken), str(tiny / "empty"), str(tiny / "missing.png"),
+                 "--no-detect"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "face.png" in out and "run cmp-plain-cnn/abc123" in out and all(c in out for c in CLASSES)
+    lines = err.strip().splitlines()
+    assert len(lines) == 4
+    assert any("notes.png: cannot read it as an image" in line for line in lines)
+    assert any("broken.mp4: cannot decode it as a video" in line for line in lines)
+    assert any("empty: no images or videos in this folder" in line for line in lines)
+    assert any("missing.png: no such file" in line for line in lines)
+    assert main(["predict", str(good), "--model", "nope"]) == 2
+    assert "no published model named 'nope'" in capsys.readouterr().err
+    assert expand([str(tiny / "*.none")])[1] == [f"{tiny / '*.none'}: the pattern matches no file."]
+
+
+def test_an_annotated_image_opens_and_shows_its_box(tiny, astronaut):
+    from fer_lib.predict.output import annotate
+    result = predict([astronaut], Predictor(), keep_frames=True)
+    frame, boxes, labels = result.frames[0]
+    assert len(boxes) == len(labels) == len(result.rows) >= 1
+    path = annotate(frame, boxes, labels, tiny / "marked")
+    marked = np.asarray(Image.open(path).convert("RGB"))
+    b = boxes[0]
+    assert marked.shape == frame.rgb.shape
+    assert (marked[b.y + b.h // 2, b.x] != frame.rgb[b.y + b.h // 2, b.x]).any()  # the box's left edge is drawn
 
 
 def test_an_altered_or_missing_weights_file_is_refused_with_the_file_named(tmp_path):
@@ -93,21 +200,3 @@ def test_only_finished_clean_small_runs_are_published(tmp_path, monkeypatch):
     assert published.available(tmp_path / "p") == []
 
 
-def test_fer_predict_prints_probabilities_and_names_an_unreadable_file(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(published, "PUBLISHED_DIR", tmp_path / "published")
-    record = _record(tmp_path)
-    assert main(["publish", str(record.path), "--name", "fer2013-pushed"]) == 0
-    assert "published fer2013-pushed" in capsys.readouterr().out
-    img = _image(tmp_path / "face.png", "L", (64, 64))
-    assert main(["predict", str(img)]) == 0
-    out = capsys.readouterr().out
-    assert "run cmp-plain-cnn/abc123" in out and "face.png" in out and all(c in out for c in CLASSES)
-    bad = tmp_path / "notes.png"
-    bad.write_text("not an image")
-    assert main(["predict", str(img), str(bad)]) == 2
-    err = capsys.readouterr().err
-    assert "notes.png: cannot read it as an image" in err and err.count("\n") == 1
-    with pytest.raises(ImageError, match="missing.png: no such file"):
-        read_face(tmp_path / "missing.png")
-    assert main(["predict", str(img), "--model", "nope"]) == 2
-    assert "no published model named 'nope'" in capsys.readouterr().err

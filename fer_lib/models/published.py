@@ -37,6 +37,10 @@ class Published:
     commit: str
     dataset_checksum: str
     accuracy: dict[str, float]  # evaluation role -> accuracy of the run, e.g. {"test": 0.66}
+    # how the run computed: bf16 autocast (None: the model's measured CPU default) and channels-last layout;
+    # prediction runs the same way (manifests written before these fields existed read the defaults)
+    bf16: bool | None = None
+    channels_last: bool = True
 
 
 def sha256_file(path: Path) -> str:
@@ -111,6 +115,7 @@ def publish(record, name: str, folder: Path | None = None) -> Published:
         classes=list(metrics[roles[0]]["classes"]), run=f"{config['name']}/{record.config_hash}",
         commit=record.provenance.get("git_commit") or "", dataset_checksum=config.get("dataset_checksum", ""),
         # with the ten-crop score of a run trained on random crops ("<role>_tencrop"), the one its recipe reports
-        accuracy={r: metrics[r]["accuracy"] for role in roles for r in (role, f"{role}_tencrop") if r in metrics})
+        accuracy={r: metrics[r]["accuracy"] for role in roles for r in (role, f"{role}_tencrop") if r in metrics},
+        bf16=config["train"].get("bf16"), channels_last=config["train"].get("channels_last", True))
     (folder / f"{name}.json").write_text(json.dumps(asdict(entry), indent=2) + "\n")
     return entry

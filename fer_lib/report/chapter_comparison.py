@@ -239,3 +239,43 @@ def provenance_section(profile: str, runs_root=None) -> list:
             f"Cost record `{COST_RUN}/{cost.config_hash}`: commit {p['git_commit'][:10]}, {p['cpu']}, "
             f"{p['cpu_threads']} threads, torch {p['torch']}; load average before "
             f"{p['load_average_before'][0]:.2f}, after {p['load_average_after'][0]:.2f}."]
+
+
+# Three of JAFFE's full-frame photographs (256x256, face with hair and background), three people, three
+# expressions: what `fer predict` does with a picture that is not a 48x48 crop.
+PREDICT_PHOTOS = ("KA.HA1.29.tiff", "KL.SU1.164.tiff", "YM.AN1.61.tiff")
+
+
+def predict_section(data_root=None) -> list:
+    """The published model read through `fer predict`'s own path (face detection, crop, batched bf16 inference)
+    on a few full-frame photographs, with the boxes drawn; or a reader's note when JAFFE is not here."""
+    from ..data.base import data_root as root_of
+    from ..data.jaffe import CODE_TO_CLASS
+    from ..predict import Predictor, predict
+    folder = root_of(data_root) / "jaffe" / "jaffe"
+    files = [folder / name for name in PREDICT_PHOTOS]
+    if not all(f.is_file() for f in files):
+        return [Note("JAFFE's photographs are not in this data root; this section draws three of them.")]
+    predictor = Predictor()
+    result = predict(files, predictor, keep_frames=True)
+    fig, axes = plt.subplots(1, len(files), figsize=(3.2 * len(files), 3.6))
+    for ax, (frame, boxes, labels) in zip(axes, result.frames):
+        ax.imshow(frame.rgb)
+        for box, label in zip(boxes, labels):
+            ax.add_patch(plt.Rectangle((box.x, box.y), box.w, box.h, fill=False, color="gold", linewidth=2))
+            ax.text(box.x, box.y - 4, label, color="black", backgroundcolor="gold", fontsize=10)
+        ax.set_title(f"posed: {CODE_TO_CLASS[frame.source.split('/')[-1].split('.')[1][:2]]}", fontsize=10)
+        ax.axis("off")
+    fig.tight_layout()
+    rows = result.rows.assign(
+        file=lambda t: t["file"].map(lambda f: f.split("/")[-1]),
+        posed=lambda t: t["file"].map(lambda f: CODE_TO_CLASS[f.split(".")[1][:2]]),
+        confidence=lambda t: t[predictor.entry.classes].max(axis=1).map(lambda p: f"{p:.0%}"))
+    table = rows[["file", "posed", "predicted", "confidence", "x", "y", "w"]].rename(
+        columns={"file": "photograph", "x": "box left (px)", "y": "box top (px)", "w": "box side (px)"})
+    e = predictor.entry
+    return [fig, table,
+            f"Model `{e.name}`: {e.model}, run `{e.run}` (PrivateTest "
+            + ", ".join(f"{r.replace('_tencrop', ' ten-crop')} {a:.2%}" for r, a in e.accuracy.items())
+            + f"), read in {'bf16' if predictor.trainer.bf16 else 'fp32'}"
+            + (" with ten crops per face" if predictor.ten_crop else "") + "."]
