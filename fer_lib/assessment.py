@@ -1,11 +1,16 @@
 """Claims measured against the run store: each claim's budget curve and verdict, and the ledger's rows."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
+
+from .backtest import cases, curves, margin_per_doubling
 
 from .claims import Claim
 from .experiments import paper_epochs
-from .results import RunRecord, budget_runs, runs_for
+from .results import RunRecord, budget_runs, runs_for, seed_runs
+from .uncertainty import Interval, mean_interval, wilson
 from .verdicts import NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, Verdict, budget_verdict
 
 
@@ -34,28 +39,108 @@ def seconds_per_epoch(records: list[RunRecord]) -> float | None:
         return None
 
 
-def budget_curve(claim: Claim, profile: str, runs_root=None, experiment: str | None = None) -> dict[int, float]:
-    """Epochs trained -> the claim's measured value, one point per budget of its experiment (or of
-    `experiment`, e.g. its proxy) under `profile`."""
+def counts(claim: Claim, record: RunRecord) -> tuple[int, int] | None:
+    """(successes, trials) behind the claim's number on one run's test images: correct / all for an accuracy,
+    true positives / images predicted as the class for a precision, / images of the class for a recall.
+    None where the number is no proportion (a loss, an F1) or the run kept no predictions for its role."""
+    if claim.metric == "loss" or claim.metric.startswith("f1"):
+        return None
+    p = record.predictions
+    p = p[p["role"] == claim.role]
+    if p.empty:
+        return None
+    if claim.metric == "accuracy":
+        return int((p["true"] == p["pred"]).sum()), len(p)
+    kind, _, cls = claim.metric.partition(":")
+    k = list(record.metrics[claim.role]["classes"]).index(cls)
+    tp = int(((p["true"] == k) & (p["pred"] == k)).sum())
+    trials = int((p["pred"] == k).sum()) if kind == "precision" else int((p["true"] == k).sum())
+    return (tp, trials) if trials else None
+
+
+def measured_interval(claim: Claim, records: list[RunRecord]) -> Interval | None:
+    """The claim's measurement (percent) with its 95 % interval: Student's t over the folds of a k-fold
+    experiment, or over the seeds of a repeated one (widened to at least one run's Wilson interval, since the
+    seeds share one test set and their spread leaves its sampling out); Wilson on the counts of a single run.
+    None for a loss, or where no counts are recorded."""
+    if claim.metric == "loss" or not records:
+        return None
+    values = [measured_value(claim, r) for r in records]
+    singles = [c for r in records if (c := counts(claim, r)) is not None]
+    if len(records) == 1:
+        return wilson(*singles[0]).scaled(100) if singles else None
+    kfold = records[0].config.get("data", {}).get("protocol") == "kfold"
+    spread = mean_interval(values, what="folds" if kfold else "seeds")
+    if kfold or not singles:
+        # a percentage of images cannot leave 0..100, however few folds the t interval rests on
+        return Interval(spread.estimate, max(spread.low, 0.0), min(spread.high, 100.0), spread.method)
+    n = singles[0][1]
+    one_run = wilson(round(spread.estimate / 100 * n), n).scaled(100)
+    return Interval(spread.estimate, min(spread.low, one_run.low), max(spread.high, one_run.high),
+                    f"{spread.method}, at least one run's Wilson")
+
+
+def budget_measurements(claim: Claim, profile: str, runs_root=None, experiment: str | None = None
+                        ) -> dict[int, tuple[list[RunRecord], Interval | None]]:
+    """Epochs trained -> (the records the claim's number rests on, its interval), one entry per budget of its
+    experiment (or of `experiment`, e.g. its proxy) under `profile`. A budget trained with several seeds
+    rests on all of them (their mean), a k-fold budget on all of its folds."""
     experiment = experiment or claim.experiment
     if experiment is None:
         return {}
-    return {b: measured_value(claim, runs) for b, runs in budget_runs(experiment, profile, runs_root).items()}
+    points = {}
+    for b, runs in budget_runs(experiment, profile, runs_root).items():
+        if len(runs) == 1 and len(seeds := seed_runs(experiment, profile, runs_root, b)) > 1:
+            runs = list(seeds.values())
+        points[b] = (runs, measured_interval(claim, runs))
+    return points
+
+
+def budget_curve(claim: Claim, profile: str, runs_root=None, experiment: str | None = None) -> dict[int, float]:
+    """Epochs trained -> the claim's measured value, one point per budget of its experiment (or of
+    `experiment`, e.g. its proxy) under `profile`; the mean over seeds or folds where a budget has several."""
+    return {b: measured_value(claim, runs)
+            for b, (runs, _) in budget_measurements(claim, profile, runs_root, experiment).items()}
 
 
 def judge(claim: Claim, profile: str, runs_root=None) -> Verdict:
     """The budget-aware verdict on `claim` from the runs of its experiment under `profile`, with its proxy's
     runs where it has one (see verdicts.py)."""
-    curve = budget_curve(claim, profile, runs_root)
+    points = budget_measurements(claim, profile, runs_root)
+    curve = {b: measured_value(claim, runs) for b, (runs, _) in points.items()}
+    upper = {b: ci.high for b, (_, ci) in points.items() if ci is not None}
     paper = paper_epochs(claim.experiment) if claim.experiment else None
     records = runs_for(claim.experiment, profile, runs_root) if curve else []
     proxy = {}
     if claim.proxy:
         proxy = dict(proxy_curve=budget_curve(claim, profile, runs_root, claim.proxy), proxy_name=claim.proxy,
                      proxy_seconds_per_epoch=seconds_per_epoch(runs_for(claim.proxy, profile, runs_root)))
+    last = points[max(points)][0] if points else []
+    kfold = bool(last) and last[0].config.get("data", {}).get("protocol") == "kfold"
+    cost = seconds_per_epoch(last[:1])
+    more = "a second repetition of the folds, with another split seed" if kfold else "two more seeds"
+    if cost is not None and curve:
+        more += f" (about {_duration(cost * max(curve) * (1 if kfold else 2))} of CPU time)"
     return budget_verdict(claim.value, curve, paper, seconds_per_epoch=seconds_per_epoch(records),
                           not_run_reason=claim.not_run_reason or f"no finished run of {claim.experiment} yet",
-                          **proxy)
+                          upper=upper, noise_step=f"{more} at this budget",
+                          margin_per_doubling=backtest_margin(runs_root), **proxy)
+
+
+@lru_cache(maxsize=8)
+def _margin(root: str) -> float:
+    return margin_per_doubling(cases(curves(root)))
+
+
+def backtest_margin(runs_root=None) -> float:
+    """The projection margin per doubling from the store's backtest (see `backtest`), computed once per store."""
+    from .results import RUNS_ROOT
+    return _margin(str(runs_root or RUNS_ROOT))
+
+
+def _duration(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{seconds / 3600:.1f} hours" if seconds >= 5400 else f"{minutes} minute{'s' if minutes > 1 else ''}"
 
 
 def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=None) -> pd.DataFrame:
@@ -72,16 +157,21 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
             if v.verdict == NOT_RUN:
                 continue
             found = True
-            records = runs_for(c.experiment, profile, runs_root)
+            points = budget_measurements(c, profile, runs_root)
+            records, interval = points[max(points)]
             verdict, basis = v.verdict, v.reason
             # A smoke run trains one epoch on a few hundred images: it proves the code path, never a claim.
             if profile == "smoke":
                 verdict, basis = "no verdict (smoke)", "a code-path check on a few hundred images"
             elif c.metric == "loss":
                 verdict, basis = "no verdict (loss)", "shown beside ours; a loss is not a claim of quality alone"
+            kfold = records[0].config.get("data", {}).get("protocol") == "kfold"
             run = (f"{c.experiment}/{records[0].config_hash}" if len(records) == 1
-                   else f"{c.experiment}, mean of {len(records)} folds")
+                   else f"{c.experiment}, mean of {len(records)} {'folds' if kfold else 'seeds'}")
             rows.append(dict(base, profile=profile, measured=round(v.measured, 2),
+                             low=None if interval is None else round(interval.low, 2),
+                             high=None if interval is None else round(interval.high, 2),
+                             interval=None if interval is None else interval.method,
                              difference=round(v.measured - c.value, 2), epochs=v.epochs,
                              paper_epochs=v.paper_epochs,
                              gain=None if v.gain is None or c.metric == "loss" else round(v.gain, 2),
@@ -90,7 +180,8 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
         if not found:
             reason = c.not_run_reason or ("quoted from other work: context, no verdict" if c.cited
                                           else f"no finished run of {c.experiment} yet")
-            rows.append(dict(base, profile="", measured=None, difference=None, epochs=None,
+            rows.append(dict(base, profile="", measured=None, low=None, high=None, interval=None, difference=None,
+                             epochs=None,
                              paper_epochs=paper_epochs(c.experiment) if c.experiment else None, gain=None,
                              ceiling=None, verdict=NOT_RUN, basis=reason, run=reason))
     return pd.DataFrame(rows)

@@ -217,12 +217,22 @@ def newest(runs: list[RunRecord]) -> RunRecord | None:
     return max(runs, key=lambda r: r.finished_at, default=None)
 
 
+def current_edition(runs: list[RunRecord]) -> list[RunRecord]:
+    """The runs built like the newest one (the same model arguments): when a model's definition is corrected
+    (paper 003's LIP initialisation), the runs of the superseded edition stay in the store as evidence but never
+    mix into the current edition's curves and tables."""
+    last = newest(runs)
+    if last is None:
+        return []
+    return [r for r in runs if r.config.get("model_args") == last.config.get("model_args")]
+
+
 def latest_run(experiment: str, profile: str, root=None, epochs: int | None = None,
                seed: int | None = 0) -> RunRecord | None:
     """The newest finished run of `experiment` under `profile`, at budget `epochs` (default: the largest
     budget trained, the last point of its budget curve), of training seed `seed` (default 0, every
     experiment's own, so a further seed never silently replaces the run a page shows; None: any seed)."""
-    runs = [r for r in find_runs(experiment, root, profile=profile)
+    runs = [r for r in current_edition(find_runs(experiment, root, profile=profile))
             if seed is None or r.config.get("train", {}).get("seed", 0) == seed]
     if not runs:
         return None
@@ -244,7 +254,7 @@ def latest_folds(experiment: str, profile: str, root=None, epochs: int | None = 
     first = latest_run(experiment, profile, root, epochs)
     if first is None:
         return []
-    same = [r for r in find_runs(experiment, root, profile=profile)
+    same = [r for r in current_edition(find_runs(experiment, root, profile=profile))
             if r.epochs == first.epochs and _scheme(r) == _scheme(first)
             and r.config["train"].get("seed", 0) == first.config["train"].get("seed", 0)]
     by_fold: dict[int, RunRecord] = {}
@@ -273,7 +283,7 @@ def runs_for(experiment: str, profile: str, root=None, epochs: int | None = None
 def budget_runs(experiment: str, profile: str, root=None) -> dict[int, list[RunRecord]]:
     """Every budget of `experiment` under `profile` with what it rests on (see runs_for), by epochs trained:
     the points of its budget curve. A k-fold budget with a fold missing is left out."""
-    budgets = sorted({r.epochs for r in find_runs(experiment, root, profile=profile)})
+    budgets = sorted({r.epochs for r in current_edition(find_runs(experiment, root, profile=profile))})
     points = {b: runs_for(experiment, profile, root, b) for b in budgets}
     return {b: runs for b, runs in points.items() if runs}
 
@@ -282,7 +292,8 @@ def seed_runs(experiment: str, profile: str, root=None, epochs: int | None = Non
     """Finished runs of `experiment` under `profile` (at budget `epochs` when given), one per training seed
     (the newest when a seed ran twice)."""
     by_seed: dict[int, RunRecord] = {}
-    runs = [r for r in find_runs(experiment, root, profile=profile) if epochs is None or r.epochs == epochs]
+    runs = [r for r in current_edition(find_runs(experiment, root, profile=profile))
+            if epochs is None or r.epochs == epochs]
     for record in sorted(runs, key=lambda r: r.finished_at):
         by_seed[record.config["train"]["seed"]] = record
     return dict(sorted(by_seed.items()))

@@ -42,6 +42,7 @@ class Verdict:
     gain_on_proxy: bool = False        # True: `gain` comes from the proxy protocol's runs
     next_proxy_epochs: tuple[int, ...] = ()  # proxy budgets to train before `next_epochs` (cheaper, may decide)
     next_proxy_hours: float | None = None
+    ceiling_high: float | None = None  # the ceiling projected from the upper end of the last point's interval
 
     @property
     def epochs(self) -> int | None:
@@ -71,7 +72,9 @@ def project(curve: dict[int, float], paper_epochs: int) -> tuple[float | None, f
 def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | None,
                    tolerance: float = TOLERANCE_PP, seconds_per_epoch: float | None = None,
                    not_run_reason: str = "", proxy_curve: dict[int, float] | None = None,
-                   proxy_seconds_per_epoch: float | None = None, proxy_name: str = "the proxy") -> Verdict:
+                   proxy_seconds_per_epoch: float | None = None, proxy_name: str = "the proxy",
+                   upper: dict[int, float] | None = None, noise_step: str = "",
+                   margin_per_doubling: float = 0.0) -> Verdict:
     """The verdict on `claimed` (percent) from `curve` (epochs trained -> measured percent).
 
     Parameters
@@ -87,6 +90,13 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
         claim has no proxy. Used only for the doubling past the largest budget of `curve` (see above).
     proxy_seconds_per_epoch : CPU seconds one proxy epoch costs: prices the proxy runs still to train.
     proxy_name : what the reason calls the proxy (its experiment name).
+    upper : the upper end of each point's 95 % interval (see `uncertainty`), when known. A shortfall is then
+        decided only where even the upper end stays below the bar: at the paper's budget the measurement's,
+        otherwise the ceiling projected from it. A point short of the bar whose interval reaches it is open.
+    noise_step : what would narrow the interval (more seeds, more folds), with its cost, for an open verdict.
+    margin_per_doubling : points added to the upper ceiling per doubling projected: the most a measurement has
+        beaten its projection in the store's backtest (see `backtest`), so that no backtested case would have
+        been closed wrongly.
 
     Returns
     -------
@@ -105,10 +115,17 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
         return Verdict(REPRODUCED, claimed, curve, paper_epochs,
                        reason=f"{curve[e]:.2f} after {e} epochs" + (f" of {paper_epochs}" if paper_epochs else ""))
     b = max(curve)
+    high = (upper or {}).get
     if paper_epochs is not None and b >= paper_epochs:
         at = max(within) if within else b
+        if high(at) is not None and high(at) >= bar:
+            step = noise_step or "more seeds or folds at this budget"
+            return Verdict(OPEN, claimed, curve, paper_epochs,
+                           reason=f"{curve[at]:.2f} at the paper's own budget ({at} epochs) falls short, but its 95 % "
+                                  f"interval reaches {high(at):.2f}; next: {step}")
         return Verdict(NOT_REPRODUCED, claimed, curve, paper_epochs,
-                       reason=f"{curve[at]:.2f} at the paper's own budget ({at} epochs)")
+                       reason=f"{curve[at]:.2f} at the paper's own budget ({at} epochs)"
+                              + (f", 95 % interval up to {high(at):.2f}" if high(at) is not None else ""))
     next_epochs = 2 * b if paper_epochs is None else min(2 * b, paper_epochs)
     gain, ceiling = project(curve, paper_epochs) if paper_epochs else (None, None)
     span = (b // 2, b) if gain is not None else None
@@ -118,13 +135,24 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
         # step is a measurement where the claim's own last doubling is only an upper bound.
         gain = (proxy_curve[next_epochs] - proxy_curve[b]) / math.log2(next_epochs / b)
         ceiling, span = curve[b] + max(gain, 0.0) * math.log2(paper_epochs / b), (b, next_epochs)
-    kept = dict(gain=gain, ceiling=ceiling, gain_span=span, gain_on_proxy=on_proxy)
-    if ceiling is not None and ceiling < bar:
+    ceiling_high = None
+    if ceiling is not None and (high(b) is not None or margin_per_doubling):
+        doublings = math.log2(paper_epochs / b) if paper_epochs > b else 0.0
+        noise = high(b) - curve[b] if high(b) is not None else 0.0
+        ceiling_high = ceiling + noise + margin_per_doubling * doublings
+    kept = dict(gain=gain, ceiling=ceiling, gain_span=span, gain_on_proxy=on_proxy, ceiling_high=ceiling_high)
+    decisive = ceiling_high if ceiling_high is not None else ceiling
+    if decisive is not None and decisive < bar:
         source = f", from {proxy_name}'s {b} -> {next_epochs} epochs" if on_proxy else ""
+        bound = (f" (up to {ceiling_high:.1f} from the interval's upper end and the backtest margin)"
+                 if ceiling_high is not None else "")
         return Verdict(NOT_REPRODUCED, claimed, curve, paper_epochs, **kept,
-                       reason=f"projected ceiling {ceiling:.1f} at {paper_epochs} epochs{source}")
+                       reason=f"projected ceiling {ceiling:.1f}{bound} at {paper_epochs} epochs{source}")
     hours = None if seconds_per_epoch is None else seconds_per_epoch * next_epochs / 3600
-    if ceiling is not None:
+    if ceiling is not None and ceiling < bar:
+        why = (f"projected ceiling {ceiling:.1f} at {paper_epochs} epochs falls short, but from its interval's "
+               f"upper end, with the backtest margin, it reaches {ceiling_high:.1f}")
+    elif ceiling is not None:
         why = f"projected ceiling {ceiling:.1f} at {paper_epochs} epochs reaches the claim"
     else:
         why = f"{curve[b]:.2f} after {b} epochs" + (f" of {paper_epochs}" if paper_epochs else "") + \

@@ -95,6 +95,6 @@ def test_headline_table_has_one_row_per_headline_claim_with_its_budget(tmp_path)
     table = headline_table(runs_root=tmp_path)  # an empty store: every claim not run
     headline = [c for c in claims.CLAIMS if not c.cited and not c.detail]
     assert len(table) == len(headline) and set(table["verdict"]) == {"not run"}
-    assert (table["ours (%)"] == "—").all() and (table["budget"] == "—").all()
-    assert list(headline_table("002", runs_root=tmp_path).columns) == ["claim", "claimed (%)", "ours (%)", "budget",
+    assert (table["ours (%) [95 % interval]"] == "—").all() and (table["budget"] == "—").all()
+    assert list(headline_table("002", runs_root=tmp_path).columns) == ["claim", "claimed (%)", "ours (%) [95 % interval]", "budget",
                                                                        "verdict"]

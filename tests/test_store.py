@@ -19,9 +19,9 @@ from fer_lib.runlock import RunLock, RunLocked
 def _legacy_run(root: Path, experiment: str, ids: dict, epochs: int = 4, profile: str = "cpu",
                 accuracy: float = 0.5, finished_at: str = "2026-01-01T00:00:00", extra: dict | None = None) -> Path:
     """A finished record in the layout written before the compact store: split.json and predictions.csv."""
-    config = dict(name=experiment, profile=profile, train=dict(epochs=epochs, seed=0),
-                  data=dict(dataset="fer2013", protocol="official"), split_digest=split_digest(ids),
-                  split_sizes={k: len(v) for k, v in ids.items()}, **(extra or {}))
+    config = {**dict(name=experiment, profile=profile, train=dict(epochs=epochs, seed=0),
+                     data=dict(dataset="fer2013", protocol="official"), split_digest=split_digest(ids),
+                     split_sizes={k: len(v) for k, v in ids.items()}), **(extra or {})}
     folder = root / experiment / config_hash(config)
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps(config))
@@ -228,3 +228,49 @@ def test_a_further_seed_never_replaces_the_run_a_page_shows(tmp_path):
     assert results.latest_run(name, "cpu", tmp_path, seed=1).metrics["test"]["accuracy"] == 0.63
     assert results.latest_run(name, "cpu", tmp_path, seed=None).metrics["test"]["accuracy"] == 0.63
     assert sorted(results.seed_runs(name, "cpu", tmp_path)) == [0, 1]
+
+
+def test_each_measurement_carries_its_interval_wilson_t_over_folds_or_seeds(tmp_path):
+    ids = {"train": [f"Training_{i}" for i in range(20)], "test": [f"PrivateTest_{i}" for i in range(400)]}
+    claim = claims.Claim("004", "t", "Table 2", "fer2013", "accuracy", 64.2, "test accuracy", experiment="004-cnn")
+    one = RunRecord(_legacy_run(tmp_path, "004-cnn", ids, epochs=50, accuracy=0.6))
+    ci = assessment.measured_interval(claim, [one])
+    assert ci.method == "Wilson, n=400" and ci.estimate == pytest.approx(60.0)
+    assert (ci.low, ci.high) == (pytest.approx(55.13, abs=0.01), pytest.approx(64.68, abs=0.01))
+    # three seeds that agree closely: the interval is no narrower than one run's Wilson interval
+    seeds = [one] + [RunRecord(_legacy_run(tmp_path, "004-cnn", ids, epochs=50, accuracy=a,
+                                           finished_at=f"2026-01-0{n + 2}T00:00:00", extra=dict(s=n)))
+                     for n, a in enumerate((0.6025, 0.5975))]
+    ci = assessment.measured_interval(claim, seeds)
+    assert ci.estimate == pytest.approx(60.0) and ci.method.startswith("t over 3 seeds")
+    assert ci.low <= 55.14 and ci.high >= 64.67
+    folds = [RunRecord(_legacy_run(tmp_path, f"f{k}", ids, accuracy=a, extra=dict(data=dict(protocol="kfold"))))
+             for k, a in enumerate((0.9, 0.95, 1.0))]
+    ci = assessment.measured_interval(claim, folds)
+    assert ci.method == "t over 3 folds" and ci.high == 100.0 and ci.low < 95.0  # clipped to a percentage
+
+
+def test_a_corrected_model_edition_never_mixes_with_the_superseded_one(tmp_path):
+    name = "003-fer2013-lip"
+    for epochs, acc in ((1, 0.30), (2, 0.40), (4, 0.49)):  # the first edition of LIP
+        _legacy_run(tmp_path, name, IDS, epochs=epochs, accuracy=acc, extra=dict(model_args={}))
+    for epochs, acc in ((1, 0.45), (2, 0.50)):  # the corrected one, trained later
+        _legacy_run(tmp_path, name, IDS, epochs=epochs, accuracy=acc, finished_at="2026-02-01T00:00:00",
+                    extra=dict(model_args={"logit": "authors"}))
+    assert sorted(results.budget_runs(name, "cpu", tmp_path)) == [1, 2]
+    assert results.latest_run(name, "cpu", tmp_path).metrics["test"]["accuracy"] == 0.5
+
+
+def test_the_backtest_projects_every_doubling_to_every_later_budget(tmp_path):
+    from fer_lib import backtest
+    name = "001-plain-fer2013-standard"
+    for epochs, acc in ((4, 0.55), (8, 0.58), (16, 0.60), (32, 0.63)):
+        _legacy_run(tmp_path, name, IDS, epochs=epochs, accuracy=acc)
+    table = backtest.cases(backtest.curves(tmp_path))
+    # 4 -> 8 projected to 16 and 32, 8 -> 16 projected to 32
+    assert list(zip(table["doubling"], table["to"])) == [("4 -> 8", 16), ("4 -> 8", 32), ("8 -> 16", 32)]
+    row = table.iloc[2]  # gain 2, projected 62 at 32, measured 63: beaten by 1 point in one doubling
+    assert (row["projected"], row["measured"], row["excess"]) == (62.0, 63.0, 1.0)
+    assert backtest.margin_per_doubling(table) == pytest.approx(1.0)
+    summary = backtest.summary(table)
+    assert summary["projections"].tolist() == [2, 1] and summary["measurement beat it"].tolist() == [1, 0]

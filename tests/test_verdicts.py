@@ -172,3 +172,29 @@ def test_an_ordering_uses_the_leaders_proxy_first_and_its_measured_gain_can_deci
     v = ordering_verdict(leader, follower, 50, NAMES, proxy_curve={8: 55.0, 16: 56.0}, proxy_name="std")
     assert v.verdict == NOT_REPRODUCED and v.gain_on_proxy and v.gain == pytest.approx(1.0)
     assert "(from std's gain)" in v.reason
+
+
+def test_a_shortfall_at_the_paper_budget_is_decided_only_beyond_its_interval():
+    # 57.0 at 50 epochs against a claim of 64.2 (bar 62.7): a 95 % interval reaching 63.0 leaves it open
+    v = budget_verdict(64.2, {50: 57.0}, 50, upper={50: 63.0}, noise_step="two more seeds (about 80 minutes)")
+    assert v.verdict == OPEN and "interval reaches 63.00" in v.reason and "two more seeds" in v.reason
+    v = budget_verdict(64.2, {50: 57.0}, 50, upper={50: 58.6})
+    assert v.verdict == NOT_REPRODUCED and "interval up to 58.60" in v.reason
+    # a wide interval never makes a claim reproduced
+    assert budget_verdict(64.2, {50: 57.0}, 50, upper={50: 99.0}).verdict == OPEN
+
+
+def test_a_projection_is_decided_only_when_its_upper_end_stays_short():
+    curve = {4: 50.0, 8: 52.0}  # ceiling 52 + 2 * log2(50/8) = 57.29 against a bar of 62.7
+    v = budget_verdict(64.2, curve, 50, upper={8: 53.5})
+    assert v.verdict == NOT_REPRODUCED and v.ceiling_high == pytest.approx(v.ceiling + 1.5)
+    v = budget_verdict(64.2, curve, 50, upper={8: 58.0})
+    assert v.verdict == OPEN and v.ceiling < 62.7 <= v.ceiling_high and "it reaches" in v.reason
+    assert budget_verdict(64.2, curve, 50).verdict == NOT_REPRODUCED  # without an interval: the first edition
+
+
+def test_the_backtest_margin_can_reopen_a_projection():
+    curve = {4: 50.0, 8: 55.0}  # ceiling 55 + 5 * log2(50/8) = 68.2 against a bar of 72.5: short by 4.3
+    assert budget_verdict(74.0, curve, 50, upper={8: 55.5}).verdict == NOT_REPRODUCED
+    v = budget_verdict(74.0, curve, 50, upper={8: 55.5}, margin_per_doubling=2.34)  # the store's worst case
+    assert v.verdict == OPEN and v.ceiling_high == pytest.approx(v.ceiling + 0.5 + 2.34 * math.log2(50 / 8))

@@ -16,16 +16,28 @@ def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES) ->
     table = assessment.assess(claim_list, profiles=profiles, runs_root=runs_root)
     epochs = [f"{int(e)} / {int(p)}" if pd.notna(e) and pd.notna(p) else (f"– / {int(p)}" if pd.notna(p) else "")
               for e, p in zip(table["epochs"], table["paper_epochs"])]
+    # the verdict right after the numbers it judges; what it rests on (a sentence) last, so it never widens them
     out = pd.DataFrame({
-        "paper": table["paper"], "claim": table["claim"], "source": table["source"],
+        "paper": table["paper"], "claim": table["claim"],
         "claimed": table["claimed"].map(lambda v: f"{v:.2f}"),
-        "measured": table["measured"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}"),
+        "ours [95 % interval]": [_with_interval(m, lo, hi) for m, lo, hi in
+                                 zip(table["measured"], table["low"], table["high"])],
+        "verdict": table["verdict"],
         "profile": table["profile"], "epochs (ours / paper)": epochs,
         "last-doubling gain": table["gain"].map(lambda v: "" if v is None or pd.isna(v) else f"{v:+.2f}"),
         "projected ceiling": table["ceiling"].map(lambda v: "" if v is None or pd.isna(v) else f"{v:.1f}"),
-        "verdict": [f"{v}: {b}" if b else v for v, b in zip(table["verdict"], table["basis"])],
+        "interval": table["interval"].fillna(""),
+        "why": table["basis"], "source": table["source"],
     })
     return out
+
+
+def _with_interval(measured, low, high) -> str:
+    if measured is None or pd.isna(measured):
+        return ""
+    if low is None or pd.isna(low):
+        return f"{measured:.2f}"
+    return f"{measured:.2f} [{low:.2f}, {high:.2f}]"
 
 
 def headline_table(paper: str | None = None, runs_root=None) -> pd.DataFrame:
@@ -37,7 +49,8 @@ def headline_table(paper: str | None = None, runs_root=None) -> pd.DataFrame:
               for e, p, profile in zip(best["epochs"], best["paper_epochs"], best["profile"])]
     out = pd.DataFrame({"paper": best["paper"], "claim": best["claim"],
                         "claimed (%)": best["claimed"].map(lambda v: f"{v:.2f}"),
-                        "ours (%)": best["measured"].map(lambda v: "—" if pd.isna(v) else f"{v:.2f}"),
+                        "ours (%) [95 % interval]": [_with_interval(m, lo, hi) or "—" for m, lo, hi in
+                                                     zip(best["measured"], best["low"], best["high"])],
                         "budget": budget, "verdict": best["verdict"]})
     return out if paper is None else out.drop(columns=["paper"])
 
@@ -121,10 +134,14 @@ def rule_text() -> str:
     from ..verdicts import TOLERANCE_PP
     return (f"A claim is *reproduced* when a run trained for at most the paper's epochs reaches it within "
             f"{TOLERANCE_PP} percentage points (or beats it). It is *not reproduced* when the paper's own budget was "
-            f"trained and fell short, or when even a generous projection falls short: from the largest budget we "
-            f"trained, each further doubling of the epochs is assumed to add at most what the last doubling added "
-            f"(the *projected ceiling*). Anything else is *open*, and the verdict names the next budget to train and "
-            f"its estimated CPU time. A claim measured on five folds may have a cheaper *proxy*, one run of the same "
+            f"trained and even the upper end of the measurement's 95 % interval falls short, or when even a generous "
+            f"projection from that upper end falls short: from the largest budget we trained, each further doubling "
+            f"of the epochs is assumed to add at most what the last doubling added (the *projected ceiling*). "
+            f"Anything else is *open*, a shortfall that the measurement's own noise could close included, and the "
+            f"verdict names what would decide it (the next budget, more seeds or folds) and its estimated CPU time. "
+            f"Intervals: Wilson's for a proportion on one test set (an accuracy; a precision or recall on the images "
+            f"that define it), Student's t over the folds of a k-fold mean or over seeds (never narrower than one "
+            f"run's Wilson interval, since seeds share one test set). A claim measured on five folds may have a cheaper *proxy*, one run of the same "
             f"model on the standard split: its measured gain over the next doubling replaces the last doubling's in "
             f"the projection, and it never decides a claim by itself. Every verdict says which budget it rests on.")
 

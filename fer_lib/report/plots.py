@@ -57,18 +57,23 @@ def per_class_bars(reports: dict[str, dict], metric: str = "f1"):
 
 
 def claimed_vs_measured(table: pd.DataFrame):
-    """Horizontal bars: each claim's value next to what each profile measured."""
-    rows = []
-    for _, r in table.iterrows():
-        rows.append(dict(claim=r["claim"], source="claimed", value=r["claimed"]))
-        if pd.notna(r.get("measured")):
-            rows.append(dict(claim=r["claim"], source=f"measured ({r['profile']})", value=r["measured"]))
-    frame = pd.DataFrame(rows).drop_duplicates()
-    # constrained layout makes room for long claim labels where tight_layout gives up with a warning
-    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.9 * frame["claim"].nunique()), layout="constrained")
-    sns.barplot(frame, y="claim", x="value", hue="source", orient="h", ax=ax)
+    """Horizontal bars: each claim's value next to what we measured, with the measurement's 95 % interval as
+    an error bar where the table has one (columns low / high)."""
+    rows = table.drop_duplicates("claim").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.9 * len(rows)), layout="constrained")
+    y = np.arange(len(rows))
+    palette = sns.color_palette()
+    ax.barh(y - 0.2, rows["claimed"], height=0.4, color=palette[0], label="claimed")
+    measured = pd.to_numeric(rows.get("measured"), errors="coerce")
+    low = pd.to_numeric(rows.get("low", pd.Series(np.nan, index=rows.index)), errors="coerce")
+    high = pd.to_numeric(rows.get("high", pd.Series(np.nan, index=rows.index)), errors="coerce")
+    err = np.vstack([(measured - low).fillna(0).clip(lower=0), (high - measured).fillna(0).clip(lower=0)])
+    ax.barh(y + 0.2, measured.fillna(0), height=0.4, color=palette[1], xerr=err, capsize=3,
+            error_kw=dict(elinewidth=1, ecolor="black"), label="ours, with 95 % interval")
+    ax.set_yticks(y, rows["claim"])
+    ax.invert_yaxis()
     ax.set(xlabel="percent", ylabel="", xlim=(0, 100))
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside the bars
     return fig
 
 
