@@ -103,8 +103,31 @@ def lip_limits_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def lip_init_table() -> pd.DataFrame:
+    """How far each edition of our LIP starts from average pooling: one LIP layer, freshly initialised, on a
+    random 64-channel map (the authors' zero-initialised logit starts exactly at it)."""
+    from ..models.lip_vgg import logit_module
+    torch.manual_seed(0)
+    x = torch.randn(4, 64, 22, 22)
+    rows = []
+    for kind, label in (("authors", "authors' (zero-initialised conv, InstanceNorm)"),
+                        ("depthwise-bn", "first edition (random depthwise conv, BatchNorm)")):
+        lip = LIP2d(logit_module(64, kind)).eval()
+        with torch.no_grad():
+            g = lip.logit(x)
+            out = lip(x)
+        windows = F.unfold(g.flatten(0, 1).unsqueeze(1), 2, stride=2)  # the four logits of every 2x2 window
+        spread = (windows.max(1).values - windows.min(1).values).max()
+        rows.append({"logit module G": label,
+                     "largest exp(G) ratio inside one window": f"{float(torch.exp(spread)):,.1f}",
+                     "max |LIP - average pool| at initialisation": f"{float((out - F.avg_pool2d(x, 2)).abs().max()):.3f}"})
+    return pd.DataFrame(rows)
+
+
 def parameters_table() -> pd.DataFrame:
-    plain, lip = build_model("vgg16_plain"), build_model("vgg16_lip")
+    plain = build_model("vgg16_plain")
+    lip = build_model("vgg16_lip", **{k: v for k, v in experiments.experiment("003", "fer2013-lip", "paper")
+                                     .model_args.items() if k == "logit"})
     return pd.DataFrame([
         {"model": "VGG16-BN, max-pool, conv head", "parameters": f"{count_parameters(plain):,}"},
         {"model": "VGG16-BN, LIP, conv head (the paper's)", "parameters": f"{count_parameters(lip):,}"},
@@ -328,3 +351,51 @@ def findings(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) ->
                          f"{accuracy(s, 'test')} %, both {_input_size(f)}, {f.config['train']['epochs']} epochs; "
                          f"the paper's RAF-DB-initialised model: {paper['lip-sfew']} %).")
     return "What the substitute runs measured:\n\n" + "\n".join(f"- {x}" for x in found) if found else None
+
+
+LIP_EDITIONS = {"depthwise-bn": "LIP, first edition (random logit init)", "authors": "LIP, authors' init"}
+
+
+def _correct(record: RunRecord, role: str = "test") -> pd.Series:
+    p = record.predictions
+    p = p[p["role"] == role].set_index("id")
+    return p["true"] == p["pred"]
+
+
+def lip_editions_section(profile: str = "cpu", runs_root=None) -> list:
+    """Our LIP before and after the fidelity fix against max pooling, budget by budget: PrivateTest accuracy
+    (centre crop) with its Wilson interval, and each LIP edition against max pooling on the same images
+    (McNemar's exact test, paired bootstrap interval of the difference)."""
+    from ..uncertainty import paired_test, wilson
+    by_edition: dict[str, dict[int, RunRecord]] = {}
+    for record in results.find_runs("003-fer2013-lip", runs_root, profile=profile):
+        edition = record.config.get("model_args", {}).get("logit", "depthwise-bn")
+        by_edition.setdefault(edition, {})
+        if record.epochs not in by_edition[edition] or record.finished_at > by_edition[edition][record.epochs].finished_at:
+            by_edition[edition][record.epochs] = record
+    if "authors" not in by_edition:
+        return [Note("No run of LIP with its authors' initialisation has finished yet: `fer train 003 fer2013-lip "
+                     f"--profile {profile} --epochs 1 2 4` trains it.")]
+    vgg = {r.epochs: r for r in sorted(results.find_runs("003-fer2013-vgg16", runs_root, profile=profile),
+                                       key=lambda r: r.finished_at)}
+    rows = []
+    for epochs in sorted(set(vgg) | {e for runs in by_edition.values() for e in runs}):
+        row = {"epochs": epochs}
+        for key, label in [("max", "max pooling")] + list(LIP_EDITIONS.items()):
+            record = vgg.get(epochs) if key == "max" else by_edition.get(key, {}).get(epochs)
+            if record is None:
+                row[f"{label} (%) [95 %]"] = "—"
+                continue
+            correct = _correct(record)
+            row[f"{label} (%) [95 %]"] = wilson(int(correct.sum()), len(correct)).scaled(100).format()
+        for key, label in LIP_EDITIONS.items():
+            record = by_edition.get(key, {}).get(epochs)
+            if record is None or epochs not in vgg:
+                row[f"{label} − max pooling (points) [95 %], McNemar p"] = "—"
+                continue
+            a, b = _correct(record).align(_correct(vgg[epochs]), join="inner")
+            test = paired_test(a.to_numpy(), b.to_numpy())
+            row[f"{label} − max pooling (points) [95 %], McNemar p"] = (
+                f"{test.difference.scaled(100).format()}, p = {test.p_value:.2g}")
+        rows.append(row)
+    return [pd.DataFrame(rows)]

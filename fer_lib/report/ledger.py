@@ -150,3 +150,25 @@ def protocol_lines() -> str:
     """Where each published mark's protocol was read from, one bullet per mark."""
     return "\n".join(f"- {c.description} ({c.value:.2f}): protocol read from {c.protocol.read_from}."
                      for c in claims.claims_for("lit", include_cited=True))
+
+
+def backtest_section(runs_root=None) -> list:
+    """The projection rule checked against the store: every doubling projected to each later budget trained."""
+    from .. import backtest
+    table = backtest.cases(backtest.curves(runs_root))
+    if table.empty:
+        return ["No budget curve in the store has a later budget to check a projection against yet."]
+    margin = backtest.margin_per_doubling(table)
+    beaten = int((table["excess"] > 0).sum())
+    worst = table.loc[table["excess"].idxmax()]
+    lead = (f"{len(table)} projections from {table['experiment'].nunique()} budget curves could be checked against a "
+            f"budget trained later; the measurement beat its projection in {beaten} of them, at most by "
+            f"{worst['excess']:.2f} points ({worst['experiment']}, {worst['doubling']} epochs projected to "
+            f"{int(worst['to'])}). Every projected ceiling in the verdicts therefore carries a margin of "
+            f"{margin:.2f} points per doubling projected, on top of the upper end of the measurement's interval, "
+            f"so that none of these cases would have been closed wrongly. The backtest grows with every curve the "
+            f"campaigns add, and with it the margin may grow.")
+    cases = table.rename(columns={"doubling": "doubling (epochs)", "to": "projected to (epochs)",
+                                  "doublings": "doublings ahead", "gain": "gain", "projected": "projected (%)",
+                                  "measured": "measured (%)", "excess": "measured − projected"})
+    return [lead, backtest.summary(table), cases]
