@@ -16,16 +16,18 @@ from .inputs import read_image
 from .predictor import FACE_SIZE, Predictor
 
 
-def bare_inference_rate(predictor: Predictor, batch: int = 256, seconds: float = 3.0) -> float:
+def bare_inference_rate(predictor: Predictor, batch: int | None = None, seconds: float = 3.0) -> float:
     """img/s of the bare network's forward pass on random tensors already in its input shape and layout, in the
-    predictor's precision: the ceiling any prediction path can reach."""
+    predictor's precision and at its batch of network inputs: the ceiling any prediction path can reach."""
+    batch = batch or predictor.config.eval_batch_size * predictor.passes_per_face
     p = predictor.config.preprocess
     side = p.crop or p.size or FACE_SIZE
     fmt = torch.channels_last if predictor.config.channels_last else torch.contiguous_format
     x = torch.randn(batch, p.channels, side, side).contiguous(memory_format=fmt)
     net = predictor.trainer.model.eval()
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=predictor.trainer.bf16):
-        net(x)  # oneDNN picks its kernels on the first call
+        for _ in range(3):  # oneDNN picks its kernels on the first calls
+            net(x)
         n, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
             net(x)
@@ -37,7 +39,7 @@ def prediction_rate(predictor: Predictor, faces: int = 1024) -> float:
     """Passes per second of `Predictor.probabilities` on `faces` random 48x48 faces (a ten-crop face counts
     ten passes, as the network runs ten times on it)."""
     images = np.random.default_rng(0).integers(0, 256, (faces, FACE_SIZE, FACE_SIZE), dtype=np.uint8)
-    predictor.probabilities(images[:64])
+    predictor.probabilities(images[:128])  # the same warm-up as the bare model's
     start = time.perf_counter()
     predictor.probabilities(images)
     return faces * predictor.passes_per_face / (time.perf_counter() - start)
