@@ -11,8 +11,7 @@ run of another protocol (FER2013's standard split). The proxy never decides a cl
 (b -> 2b, measured) replaces `g` in the projection, and while it lacks that doubling it is the next run to
 train, because it costs a fraction of the claim's own next budget.
 
-A comparative claim ("model A beats model B") is judged by the same rule on A's curve, held against B's best
-measured accuracy (`ordering_verdict`).
+Comparative claims ("model A beats model B") are judged on paired evidence in `comparative`.
 """
 from __future__ import annotations
 
@@ -181,63 +180,3 @@ def pair_matches(claimed: tuple[float, float], measured: tuple[float, float], to
     softmax model scores at least 5/7 binary accuracy); the loss beside it tells an unsure model from a good one.
     """
     return abs(measured[0] - claimed[0]) <= tolerance and abs(measured[1] - claimed[1]) <= loss_tolerance
-
-
-def ordering_verdict(leader: dict[int, float], follower: dict[int, float], paper_epochs: int | None,
-                     names: tuple[str, str] = ("the first model", "the second"),
-                     seconds_per_epoch: float | None = None, proxy_curve: dict[int, float] | None = None,
-                     proxy_seconds_per_epoch: float | None = None, proxy_name: str = "the proxy") -> Verdict:
-    """The verdict on a comparative claim, "`leader` beats `follower`", from each model's accuracy by budget.
-
-    The models are compared at the largest budget both trained (a pair across budgets would measure the
-    budget). The leader ahead there: reproduced. Behind at the paper's own budget: not reproduced. Behind at a
-    smaller budget, the leader's projected ceiling (the rule of `budget_verdict`, the proxy included) is held
-    against the follower's best measured accuracy, which more training with the epoch chosen on validation is
-    assumed not to lose: a ceiling below it is not reproduced; otherwise open, and the next run is the
-    leader at the follower's next budget (or both at twice the shared one).
-
-    `claimed` and `curve` of the Verdict are the follower's best and the leader - follower difference per
-    shared budget (points); `next_epochs` / `next_hours` price the leader's next run.
-    """
-    first, second = names
-    shared = sorted(set(leader) & set(follower))
-    if not shared:
-        return Verdict(NOT_RUN, 0.0, {}, paper_epochs, reason="no budget that both models trained")
-    difference = {e: leader[e] - follower[e] for e in shared}
-    b = shared[-1]
-    if difference[b] > 0:
-        return Verdict(REPRODUCED, 0.0, difference, paper_epochs,
-                       reason=f"{first} leads by {difference[b]:.2f} points after {b} epochs")
-    behind = f"{second} leads by {-difference[b]:.2f} points"
-    if paper_epochs is not None and b >= paper_epochs:
-        return Verdict(NOT_REPRODUCED, 0.0, difference, paper_epochs,
-                       reason=f"{behind} at the paper's own budget ({b} epochs)")
-    best_epochs = max(follower, key=follower.get)
-    floor = follower[best_epochs]
-    projected = budget_verdict(floor, {e: v for e, v in leader.items() if e <= b}, paper_epochs, tolerance=0.0,
-                               proxy_curve=proxy_curve, proxy_seconds_per_epoch=proxy_seconds_per_epoch,
-                               proxy_name=proxy_name)
-    kept = dict(gain=projected.gain, ceiling=projected.ceiling, gain_span=projected.gain_span,
-                gain_on_proxy=projected.gain_on_proxy)
-    against = f"{second}'s {floor:.2f} after {best_epochs} epochs"
-    if projected.verdict == NOT_REPRODUCED and projected.ceiling is not None:
-        source = f" (from {proxy_name}'s gain)" if projected.gain_on_proxy else ""
-        return Verdict(NOT_REPRODUCED, floor, difference, paper_epochs, **kept,
-                       reason=f"{behind} after {b} epochs; {first}'s projected ceiling {projected.ceiling:.1f} at "
-                              f"{paper_epochs} epochs{source} stays below {against}")
-    later = [e for e in follower if e > b]
-    next_epochs = min(later) if later else 2 * b
-    hours = None if seconds_per_epoch is None else seconds_per_epoch * next_epochs / 3600
-    cost = f" (about {hours:.1f} CPU hours)" if hours is not None else ""
-    why = (f"{first}'s projected ceiling {projected.ceiling:.1f} at {paper_epochs} epochs reaches {against}"
-           if projected.ceiling is not None else f"no doubling of {first} to project from")
-    step = f"train {first} for {next_epochs} epochs{cost}" + ("" if later else f", then {second} as long")
-    if projected.next_proxy_epochs:
-        budgets = " and ".join(str(e) for e in projected.next_proxy_epochs)
-        proxy_cost = (f" (about {projected.next_proxy_hours:.1f} CPU hours)"
-                      if projected.next_proxy_hours is not None else "")
-        step = f"train {proxy_name} for {budgets} epochs{proxy_cost}, whose gain can decide it, before {first}" \
-               f" for {next_epochs} epochs{cost}"
-    return Verdict(OPEN, floor, difference, paper_epochs, **kept, next_epochs=next_epochs, next_hours=hours,
-                   next_proxy_epochs=projected.next_proxy_epochs, next_proxy_hours=projected.next_proxy_hours,
-                   reason=f"{behind} after {b} epochs; {why}; next: {step}")

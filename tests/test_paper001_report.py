@@ -104,25 +104,3 @@ def test_the_standard_split_table_has_every_budget_and_the_deduplicated_privatet
     assert table["de-duplicated PrivateTest accuracy (%)"].tolist() == [66.67] * 3  # b, c right, d wrong
     assert table["run"].iloc[1] == "001-igc-fer2013-standard/igc0e32"
     assert ch.standard_table(set(), "cpu", tmp_path / "empty").empty
-
-
-def test_the_comparative_claim_gets_a_verdict_and_an_open_one_names_its_runs(tmp_path):
-    for fold in range(5):
-        for epochs, igc, plain in ((4, 0.48, 0.51), (8, 0.52, 0.54)):
-            _fold(tmp_path, "igc", fold, epochs, igc)
-            _fold(tmp_path, "plain", fold, epochs, plain)
-        _fold(tmp_path, "plain", fold, 16, 0.60)
-    text = ch.ordering_verdicts(tmp_path)
-    assert ("- fer2013, random folds (cpu profile, fold-mean accuracy): **open**: the plain CNN leads by 2.00 points "
-            "after 8 epochs") in text
-    assert ("The next runs: `fer train 001 igc-fer2013-standard --profile cpu --epochs 8`, `fer train 001 "
-            "igc-fer2013-standard --profile cpu --epochs 16`, `fer train 001 igc-fer2013-random --profile cpu "
-            "--epochs 16`.") in text
-    assert "ckplus" not in text  # no CK+ runs: no CK+ line
-
-    # The proxy gains one point from 8 to 16 epochs: 52 + 1 * log2(50 / 8) = 54.6 stays below plain's 60.
-    for epochs, accuracy in ((8, 0.55), (16, 0.56)):
-        _fold(tmp_path, "igc", 0, epochs, accuracy, protocol="standard")
-    text = ch.ordering_verdicts(tmp_path)
-    assert "**not reproduced**" in text and "projected ceiling 54.6 at 50 epochs" in text and "next" not in text
-    assert ch.ordering_verdicts(tmp_path / "empty") is None

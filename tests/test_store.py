@@ -274,3 +274,30 @@ def test_the_backtest_projects_every_doubling_to_every_later_budget(tmp_path):
     assert backtest.margin_per_doubling(table) == pytest.approx(1.0)
     summary = backtest.summary(table)
     assert summary["projections"].tolist() == [2, 1] and summary["measurement beat it"].tolist() == [1, 0]
+
+
+def test_comparative_claims_are_judged_on_paired_evidence(tmp_path, monkeypatch):
+    from fer_lib import comparative
+    ids = {"train": IDS["train"], "test": [f"PrivateTest_{i}" for i in range(400)]}
+    # one run each on the same 400 images: A right on 60 %, B on 50 % (B's right images are a subset of A's)
+    _legacy_run(tmp_path, "003-fer2013-lip", ids, epochs=50, accuracy=0.60)
+    _legacy_run(tmp_path, "003-fer2013-vgg16", ids, epochs=50, accuracy=0.50)
+    c = next(x for x in comparative.COMPARISONS if x.key == "lip-beats-maxpool-fer2013")
+    v = comparative.judge(c, "cpu", tmp_path)
+    assert v.verdict == "reproduced" and v.difference.estimate == pytest.approx(10.0) and v.p_value < 1e-10
+    flipped = comparative.judge(comparative.Comparison(**{**c.__dict__, "better": c.worse, "worse": c.better}),
+                                "cpu", tmp_path)
+    assert flipped.verdict == "not reproduced"  # the baseline ahead beyond the interval at the paper's budget
+    # five folds each: differences +2, -1, +1, -2, +1 points: the interval contains 0
+    for k, (a, b) in enumerate(((0.62, 0.60), (0.59, 0.60), (0.61, 0.60), (0.58, 0.60), (0.61, 0.60))):
+        for name, acc in (("001-igc-ckplus-random", a), ("001-plain-ckplus-random", b)):
+            _legacy_run(tmp_path, name, IDS, epochs=50, accuracy=acc,
+                        extra=dict(data=dict(dataset="ckplus", protocol="kfold", k=5, fold=k)))
+    c = next(x for x in comparative.COMPARISONS if x.key == "igc-beats-plain-ckplus")
+    v = comparative.judge(c, "cpu", tmp_path)
+    assert v.verdict == "open" and v.difference.method == "t over 5 folds" and "not evidence either way" in v.basis
+    assert v.difference.estimate == pytest.approx(0.2)
+    table = comparative.comparative_table("cpu", tmp_path)
+    assert table.loc[table["claim"].str.contains("RAF-DB$"), "verdict"].tolist() == ["not run", "not run"]
+    assert table.loc[table["claim"].str.contains("FER2013 PrivateTest \\(substitute"), "verdict"].iloc[0] == \
+        "evidence (reproduced)"

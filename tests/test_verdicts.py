@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from fer_lib.verdicts import (NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, TOLERANCE_PP, budget_verdict, ordering_verdict,
+from fer_lib.verdicts import (NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, TOLERANCE_PP, budget_verdict,
                               project)
 
 
@@ -135,44 +135,6 @@ def test_a_verdict_sentence_names_the_proxy_runs_before_the_paper_protocol(monke
     text = ledger.verdict_sentences([claim], "cpu")
     assert ("On 001-igc-fer2013-standard (the cheaper protocol) the doubling from 16 to 32 epochs added +0.50 "
             "points" in text and "**not reproduced**" in text and "The next run" not in text)
-
-
-# ---- the comparative claim: "the first model beats the second"
-NAMES = ("IGC", "plain")
-
-
-def test_an_ordering_is_judged_at_the_largest_budget_both_models_trained():
-    v = ordering_verdict({4: 50.0, 8: 57.0}, {4: 52.0, 8: 56.0, 16: 60.0}, 50, NAMES)
-    assert v.verdict == REPRODUCED and v.reason == "IGC leads by 1.00 points after 8 epochs"
-    assert v.curve == {4: -2.0, 8: 1.0}
-    v = ordering_verdict({50: 93.6}, {50: 95.1}, 50, NAMES)
-    assert v.verdict == NOT_REPRODUCED and v.reason == "plain leads by 1.50 points at the paper's own budget (50 epochs)"
-    assert ordering_verdict({4: 50.0}, {8: 52.0}, 50, NAMES).verdict == NOT_RUN
-
-
-def test_a_leader_behind_is_refuted_only_when_its_ceiling_stays_below_the_followers_best():
-    # IGC gains 2 points a doubling: 52 + 2 * log2(50 / 8) = 57.3 < plain's 60 after 16 epochs.
-    v = ordering_verdict({4: 50.0, 8: 52.0}, {4: 51.0, 8: 54.0, 16: 60.0}, 50, NAMES)
-    assert v.verdict == NOT_REPRODUCED and v.ceiling == pytest.approx(52.0 + 2.0 * math.log2(50 / 8))
-    assert "stays below plain's 60.00 after 16 epochs" in v.reason
-    # Gaining 4 points a doubling it could still pass: open, and the next run pairs IGC with plain's 16 epochs.
-    v = ordering_verdict({4: 48.0, 8: 52.0}, {4: 51.0, 8: 54.0, 16: 60.0}, 50, NAMES, seconds_per_epoch=450)
-    assert v.verdict == OPEN and v.next_epochs == 16 and v.next_hours == pytest.approx(2.0)
-    assert v.reason.endswith("next: train IGC for 16 epochs (about 2.0 CPU hours)")
-    # Without a longer plain run, both train twice the shared budget.
-    v = ordering_verdict({4: 48.0, 8: 52.0}, {4: 51.0, 8: 54.0}, 50, NAMES)
-    assert v.verdict == OPEN and v.next_epochs == 16 and v.reason.endswith("then plain as long")
-
-
-def test_an_ordering_uses_the_leaders_proxy_first_and_its_measured_gain_can_decide():
-    leader, follower = {4: 48.0, 8: 52.0}, {4: 51.0, 8: 54.0, 16: 60.0}
-    v = ordering_verdict(leader, follower, 50, NAMES, proxy_curve={}, proxy_seconds_per_epoch=90, proxy_name="std")
-    assert v.verdict == OPEN and v.next_proxy_epochs == (8, 16) and v.next_proxy_hours == pytest.approx(0.6)
-    assert "train std for 8 and 16 epochs (about 0.6 CPU hours), whose gain can decide it, before IGC" in v.reason
-    v = ordering_verdict(leader, follower, 50, NAMES, proxy_curve={8: 55.0, 16: 56.0}, proxy_name="std")
-    assert v.verdict == NOT_REPRODUCED and v.gain_on_proxy and v.gain == pytest.approx(1.0)
-    assert "(from std's gain)" in v.reason
-
 
 def test_a_shortfall_at_the_paper_budget_is_decided_only_beyond_its_interval():
     # 57.0 at 50 epochs against a claim of 64.2 (bar 62.7): a 95 % interval reaching 63.0 leaves it open

@@ -5,8 +5,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import claims, experiments, results, verdicts
-from ..assessment import seconds_per_epoch
+from .. import claims, experiments, results
 from ..data.base import FaceData
 from ..experiments import Experiment
 from ..models import build_model, count_parameters
@@ -15,7 +14,6 @@ from ..models.summary import layer_table
 from ..runner import make_split
 from ..scoring import deduplicated_accuracy, fold_mean_report, pooled_report
 from . import Note, plots, sections
-from .ledger import train_command
 from .tables import ProfileRuns, best_folds
 
 MODELS = {"igc": "improved CNN (IGC)", "plain": "plain CNN"}
@@ -295,45 +293,6 @@ def ordering_sentences(runs_root=None) -> str | None:
 
 # The protocols the paper makes its comparative claim on ("the improved CNN beats the plain one"), each with the
 # cheaper proxy of the improved CNN's accuracy (FER2013's standard split; none for CK+).
-CLAIMED_ORDERINGS = (("ckplus", "random", None), ("fer2013", "random", "001-igc-fer2013-standard"))
-
-
-def ordering_verdicts(runs_root=None) -> str | None:
-    """The verdict on the paper's comparative claim per dataset, on its own protocol: the models at the largest
-    budget both trained, and, when the plain CNN leads there, the improved CNN's projected ceiling against the
-    plain CNN's best (`verdicts.ordering_verdict`); an open verdict names the runs that would decide it."""
-    lines = []
-    for dataset, protocol, proxy in CLAIMED_ORDERINGS:
-        profile, _ = budget_pairs(dataset, protocol, runs_root)
-        if profile is None:
-            continue
-        experiment = {m: f"001-{m}-{dataset}-{protocol}" for m in MODELS}
-        accuracy = {m: {e: float(_test_accuracies(records).mean())
-                        for e, records in results.budget_runs(experiment[m], profile, runs_root).items()}
-                    for m in MODELS}
-        proxy_args = {}
-        if proxy:
-            proxy_args = dict(proxy_name=proxy, proxy_seconds_per_epoch=seconds_per_epoch(
-                                  results.runs_for(proxy, profile, runs_root)),
-                              proxy_curve={e: float(_test_accuracies(records).mean())
-                                           for e, records in results.budget_runs(proxy, profile, runs_root).items()})
-        v = verdicts.ordering_verdict(
-            accuracy["igc"], accuracy["plain"], experiments.paper_epochs(experiment["igc"]),
-            names=(f"the {MODELS['igc']}", f"the {MODELS['plain']}"),
-            seconds_per_epoch=seconds_per_epoch(results.runs_for(experiment["igc"], profile, runs_root)), **proxy_args)
-        commands = ""
-        if v.verdict == verdicts.OPEN:
-            runs = [train_command(proxy, profile, e) for e in v.next_proxy_epochs]
-            runs.append(train_command(experiment["igc"], profile, v.next_epochs))
-            if v.next_epochs not in accuracy["plain"]:
-                runs.append(train_command(experiment["plain"], profile, v.next_epochs))
-            commands = f" The next {'runs' if len(runs) > 1 else 'run'}: {', '.join(runs)}."
-        lines.append(f"- {dataset}, {protocol} folds ({profile} profile, fold-mean accuracy): "
-                     f"**{v.verdict}**: {v.reason}.{commands}")
-    if not lines:
-        return None
-    return "**Verdict on the comparative claim** (the improved CNN beats the plain one, on the paper's protocol):\n" + \
-        "\n".join(lines)
 
 
 STANDARD = ", standard split"  # how the budget table and figure mark the standard protocol's runs

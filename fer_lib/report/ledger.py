@@ -172,3 +172,12 @@ def backtest_section(runs_root=None) -> list:
                                   "doublings": "doublings ahead", "gain": "gain", "projected": "projected (%)",
                                   "measured": "measured (%)", "excess": "measured − projected"})
     return [lead, backtest.summary(table), cases]
+
+
+def comparative_section(runs_root=None, papers=None, profile: str = "cpu") -> list:
+    """The papers' comparative claims, each judged on paired evidence (see `fer_lib.comparative`)."""
+    from .. import comparative
+    table = comparative.comparative_table(profile, runs_root, papers)
+    if table.empty:
+        return []
+    return [table if papers is None else table.drop(columns=["paper"])]
