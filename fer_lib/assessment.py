@@ -1,6 +1,7 @@
 """Claims measured against the run store: each claim's budget curve and verdict, and the ledger's rows."""
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import pandas as pd
@@ -9,7 +10,7 @@ from .backtest import cases, curves, margin_per_doubling
 
 from .claims import Claim
 from .experiments import paper_epochs
-from .results import RunRecord, budget_runs, runs_for, seed_runs
+from .results import RunRecord, budget_runs, latest_run, runs_for, seed_runs
 from .uncertainty import Interval, mean_interval, wilson
 from .verdicts import NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, Verdict, budget_verdict
 
@@ -45,7 +46,10 @@ def counts(claim: Claim, record: RunRecord) -> tuple[int, int] | None:
     None where the number is no proportion (a loss, an F1) or the run kept no predictions for its role."""
     if claim.metric == "loss" or claim.metric.startswith("f1"):
         return None
-    p = record.predictions
+    try:
+        p = record.predictions
+    except FileNotFoundError:  # a record that kept no predictions has no counts
+        return None
     p = p[p["role"] == claim.role]
     if p.empty:
         return None
@@ -103,9 +107,53 @@ def budget_curve(claim: Claim, profile: str, runs_root=None, experiment: str | N
             for b, (runs, _) in budget_measurements(claim, profile, runs_root, experiment).items()}
 
 
+NO_VERDICT_BASELINE = "no verdict (baseline)"
+
+
+def explained_verdict(claim: Claim, profile: str, runs_root=None) -> Verdict:
+    """The verdict on a claim judged by a testable explanation (`Claim.explained_by`): "binary-accuracy:<exp>"
+    holds the paper's (accuracy, loss) pair against the element-wise accuracy and loss of <exp>'s newest run on
+    the claim's role. A match reproduces the number, as that metric; no match leaves the model not run here."""
+    from .claims import CLAIMS
+    from .scoring import metric_table
+    from .verdicts import pair_matches
+    kind, _, experiment = claim.explained_by.partition(":")
+    if kind != "binary-accuracy":
+        raise ValueError(f"unknown explanation {claim.explained_by!r} for claim {claim.key}")
+    paper = paper_epochs(claim.experiment) if claim.experiment else None
+    record = latest_run(experiment, profile, runs_root)
+    if record is None:
+        return Verdict(NOT_RUN, claim.value, {}, paper, reason=f"no finished run of {experiment} to test the "
+                       "binary-accuracy reading on")
+    loss_claim = next(c.value for c in CLAIMS if c.experiment == claim.experiment and c.role == claim.role
+                      and c.metric == "loss")
+    row = metric_table(record.predictions, [claim.role]).iloc[0]
+    binary, loss = float(row["binary accuracy (%)"]), float(row["loss"])
+    pair = (f"{binary:.2f} % with loss {loss:.2f} from {experiment} after {record.epochs} epochs, against the "
+            f"paper's {claim.value:.2f} % with {loss_claim:.2f}")
+    if pair_matches((claim.value, loss_claim), (binary, loss)):
+        return Verdict(REPRODUCED, claim.value, {record.epochs: binary}, paper,
+                       reason=f"as element-wise (binary) accuracy: {pair}; as 7-class accuracy the ImageNet model is "
+                              "not run here")
+    return Verdict(NOT_RUN, claim.value, {record.epochs: binary}, paper,
+                   reason=f"the binary-accuracy reading does not match ({pair}); the ImageNet model is not run here")
+
+
 def judge(claim: Claim, profile: str, runs_root=None) -> Verdict:
     """The budget-aware verdict on `claim` from the runs of its experiment under `profile`, with its proxy's
-    runs where it has one (see verdicts.py)."""
+    runs where it has one (see verdicts.py); a claim with a testable explanation is judged by it, and a
+    baseline the paper does not describe is measured without a verdict."""
+    if claim.explained_by and claim.metric != "loss":
+        return explained_verdict(claim, profile, runs_root)
+    verdict = _budget_judge(claim, profile, runs_root)
+    if claim.unspecified_baseline and verdict.verdict != NOT_RUN:
+        return replace(verdict, verdict=NO_VERDICT_BASELINE,
+                       reason="the paper does not describe this baseline; ours is shown beside the paper's number, "
+                              f"not judged against it ({verdict.measured:.2f} after {verdict.epochs} epochs)")
+    return verdict
+
+
+def _budget_judge(claim: Claim, profile: str, runs_root=None) -> Verdict:
     points = budget_measurements(claim, profile, runs_root)
     curve = {b: measured_value(claim, runs) for b, (runs, _) in points.items()}
     upper = {b: ci.high for b, (_, ci) in points.items() if ci is not None}

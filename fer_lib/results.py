@@ -295,7 +295,7 @@ def seed_runs(experiment: str, profile: str, root=None, epochs: int | None = Non
     runs = [r for r in current_edition(find_runs(experiment, root, profile=profile))
             if epochs is None or r.epochs == epochs]
     for record in sorted(runs, key=lambda r: r.finished_at):
-        by_seed[record.config["train"]["seed"]] = record
+        by_seed[record.config["train"].get("seed", 0)] = record
     return dict(sorted(by_seed.items()))
 
 

@@ -301,3 +301,26 @@ def test_comparative_claims_are_judged_on_paired_evidence(tmp_path, monkeypatch)
     assert table.loc[table["claim"].str.contains("RAF-DB$"), "verdict"].tolist() == ["not run", "not run"]
     assert table.loc[table["claim"].str.contains("FER2013 PrivateTest \\(substitute"), "verdict"].iloc[0] == \
         "evidence (reproduced)"
+
+
+def test_one_policy_an_unspecified_baseline_gets_no_verdict_and_an_explanation_decides_its_claim(tmp_path,
+                                                                                                  monkeypatch):
+    from fer_lib import scoring
+    folder = _legacy_run(tmp_path, "004-cnn", IDS, epochs=50, accuracy=0.5)
+    (folder / "metrics.json").write_text(json.dumps(dict(private_test=dict(accuracy=0.5))))
+    cnn = next(c for c in claims.CLAIMS if c.key == "cnn-private_test-accuracy")
+    v = assessment.judge(cnn, "cpu", tmp_path)
+    assert v.verdict == assessment.NO_VERDICT_BASELINE and "does not describe this baseline" in v.reason
+    resnet = next(c for c in claims.CLAIMS if c.key == "resnet50-all-private_test-accuracy")
+    assert assessment.judge(resnet, "cpu", tmp_path).verdict == "not run"  # no run of the frozen configuration
+    _legacy_run(tmp_path, "004-resnet50-last4", IDS, epochs=50)
+    pairs = iter([(85.73, 1.70), (60.0, 1.0)])
+
+    def fake_table(predictions, roles=None):
+        binary, loss = next(pairs)
+        return pd.DataFrame([{"role": roles[0], "binary accuracy (%)": binary, "loss": loss}])
+    monkeypatch.setattr(scoring, "metric_table", fake_table)
+    v = assessment.judge(resnet, "cpu", tmp_path)
+    assert v.verdict == "reproduced" and v.reason.startswith("as element-wise (binary) accuracy: 85.73 % with loss 1.70")
+    v = assessment.judge(resnet, "cpu", tmp_path)
+    assert v.verdict == "not run" and "does not match" in v.reason
