@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -154,13 +155,16 @@ def test_two_processes_training_one_run_do_not_both_train(tmp_path):
         "except RunLocked as exc:\n"
         "    print('LOCKED', exc); sys.exit(3)\n"
     ).format(tests=str(Path(__file__).parent), data=str(tmp_path), runs=str(tmp_path / "runs"))
-    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(2)]
-    outs = [p.communicate(timeout=300)[0] for p in procs]
-    trained = [o for o in outs if "finished 002-standard" in o]
-    assert len(trained) == 1, outs
-    other = next(o for o in outs if o is not trained[0])
-    assert "LOCKED" in other or "reusing finished run" in other
-    assert sorted(p.returncode for p in procs) in ([0, 0], [0, 3])
+    script = script.replace("epochs=3", "epochs=40")  # long enough to still be training when the second starts
+    first = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not list((tmp_path / "runs").glob("002-standard/*/.lock")) and time.time() < deadline:
+        time.sleep(0.05)
+    second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    out = first.communicate(timeout=600)[0]
+    # the first trains to the end; the second, started while the first holds the run, stops naming it
+    assert "finished 002-standard" in out and first.returncode == 0, out
+    assert second.returncode == 3 and "LOCKED" in second.stdout and "finished 002-standard" not in second.stdout
 
 
 # ---------------------------------------------------------------- provenance: what counts as a dirty tree
