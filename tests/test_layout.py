@@ -76,3 +76,33 @@ def test_no_claimed_number_is_typed_into_a_page():
              for cell in nbformat.read(nb, as_version=4).cells if cell.cell_type == "markdown"
              for value in typed if re.search(rf"(?<![\d.]){re.escape(value)}", cell.source)]
     assert found == []
+
+
+# Numbers prose may state: the papers' own words and the datasets' published counts and settings, quoted with their
+# source, and arithmetic identities. Anything else with two or more decimals or thousands separators is a
+# measurement, which must reach a page through code from a record.
+QUOTED = {"28,000", "3,500", "35,887", "28,709", "3,589", "2,863", "34,515", "23,587,712", "8,192", "12,271",
+          "3,068", "0.01", "0.001", "1.14",
+          "85.714", "1.95"}  # 6/7 and ln 7, the arithmetic behind chapter 004's reading of its Table 2
+TYPED_NUMBER = re.compile(r"(?<![\w.])(\d+\.\d{2,}|\d{1,3}(?:,\d{3})+)(?![\w])")
+TYPED_PHRASES = ("about an hour",)
+
+
+def typed_numbers(text: str) -> list[str]:
+    found = [m for m in TYPED_NUMBER.findall(text) if m not in QUOTED]
+    return found + [p for p in TYPED_PHRASES if p in text]
+
+
+def test_no_measured_number_is_typed_into_prose():
+    """Measured numbers (counts, shares, parameter counts, durations) are rendered from records, never typed."""
+    found = [(nb.relative_to(REPO).as_posix(), n) for nb in NOTEBOOKS
+             for cell in nbformat.read(nb, as_version=4).cells if cell.cell_type == "markdown"
+             for n in typed_numbers(cell.source)]
+    assert found == []
+
+
+def test_the_typed_number_check_catches_what_the_review_found():
+    for prose in ("The share is 0.264: the primary", "The 4,387 images left over validate",
+                  "Its backbone has 23,508,032 parameters", "a median of about 0.07", "about an hour per chapter"):
+        assert typed_numbers(prose), prose
+    assert typed_numbers('"28,000 sheets are selected" (Sec. 4.3), lr 0.01, ln 7 = 1.95') == []
