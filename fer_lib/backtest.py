@@ -28,6 +28,8 @@ def curves(runs_root=None, profiles=PROFILES) -> dict[tuple[str, str], dict[int,
     doubling to project from and a larger budget to check it against)."""
     root = Path(runs_root or RUNS_ROOT)
     found = {}
+    if not root.is_dir():  # an empty store: nothing to backtest yet
+        return found
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")):
         for profile in profiles:
             points = budget_runs(folder.name, profile, root)

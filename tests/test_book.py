@@ -1,6 +1,7 @@
 """The book as a reader gets it: a chapter executed by papermill, the HTML build, and the page in a browser."""
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from html import escape
@@ -315,7 +316,8 @@ def test_comparison_chapter_trains_the_chosen_models_extra_seeds_and_the_push(tm
     from fer_lib.experiments import COMPARISON_MODELS
     variant_of = {label: variant for variant, (label, *_) in COMPARISON_MODELS.items()}
     for r in trained:  # the mean over the model's seeds, as its records hold it
-        records = [RunRecord(p.parent) for p in (tmp_path / "runs").glob(f"cmp-{variant_of[r['model']]}/*/metrics.json")]
+        variant = variant_of[html.unescape(r["model"])]
+        records = [RunRecord(p.parent) for p in (tmp_path / "runs").glob(f"cmp-{variant}/*/metrics.json")]
         records = [x for x in records if x.epochs == min(y.epochs for y in records)]  # the first budget
         assert len(records) == int(r["seeds"])
         mean = 100 * np.mean([x.metrics["test"]["accuracy"] for x in records])
