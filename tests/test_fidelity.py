@@ -1,0 +1,50 @@
+"""Fidelity points that code can check: our building blocks against the papers and the reference code they
+come from (each chapter's fidelity table lists these with their sources)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from fer_lib.models.blocks import SqueezeExcitation
+from fer_lib.models.igc import InterleavedGroupConv
+from fer_lib.models.presnet import RReLU
+
+
+def test_rrelu_slope_range_is_xu_et_al_and_torchs_and_evaluation_uses_its_midpoint():
+    # paper 000, Eq. 1: a "randomly selected from a given uniform distribution", range not given; ours is the
+    # range of Xu et al. (2015) and torch.nn.RReLU's defaults
+    reference = nn.RReLU()
+    for noise in ("element", "batch"):
+        layer = RReLU(noise)
+        assert (layer.lower, layer.upper) == (reference.lower, reference.upper) == (1 / 8, 1 / 3)
+        x = -torch.ones(2000)
+        layer.train()
+        slopes = -layer(x)
+        assert slopes.min() >= 1 / 8 and slopes.max() <= 1 / 3
+        layer.eval()
+        assert torch.allclose(-layer(x), torch.full_like(x, (1 / 8 + 1 / 3) / 2))
+
+
+def test_igc_block_has_igcv1s_partitions_and_connects_every_input_to_every_output():
+    # Zhang et al. (2017), IGCV1: primary 3x3 group conv with L partitions of M channels, secondary 1x1 group conv
+    # with M partitions of L channels, interleaved in between
+    block = InterleavedGroupConv(channels=32, groups=4)
+    assert block.primary.groups == 4 and block.primary.kernel_size == (3, 3)
+    assert block.secondary.groups == 32 // 4 and block.secondary.kernel_size == (1, 1)
+    x = torch.randn(1, 32, 5, 5, requires_grad=True)
+    for out_channel in (0, 13, 31):
+        grad, = torch.autograd.grad(block(x)[0, out_channel, 2, 2], x)
+        reached = grad.abs().sum(dim=(0, 2, 3)) > 0
+        assert reached.all(), f"output channel {out_channel} misses inputs {(~reached).nonzero().flatten().tolist()}"
+
+
+def test_squeeze_excitation_is_hu_et_als_formula():
+    # Hu et al. (2018): s = sigmoid(W2 relu(W1 avgpool(x))), W1: C -> C/r; output x * s per channel
+    torch.manual_seed(0)
+    se = SqueezeExcitation(64, reduction=16)
+    w1, w2 = se.excite[0], se.excite[2]
+    assert (w1.in_channels, w1.out_channels, w2.out_channels) == (64, 4, 64)
+    x = torch.randn(2, 64, 6, 6)
+    z = x.mean(dim=(2, 3))
+    s = torch.sigmoid(torch.relu(z @ w1.weight.flatten(1).T + w1.bias) @ w2.weight.flatten(1).T + w2.bias)
+    assert torch.allclose(se(x), x * s[:, :, None, None], atol=1e-6)
