@@ -1,4 +1,4 @@
-"""The `fer` command: data check, train, plan, runs migrate, bench, cost, predict, publish, book run, book build."""
+"""The `fer` command: data check, train, list, plan, runs migrate, bench, cost, predict, publish, book run, book build."""
 from __future__ import annotations
 
 import argparse
@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="train the runs in N worker processes (round robin over the GPUs, or the CPU "
                             "cores split between them); a failed run does not stop the others. Under "
                             "torchrun, leave it at 1: the ranks share each run instead")
+
+    listing = sub.add_parser("list", help="the experiments the book defines, one per line with its title")
+    listing.add_argument("paper", nargs="?", help="only this paper's (000-004, cmp)")
 
     plan = sub.add_parser("plan", help="the runs a profile still needs, one `fer train` command per line "
                           "with its estimated cost (for a cluster scheduler); totals on stderr")
@@ -166,6 +169,14 @@ def _dispatch(args) -> int:
                 record = runner.run(job.experiment, args.data_root, args.runs_root, force=args.force, device=device)
                 if distributed.is_main():
                     print(record.summary())
+        return 0
+    if args.command == "list":
+        from . import experiments
+        if args.paper and args.paper not in experiments.EXPERIMENTS:
+            raise ValueError(f"no experiments for paper {args.paper!r}; have {sorted(experiments.EXPERIMENTS)}")
+        for name, title in experiments.names().items():
+            if not args.paper or name.startswith(f"{args.paper}-"):
+                print(f"{name:<34} {title}")
         return 0
     if args.command == "plan":
         from . import jobs, plan

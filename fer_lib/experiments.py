@@ -433,3 +433,21 @@ def paper_epochs(name: str) -> int:
 
 def all_experiments(profile: str) -> list[Experiment]:
     return [build(v, profile) for build, variants in EXPERIMENTS.values() for v in variants]
+
+
+def names(profile: str = "cpu") -> dict[str, str]:
+    """Every experiment the book defines, as stored under runs/: name -> title."""
+    return {exp.name: exp.title for build, variants in EXPERIMENTS.values()
+            for exp in (build(v, profile) for v in variants)}
+
+
+def resolve(name: str, profile: str = "cpu") -> Experiment:
+    """The experiment stored as `runs/<name>/`; an unknown name fails loudly with the closest known names, so a
+    typo in a claim or a chapter never renders a silent "no run"."""
+    import difflib
+    known = names(profile)
+    if name not in known:
+        close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; `fer list` prints all {len(known)}"
+        raise ValueError(f"no experiment named {name!r}{hint}")
+    return by_name(name, profile)

@@ -151,3 +151,21 @@ def test_cli_trains_a_budget_curve_each_budget_its_own_run(fer_root, tmp_path, c
     assert sorted(len(r.history) for r in records) == [1, 2]
     assert main(args) == 0 and len(find_runs("002-standard", runs)) == 2
     assert capsys.readouterr().out.count("'epochs_run'") == 4
+
+
+def test_every_experiment_name_the_book_uses_resolves(capsys):
+    from fer_lib import comparative, experiments
+    from fer_lib.report import chapter003, chapter004
+    used = {c.experiment for c in claims.CLAIMS if c.experiment} | {c.proxy for c in claims.CLAIMS if c.proxy}
+    used |= {x for c in comparative.COMPARISONS for x in (c.better, c.worse) if x}
+    used |= {e.init_from for build, variants in experiments.EXPERIMENTS.values()
+             for e in (build(v, "cpu") for v in variants) if e.init_from}
+    used |= {f"003-{v}" for v in (*chapter003.FER_VARIANTS, *chapter003.RAF_VARIANTS, *chapter003.SFEW_NAMES)}
+    used |= set(chapter004.LABELS)
+    for name in sorted(used):
+        assert experiments.resolve(name).name == name
+    with pytest.raises(ValueError, match=r"no experiment named '001-igc-ckplus-randon'; did you mean "
+                                         r"001-igc-ckplus-random"):
+        experiments.resolve("001-igc-ckplus-randon")
+    assert main(["list", "002"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("002-paper-split ")
