@@ -22,6 +22,7 @@ CHAPTERS = {
     "comparison": BOOK / "chapters" / "comparison.ipynb",
     "ledger": BOOK / "ledger.ipynb",
     "intro": BOOK / "intro.ipynb",  # the ledger at a glance, on the book's first page
+    "execution": BOOK / "execution.ipynb",  # last: how every other page was executed
 }
 
 

@@ -48,3 +48,12 @@ def test_squeeze_excitation_is_hu_et_als_formula():
     z = x.mean(dim=(2, 3))
     s = torch.sigmoid(torch.relu(z @ w1.weight.flatten(1).T + w1.bias) @ w2.weight.flatten(1).T + w2.bias)
     assert torch.allclose(se(x), x * s[:, :, None, None], atol=1e-6)
+
+
+def test_crelu_concatenates_both_phases_and_doubles_the_channels():
+    # Shang et al. (2016); paper 001, Sec. 2.2: CReLU(x) = [ReLU(x), ReLU(-x)]
+    from fer_lib.models.igc import CReLU
+    x = torch.randn(2, 16, 4, 4)
+    y = CReLU()(x)
+    assert y.shape == (2, 32, 4, 4)
+    assert torch.equal(y, torch.cat([torch.relu(x), torch.relu(-x)], dim=1))

@@ -64,8 +64,9 @@ def first_difference(committed: Path, fresh: Path) -> str | None:
 def test_every_committed_page_shows_what_its_records_give_today(tmp_path):
     results = book.run_chapters(None, "cpu", parameters={"train": "false"}, output_dir=tmp_path)
     assert [r.status for r in results] == ["ok"] * len(book.CHAPTERS), book.format_results(results)
+    # the execution page reports the execution itself (times, versions): it differs by design
     stale = [diff for name, source in book.CHAPTERS.items()
-             if (diff := first_difference(source, tmp_path / source.name))]
+             if name != "execution" and (diff := first_difference(source, tmp_path / source.name))]
     assert stale == [], "re-execute these pages (fer book run --profile cpu -p train false):\n" + "\n".join(stale)
 
 
