@@ -11,6 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "book"
+DOWNLOADS = BOOK / "_static" / "downloads"  # written at build time, copied into the HTML with the static files
 # Execution order: chapters first, then the ledger and the intro page (they read every chapter's run records).
 CHAPTERS = {
     "data": BOOK / "chapters" / "data.ipynb",
@@ -121,6 +122,8 @@ def format_results(results: list[ChapterResult]) -> str:
 def build(strict: bool = False, output: str | Path | None = None) -> int:
     """jupyter-book HTML into <output>/_build/html (default: the repository); notebooks are rendered as
     executed, never re-run here."""
+    from .report import downloads
+    downloads.write(DOWNLOADS)  # the ledger and every run's metrics, from the records, linked from the ledger page
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe if exe.exists() else "jupyter-book"), "build", str(REPO), "--toc", str(BOOK / "_toc.yml"),
            "--config", str(REPO / "_config.yml")]

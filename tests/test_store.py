@@ -328,3 +328,15 @@ def test_one_policy_an_unspecified_baseline_gets_no_verdict_and_an_explanation_d
     assert v.verdict == "reproduced" and v.reason.startswith("as element-wise (binary) accuracy: 85.73 % with loss 1.70")
     v = assessment.judge(resnet, "cpu", tmp_path)
     assert v.verdict == "not run" and "does not match" in v.reason
+
+
+def test_the_downloads_hold_every_finished_run_and_every_claim(tmp_path):
+    from fer_lib.report import downloads
+    _legacy_run(tmp_path / "runs", "002-paper-split", IDS, epochs=12, accuracy=0.6)
+    written = downloads.write(tmp_path / "out", tmp_path / "runs")
+    assert sorted(p.name for p in written) == ["ledger.csv", "ledger.json", "runs.csv", "runs.json"]
+    runs = pd.read_csv(tmp_path / "out" / "runs.csv")
+    assert runs[["experiment", "epochs", "test_accuracy"]].values.tolist() == [["002-paper-split", 12, 0.6]]
+    ledger = pd.read_json(tmp_path / "out" / "ledger.json")
+    assert len(ledger) == len({(c.paper, c.description) for c in claims.CLAIMS})
+    assert ledger.loc[ledger["paper"] == "002", "measured"].notna().any()  # the run above measures 002

@@ -1,0 +1,48 @@
+"""The ledger and every run's metrics as files a reader can download (CSV and JSON), written from the records
+when the book is built."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import assessment, claims
+from ..results import RUNS_ROOT, RunRecord
+from .ledger import PROFILES
+
+
+def ledger_frame(runs_root=None) -> pd.DataFrame:
+    """Every claim (cited numbers included) with its best-informed measurement, interval and verdict."""
+    table = assessment.assess(list(claims.CLAIMS), profiles=PROFILES, runs_root=runs_root)
+    return assessment.decisive_rows(table).reset_index(drop=True)
+
+
+def runs_frame(runs_root=None) -> pd.DataFrame:
+    """One row per finished run in the store: what it was, its accuracy on each evaluated role, and its provenance."""
+    root = Path(runs_root or RUNS_ROOT)
+    rows = []
+    for folder in sorted(p for p in root.glob("*/*") if p.is_dir() and not p.parent.name.startswith("_")):
+        record = RunRecord(folder)
+        if not record.finished:
+            continue
+        c, p = record.config, record.provenance
+        row = {"experiment": c.get("name"), "config_hash": record.config_hash, "profile": c.get("profile"),
+               "model": c.get("model"), "epochs": record.epochs, "seed": c.get("train", {}).get("seed", 0),
+               "fold": c.get("data", {}).get("fold"), "commit": p.get("git_commit"), "dirty": p.get("git_dirty"),
+               "device": p.get("gpu") or p.get("cpu"), "wall_minutes": round(p.get("wall_seconds", 0) / 60, 1)}
+        for role, report in record.metrics.items():
+            if isinstance(report, dict) and "accuracy" in report:
+                row[f"{role}_accuracy"] = report["accuracy"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write(folder: Path, runs_root=None) -> list[Path]:
+    """ledger.csv / .json and runs.csv / .json in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in (("ledger", ledger_frame(runs_root)), ("runs", runs_frame(runs_root))):
+        frame.to_csv(folder / f"{name}.csv", index=False)
+        frame.to_json(folder / f"{name}.json", orient="records", indent=1)
+        written += [folder / f"{name}.csv", folder / f"{name}.json"]
+    return written
