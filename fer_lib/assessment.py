@@ -172,7 +172,13 @@ def _budget_judge(claim: Claim, profile: str, runs_root=None) -> Verdict:
     return budget_verdict(claim.value, curve, paper, seconds_per_epoch=seconds_per_epoch(records),
                           not_run_reason=claim.not_run_reason or f"no finished run of {claim.experiment} yet",
                           upper=upper, noise_step=f"{more} at this budget",
-                          margin_per_doubling=backtest_margin(runs_root), **proxy)
+                          margin_per_doubling=backtest_margin(runs_root), kept_epochs=kept_epochs(points), **proxy)
+
+
+def kept_epochs(points: dict[int, tuple[list[RunRecord], Interval | None]]) -> dict[int, int]:
+    """Budget -> the epoch its run kept (one run per budget; folds and seeds choose their own, so none is given)."""
+    return {b: runs[0].metrics["best_epoch"] for b, (runs, _) in points.items()
+            if len(runs) == 1 and runs[0].metrics.get("best_epoch") is not None}
 
 
 @lru_cache(maxsize=8)

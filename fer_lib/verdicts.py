@@ -73,7 +73,7 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
                    not_run_reason: str = "", proxy_curve: dict[int, float] | None = None,
                    proxy_seconds_per_epoch: float | None = None, proxy_name: str = "the proxy",
                    upper: dict[int, float] | None = None, noise_step: str = "",
-                   margin_per_doubling: float = 0.0) -> Verdict:
+                   margin_per_doubling: float = 0.0, kept_epochs: dict[int, int] | None = None) -> Verdict:
     """The verdict on `claimed` (percent) from `curve` (epochs trained -> measured percent).
 
     Parameters
@@ -96,6 +96,8 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
     margin_per_doubling : points added to the upper ceiling per doubling projected: the most a measurement has
         beaten its projection in the store's backtest (see `backtest`), so that no backtested case would have
         been closed wrongly.
+    kept_epochs : the epoch each budget's run kept (its selection rule's choice). Where the last doubling kept the
+        same epoch at both budgets, it measured the selection rule rather than the budget: no projection.
 
     Returns
     -------
@@ -127,6 +129,10 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
                               + (f", 95 % interval up to {high(at):.2f}" if high(at) is not None else ""))
     next_epochs = 2 * b if paper_epochs is None else min(2 * b, paper_epochs)
     gain, ceiling = project(curve, paper_epochs) if paper_epochs else (None, None)
+    stuck = (gain is not None and kept_epochs is not None and kept_epochs.get(b) is not None
+             and kept_epochs.get(b) == kept_epochs.get(b // 2))
+    if stuck:
+        gain, ceiling = None, None
     span = (b // 2, b) if gain is not None else None
     on_proxy = bool(paper_epochs and proxy_curve and b in proxy_curve and next_epochs in proxy_curve)
     if on_proxy:
@@ -153,6 +159,10 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
                f"upper end, with the backtest margin, it reaches {ceiling_high:.1f}")
     elif ceiling is not None:
         why = f"projected ceiling {ceiling:.1f} at {paper_epochs} epochs reaches the claim"
+    elif stuck:
+        why = (f"{curve[b]:.2f} after {b} epochs of {paper_epochs}; the run kept epoch {kept_epochs[b]} at both "
+               f"{b // 2} and {b} epochs, so the last doubling measured the selection rule, not the budget: "
+               "no projection")
     else:
         why = f"{curve[b]:.2f} after {b} epochs" + (f" of {paper_epochs}" if paper_epochs else "") + \
               ", no doubling to project from"
@@ -161,14 +171,18 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
         proxy_next = tuple(e for e in (b, next_epochs) if e not in proxy_curve)
     proxy_hours = (None if not proxy_next or proxy_seconds_per_epoch is None
                    else proxy_seconds_per_epoch * sum(proxy_next) / 3600)
-    if proxy_next:
+    if stuck:
+        step = (f"rerun {b // 2} and {b} epochs keeping the epoch the paper's own selection rule keeps (see the "
+                f"chapter's fidelity table), then project")
+    elif proxy_next:
         budgets = " and ".join(str(e) for e in proxy_next)
         cost = f" (about {proxy_hours:.1f} CPU hours)" if proxy_hours is not None else ""
         step = f"train {proxy_name} for {budgets} epochs{cost}, whose gain can decide it"
     else:
         cost = f" (about {hours:.1f} CPU hours of training steps)" if hours is not None else ""
         step = f"train {next_epochs} epochs{cost}"
-    return Verdict(OPEN, claimed, curve, paper_epochs, next_epochs=next_epochs, next_hours=hours, **kept,
+    return Verdict(OPEN, claimed, curve, paper_epochs, next_epochs=None if stuck else next_epochs,
+                   next_hours=None if stuck else hours, **kept,
                    next_proxy_epochs=proxy_next, next_proxy_hours=proxy_hours, reason=f"{why}; next: {step}")
 
 

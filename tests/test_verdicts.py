@@ -160,3 +160,11 @@ def test_the_backtest_margin_can_reopen_a_projection():
     assert budget_verdict(74.0, curve, 50, upper={8: 55.5}).verdict == NOT_REPRODUCED
     v = budget_verdict(74.0, curve, 50, upper={8: 55.5}, margin_per_doubling=2.34)  # the store's worst case
     assert v.verdict == OPEN and v.ceiling_high == pytest.approx(v.ceiling + 0.5 + 2.34 * math.log2(50 / 8))
+
+
+def test_a_doubling_that_kept_the_same_epoch_measures_the_selection_rule_and_is_not_projected():
+    curve = {16: 61.6, 32: 61.1}  # chapter 000: epoch 9 kept at both budgets
+    v = budget_verdict(73.67, curve, 200, kept_epochs={16: 9, 32: 9})
+    assert v.verdict == OPEN and v.ceiling is None and "measured the selection rule" in v.reason
+    assert budget_verdict(73.67, curve, 200).verdict == NOT_REPRODUCED  # projected, it would have been closed
+    assert budget_verdict(73.67, curve, 200, kept_epochs={16: 9, 32: 24}).verdict == NOT_REPRODUCED
