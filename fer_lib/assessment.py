@@ -9,7 +9,7 @@ import pandas as pd
 from .backtest import cases, curves, margin_per_doubling
 
 from .claims import Claim
-from .experiments import paper_epochs
+from .experiments import ASSUMED_BUDGET_PAPERS, paper_epochs
 from .results import RunRecord, budget_runs, latest_run, runs_for, seed_runs
 from .uncertainty import Interval, mean_interval, wilson
 from .verdicts import NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, Verdict, budget_verdict
@@ -172,7 +172,8 @@ def _budget_judge(claim: Claim, profile: str, runs_root=None) -> Verdict:
     return budget_verdict(claim.value, curve, paper, seconds_per_epoch=seconds_per_epoch(records),
                           not_run_reason=claim.not_run_reason or f"no finished run of {claim.experiment} yet",
                           upper=upper, noise_step=f"{more} at this budget",
-                          margin_per_doubling=backtest_margin(runs_root), kept_epochs=kept_epochs(points), **proxy)
+                          margin_per_doubling=backtest_margin(runs_root), kept_epochs=kept_epochs(points),
+                          assumed_budget=claim.paper in ASSUMED_BUDGET_PAPERS, **proxy)
 
 
 def kept_epochs(points: dict[int, tuple[list[RunRecord], Interval | None]]) -> dict[int, int]:

@@ -426,6 +426,10 @@ def by_name(name: str, profile: str) -> Experiment:
     return experiment(paper, variant, profile)
 
 
+# Papers that name no training budget: their `paper` profile's epochs are our assumption (stated in the chapter).
+ASSUMED_BUDGET_PAPERS = frozenset({"001", "003"})
+
+
 def paper_epochs(name: str) -> int:
     """The paper's own training budget (epochs) for the experiment stored as `runs/<name>/`."""
     return by_name(name, "paper").train.epochs

@@ -73,7 +73,8 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
                    not_run_reason: str = "", proxy_curve: dict[int, float] | None = None,
                    proxy_seconds_per_epoch: float | None = None, proxy_name: str = "the proxy",
                    upper: dict[int, float] | None = None, noise_step: str = "",
-                   margin_per_doubling: float = 0.0, kept_epochs: dict[int, int] | None = None) -> Verdict:
+                   margin_per_doubling: float = 0.0, kept_epochs: dict[int, int] | None = None,
+                   assumed_budget: bool = False) -> Verdict:
     """The verdict on `claimed` (percent) from `curve` (epochs trained -> measured percent).
 
     Parameters
@@ -96,6 +97,7 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
     margin_per_doubling : points added to the upper ceiling per doubling projected: the most a measurement has
         beaten its projection in the store's backtest (see `backtest`), so that no backtested case would have
         been closed wrongly.
+    assumed_budget : `paper_epochs` is ours, not the paper's (it names none): every reason says so.
     kept_epochs : the epoch each budget's run kept (its selection rule's choice). Where the last doubling kept the
         same epoch at both budgets, it measured the selection rule rather than the budget: no projection.
 
@@ -109,12 +111,14 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
         return Verdict(NOT_RUN, claimed, {}, paper_epochs, reason=not_run_reason)
     curve = dict(sorted(curve.items()))
     bar = claimed - tolerance
+    own = "the assumed budget (the paper names none)" if assumed_budget else "the paper's own budget"
+    of = f" of an assumed {paper_epochs}" if assumed_budget else f" of {paper_epochs}"
     within = {e: v for e, v in curve.items() if paper_epochs is None or e <= paper_epochs}
     reaching = [e for e, v in within.items() if v >= bar]
     if reaching:
         e = min(reaching)
         return Verdict(REPRODUCED, claimed, curve, paper_epochs,
-                       reason=f"{curve[e]:.2f} after {e} epochs" + (f" of {paper_epochs}" if paper_epochs else ""))
+                       reason=f"{curve[e]:.2f} after {e} epochs" + (of if paper_epochs else ""))
     b = max(curve)
     high = (upper or {}).get
     if paper_epochs is not None and b >= paper_epochs:
@@ -122,10 +126,10 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
         if high(at) is not None and high(at) >= bar:
             step = noise_step or "more seeds or folds at this budget"
             return Verdict(OPEN, claimed, curve, paper_epochs,
-                           reason=f"{curve[at]:.2f} at the paper's own budget ({at} epochs) falls short, but its 95 % "
+                           reason=f"{curve[at]:.2f} at {own} ({at} epochs) falls short, but its 95 % "
                                   f"interval reaches {high(at):.2f}; next: {step}")
         return Verdict(NOT_REPRODUCED, claimed, curve, paper_epochs,
-                       reason=f"{curve[at]:.2f} at the paper's own budget ({at} epochs)"
+                       reason=f"{curve[at]:.2f} at {own} ({at} epochs)"
                               + (f", 95 % interval up to {high(at):.2f}" if high(at) is not None else ""))
     next_epochs = 2 * b if paper_epochs is None else min(2 * b, paper_epochs)
     gain, ceiling = project(curve, paper_epochs) if paper_epochs else (None, None)
@@ -160,11 +164,11 @@ def budget_verdict(claimed: float, curve: dict[int, float], paper_epochs: int | 
     elif ceiling is not None:
         why = f"projected ceiling {ceiling:.1f} at {paper_epochs} epochs reaches the claim"
     elif stuck:
-        why = (f"{curve[b]:.2f} after {b} epochs of {paper_epochs}; the run kept epoch {kept_epochs[b]} at both "
+        why = (f"{curve[b]:.2f} after {b} epochs{of}; the run kept epoch {kept_epochs[b]} at both "
                f"{b // 2} and {b} epochs, so the last doubling measured the selection rule, not the budget: "
                "no projection")
     else:
-        why = f"{curve[b]:.2f} after {b} epochs" + (f" of {paper_epochs}" if paper_epochs else "") + \
+        why = f"{curve[b]:.2f} after {b} epochs" + (of if paper_epochs else "") + \
               ", no doubling to project from"
     proxy_next: tuple[int, ...] = ()
     if proxy_curve is not None and paper_epochs and not on_proxy:

@@ -168,3 +168,10 @@ def test_a_doubling_that_kept_the_same_epoch_measures_the_selection_rule_and_is_
     assert v.verdict == OPEN and v.ceiling is None and "measured the selection rule" in v.reason
     assert budget_verdict(73.67, curve, 200).verdict == NOT_REPRODUCED  # projected, it would have been closed
     assert budget_verdict(73.67, curve, 200, kept_epochs={16: 9, 32: 24}).verdict == NOT_REPRODUCED
+
+
+def test_a_verdict_at_an_assumed_budget_says_so():
+    v = budget_verdict(97.0, {50: 94.65}, 50, upper={50: 99.9}, assumed_budget=True)
+    assert v.verdict == OPEN and "at the assumed budget (the paper names none) (50 epochs)" in v.reason
+    assert "of an assumed 50" in budget_verdict(90.0, {50: 94.65}, 50, assumed_budget=True).reason
+    assert "the paper's own budget" in budget_verdict(97.0, {50: 94.65}, 50, upper={50: 99.9}).reason
