@@ -7,12 +7,13 @@ excess per remaining doubling is the margin the verdicts add to a projected ceil
 """
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
-from .results import RUNS_ROOT, budget_runs
+from .results import RUNS_ROOT, RunRecord, budget_runs, current_edition, find_runs
 
 PROFILES = ("cpu", "paper")
 
@@ -35,6 +36,19 @@ def curves(runs_root=None, profiles=PROFILES) -> dict[tuple[str, str], dict[int,
             points = budget_runs(folder.name, profile, root)
             if len(points) >= 3:
                 found[(folder.name, profile)] = {b: curve_accuracy(runs) for b, runs in points.items()}
+            # a superseded edition of the model (see results.current_edition) is still a curve the rule
+            # projected: it stays in the backtest (single-run budgets only; the newest run per budget)
+            current = {json.dumps(r.config.get("model_args"), sort_keys=True)
+                       for r in current_edition(find_runs(folder.name, root, profile=profile))}
+            older: dict[str, dict[int, RunRecord]] = {}
+            for r in sorted(find_runs(folder.name, root, profile=profile), key=lambda r: r.finished_at):
+                key = json.dumps(r.config.get("model_args"), sort_keys=True)
+                if key not in current and r.config.get("data", {}).get("protocol") != "kfold":
+                    older.setdefault(key, {})[r.epochs] = r
+            for n, by_budget in enumerate(older.values()):
+                if len(by_budget) >= 3:
+                    found[(f"{folder.name} (superseded edition{f' {n + 1}' if len(older) > 1 else ''})", profile)] = {
+                        b: curve_accuracy([r]) for b, r in sorted(by_budget.items())}
     return found
 
 

@@ -263,6 +263,11 @@ def test_a_corrected_model_edition_never_mixes_with_the_superseded_one(tmp_path)
                     extra=dict(model_args={"logit": "authors"}))
     assert sorted(results.budget_runs(name, "cpu", tmp_path)) == [1, 2]
     assert results.latest_run(name, "cpu", tmp_path).metrics["test"]["accuracy"] == 0.5
+    # the superseded edition's curve still tests the projection rule
+    from fer_lib import backtest
+    curves = backtest.curves(tmp_path)
+    assert curves[(f"{name} (superseded edition)", "cpu")] == {1: 30.0, 2: 40.0, 4: 49.0}
+    assert (name, "cpu") not in curves  # the corrected edition has two budgets: nothing to check yet
 
 
 def test_the_backtest_projects_every_doubling_to_every_later_budget(tmp_path):
