@@ -252,7 +252,8 @@ def test_book_build_has_chapter_title_claims_table_and_images(built_book):
     assert any("57.34" in r and "not run" in r for r in html003.split("<tr"))
     html004 = (built_book / "book" / "chapters" / "004_resnet_mlp.html").read_text()
     assert "where its accuracy could come from" in html004 and "binary" in html004
-    assert any("85.71" in r and "not reproduced" in r for r in html004.split("<tr"))  # the claim, from the ledger
+    # the claim, from the ledger: judged by the binary-accuracy reading the book can test
+    assert any("85.71" in r and re.search(r">\s*reproduced\s*<", r) and "binary" in r for r in html004.split("<tr"))
 
 
 @pytest.mark.slow
@@ -261,7 +262,7 @@ def test_every_page_reads_well_in_chromium_on_a_laptop_and_a_phone(built_book, t
     """Each page at 1280 and at 390 px: every image loads, no table runs off its container without a scroll
     box, no cell tagged to be hidden shows; the screenshots are real pictures."""
     pages = sorted((built_book / "book").rglob("*.html"))
-    assert len(pages) == 9
+    assert len(pages) == 11  # nine pages of chapters and summaries, the references and the execution page
     problems = []
     for page in pages:
         for width in (1280, 390):
