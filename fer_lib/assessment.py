@@ -108,6 +108,8 @@ def budget_curve(claim: Claim, profile: str, runs_root=None, experiment: str | N
 
 
 NO_VERDICT_BASELINE = "no verdict (baseline)"
+# The profiles whose runs decide verdicts: smoke runs prove code paths, never claims.
+VERDICT_PROFILES = ("paper", "cpu")
 
 
 def explained_verdict(claim: Claim, profile: str, runs_root=None) -> Verdict:

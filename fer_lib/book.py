@@ -122,7 +122,7 @@ def format_results(results: list[ChapterResult]) -> str:
 def build(strict: bool = False, output: str | Path | None = None) -> int:
     """jupyter-book HTML into <output>/_build/html (default: the repository); notebooks are rendered as
     executed, never re-run here."""
-    from .report import downloads
+    from . import downloads
     downloads.write(DOWNLOADS)  # the ledger and every run's metrics, from the records, linked from the ledger page
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe if exe.exists() else "jupyter-book"), "build", str(REPO), "--toc", str(BOOK / "_toc.yml"),

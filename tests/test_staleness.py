@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import needs_real_data
+from conftest import SHARED_DATA, needs_real_data
 from fer_lib import book
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
@@ -62,7 +62,9 @@ def first_difference(committed: Path, fresh: Path) -> str | None:
 @pytest.mark.slow
 @needs_real_data
 def test_every_committed_page_shows_what_its_records_give_today(tmp_path):
-    results = book.run_chapters(None, "cpu", parameters={"train": "false"}, output_dir=tmp_path)
+    # the committed store and data, named explicitly: the test session points FER_RUNS at an empty folder
+    results = book.run_chapters(None, "cpu", data_root=SHARED_DATA, parameters={"train": "false"},
+                                output_dir=tmp_path, runs_root=book.REPO / "runs")
     assert [r.status for r in results] == ["ok"] * len(book.CHAPTERS), book.format_results(results)
     # the execution page reports the execution itself (times, versions): it differs by design
     stale = [diff for name, source in book.CHAPTERS.items()

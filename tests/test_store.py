@@ -336,7 +336,7 @@ def test_one_policy_an_unspecified_baseline_gets_no_verdict_and_an_explanation_d
 
 
 def test_the_downloads_hold_every_finished_run_and_every_claim(tmp_path):
-    from fer_lib.report import downloads
+    from fer_lib import downloads
     _legacy_run(tmp_path / "runs", "002-paper-split", IDS, epochs=12, accuracy=0.6)
     written = downloads.write(tmp_path / "out", tmp_path / "runs")
     assert sorted(p.name for p in written) == ["ledger.csv", "ledger.json", "runs.csv", "runs.json"]

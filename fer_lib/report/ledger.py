@@ -9,7 +9,7 @@ from .. import assessment, claims
 from ..claims import Claim
 from . import plots
 
-PROFILES = ("paper", "cpu")  # smoke runs prove code paths, never claims: they stay out of the book's verdicts
+PROFILES = assessment.VERDICT_PROFILES
 
 
 def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES) -> pd.DataFrame:

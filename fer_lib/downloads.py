@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import assessment, claims
-from ..results import RUNS_ROOT, RunRecord
-from .ledger import PROFILES
+from . import assessment, claims
+from .results import RUNS_ROOT, RunRecord
+
+PROFILES = assessment.VERDICT_PROFILES
 
 
 def ledger_frame(runs_root=None) -> pd.DataFrame:
