@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -160,7 +161,11 @@ def test_two_processes_training_one_run_do_not_both_train(tmp_path):
     deadline = time.time() + 120
     while not list((tmp_path / "runs").glob("002-standard/*/.lock")) and time.time() < deadline:
         time.sleep(0.05)
-    second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    os.kill(first.pid, signal.SIGSTOP)  # frozen while it holds the run, so the second surely meets the lock
+    try:
+        second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
     out = first.communicate(timeout=600)[0]
     # the first trains to the end; the second, started while the first holds the run, stops naming it
     assert "finished 002-standard" in out and first.returncode == 0, out
