@@ -15,11 +15,20 @@ from .uncertainty import Interval, mean_interval, wilson
 from .verdicts import NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, Verdict, budget_verdict
 
 
-def measured_value(claim: Claim, records: RunRecord | list[RunRecord]) -> float:
-    """The run's number for this claim, in percent; for a k-fold experiment, the mean over its folds."""
+def measured_value(claim: Claim, records: RunRecord | list[RunRecord], without: frozenset[str] = frozenset()
+                   ) -> float:
+    """The run's number for this claim, in percent; for a k-fold experiment, the mean over its folds.
+    `without`: ids of test images to leave out (e.g. twins of training images), counted from the predictions."""
     records = records if isinstance(records, list) else [records]
     values = []
     for record in records:
+        if without:
+            hits, n = counts(claim, record, without) or (None, None)
+            if hits is None:
+                raise ValueError(f"{claim.key}: {claim.metric} cannot be recounted without some test images "
+                                 f"(run {record.path} kept no predictions, or the metric is no proportion)")
+            values.append(100 * hits / n)
+            continue
         report = record.metrics[claim.role]
         if claim.metric == "loss":
             values.append(report["loss"])  # a cross-entropy, not a percentage
@@ -40,17 +49,18 @@ def seconds_per_epoch(records: list[RunRecord]) -> float | None:
         return None
 
 
-def counts(claim: Claim, record: RunRecord) -> tuple[int, int] | None:
+def counts(claim: Claim, record: RunRecord, without: frozenset[str] = frozenset()) -> tuple[int, int] | None:
     """(successes, trials) behind the claim's number on one run's test images: correct / all for an accuracy,
     true positives / images predicted as the class for a precision, / images of the class for a recall.
-    None where the number is no proportion (a loss, an F1) or the run kept no predictions for its role."""
+    `without`: ids of test images left out. None where the number is no proportion (a loss, an F1) or the run
+    kept no predictions for its role."""
     if claim.metric == "loss" or claim.metric.startswith("f1"):
         return None
     try:
         p = record.predictions
     except FileNotFoundError:  # a record that kept no predictions has no counts
         return None
-    p = p[p["role"] == claim.role]
+    p = p[(p["role"] == claim.role) & ~p["id"].astype(str).isin(without)]
     if p.empty:
         return None
     if claim.metric == "accuracy":
@@ -62,15 +72,16 @@ def counts(claim: Claim, record: RunRecord) -> tuple[int, int] | None:
     return (tp, trials) if trials else None
 
 
-def measured_interval(claim: Claim, records: list[RunRecord]) -> Interval | None:
+def measured_interval(claim: Claim, records: list[RunRecord], without: frozenset[str] = frozenset()
+                      ) -> Interval | None:
     """The claim's measurement (percent) with its 95 % interval: Student's t over the folds of a k-fold
     experiment, or over the seeds of a repeated one (widened to at least one run's Wilson interval, since the
     seeds share one test set and their spread leaves its sampling out); Wilson on the counts of a single run.
-    None for a loss, or where no counts are recorded."""
+    None for a loss, or where no counts are recorded. `without`: ids of test images left out."""
     if claim.metric == "loss" or not records:
         return None
-    values = [measured_value(claim, r) for r in records]
-    singles = [c for r in records if (c := counts(claim, r)) is not None]
+    values = [measured_value(claim, r, without) for r in records]
+    singles = [c for r in records if (c := counts(claim, r, without)) is not None]
     if len(records) == 1:
         return wilson(*singles[0]).scaled(100) if singles else None
     kfold = records[0].config.get("data", {}).get("protocol") == "kfold"
@@ -84,11 +95,13 @@ def measured_interval(claim: Claim, records: list[RunRecord]) -> Interval | None
                     f"{spread.method}, at least one run's Wilson")
 
 
-def budget_measurements(claim: Claim, profile: str, runs_root=None, experiment: str | None = None
+def budget_measurements(claim: Claim, profile: str, runs_root=None, experiment: str | None = None,
+                        without: frozenset[str] = frozenset()
                         ) -> dict[int, tuple[list[RunRecord], Interval | None]]:
     """Epochs trained -> (the records the claim's number rests on, its interval), one entry per budget of its
     experiment (or of `experiment`, e.g. its proxy) under `profile`. A budget trained with several seeds
-    rests on all of them (their mean), a k-fold budget on all of its folds."""
+    rests on all of them (their mean), a k-fold budget on all of its folds. `without`: test image ids left
+    out of every measurement."""
     experiment = experiment or claim.experiment
     if experiment is None:
         return {}
@@ -96,7 +109,7 @@ def budget_measurements(claim: Claim, profile: str, runs_root=None, experiment: 
     for b, runs in budget_runs(experiment, profile, runs_root).items():
         if len(runs) == 1 and len(seeds := seed_runs(experiment, profile, runs_root, b)) > 1:
             runs = list(seeds.values())
-        points[b] = (runs, measured_interval(claim, runs))
+        points[b] = (runs, measured_interval(claim, runs, without))
     return points
 
 
@@ -141,13 +154,14 @@ def explained_verdict(claim: Claim, profile: str, runs_root=None) -> Verdict:
                    reason=f"the binary-accuracy reading does not match ({pair}); the ImageNet model is not run here")
 
 
-def judge(claim: Claim, profile: str, runs_root=None) -> Verdict:
+def judge(claim: Claim, profile: str, runs_root=None, without: frozenset[str] = frozenset()) -> Verdict:
     """The budget-aware verdict on `claim` from the runs of its experiment under `profile`, with its proxy's
     runs where it has one (see verdicts.py); a claim with a testable explanation is judged by it, and a
-    baseline the paper does not describe is measured without a verdict."""
+    baseline the paper does not describe is measured without a verdict. `without`: test image ids left out of
+    every measurement (the same rule judges, e.g., the test set without its twins of training images)."""
     if claim.explained_by and claim.metric != "loss":
         return explained_verdict(claim, profile, runs_root)
-    verdict = _budget_judge(claim, profile, runs_root)
+    verdict = _budget_judge(claim, profile, runs_root, without)
     if claim.unspecified_baseline and verdict.verdict != NOT_RUN:
         return replace(verdict, verdict=NO_VERDICT_BASELINE,
                        reason="the paper does not describe this baseline; ours is shown beside the paper's number, "
@@ -155,9 +169,9 @@ def judge(claim: Claim, profile: str, runs_root=None) -> Verdict:
     return verdict
 
 
-def _budget_judge(claim: Claim, profile: str, runs_root=None) -> Verdict:
-    points = budget_measurements(claim, profile, runs_root)
-    curve = {b: measured_value(claim, runs) for b, (runs, _) in points.items()}
+def _budget_judge(claim: Claim, profile: str, runs_root=None, without: frozenset[str] = frozenset()) -> Verdict:
+    points = budget_measurements(claim, profile, runs_root, without=without)
+    curve = {b: measured_value(claim, runs, without) for b, (runs, _) in points.items()}
     upper = {b: ci.high for b, (_, ci) in points.items() if ci is not None}
     paper = paper_epochs(claim.experiment) if claim.experiment else None
     records = runs_for(claim.experiment, profile, runs_root) if curve else []
@@ -200,12 +214,18 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} hours" if seconds >= 5400 else f"{minutes} minute{'s' if minutes > 1 else ''}"
 
 
-def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=None) -> pd.DataFrame:
+def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=None,
+           twins: dict[tuple[str, str], set[str]] | None = None) -> pd.DataFrame:
     """One row per claim and profile that has a run (or one 'not run' row): claimed, measured at the largest
     budget trained, epochs trained / the paper's, the last doubling's gain, the projected ceiling and the
     budget-aware verdict with what it rests on (`basis`). A k-fold experiment counts only with all of its folds
-    finished; its measurement is the fold mean. Smoke runs and losses get no verdict."""
+    finished; its measurement is the fold mean. Smoke runs and losses get no verdict.
+
+    `twins`: (experiment, profile) -> ids of its test images with a pixel-identical twin in its training images (see
+    `scoring.split_twins`). An accuracy claim on such an experiment also gets the same measurement and verdict
+    without them (`dedup`, `dedup_low`, `dedup_high`, `dedup_removed`, `dedup_verdict`)."""
     rows = []
+    twins = twins or {}
     for c in claims:
         base = dict(paper=c.paper, claim=c.description, source=c.source, dataset=c.dataset, claimed=c.value)
         found = False
@@ -233,15 +253,32 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
                              paper_epochs=v.paper_epochs,
                              gain=None if v.gain is None or c.metric == "loss" else round(v.gain, 2),
                              ceiling=None if v.ceiling is None or c.metric == "loss" else round(v.ceiling, 1),
-                             verdict=verdict, basis=basis, run=run))
+                             verdict=verdict, basis=basis, run=run,
+                             **_deduplicated(c, profile, runs_root, records, frozenset(twins.get((c.experiment, profile), ())))))
         if not found:
             reason = c.not_run_reason or ("quoted from other work: context, no verdict" if c.cited
                                           else f"no finished run of {c.experiment} yet")
             rows.append(dict(base, profile="", measured=None, low=None, high=None, interval=None, difference=None,
                              epochs=None,
                              paper_epochs=paper_epochs(c.experiment) if c.experiment else None, gain=None,
-                             ceiling=None, verdict=NOT_RUN, basis=reason, run=reason))
+                             ceiling=None, verdict=NOT_RUN, basis=reason, run=reason,
+                             dedup=None, dedup_low=None, dedup_high=None, dedup_removed=None, dedup_verdict=None))
     return pd.DataFrame(rows)
+
+
+def _deduplicated(claim: Claim, profile: str, runs_root, records: list[RunRecord], without: frozenset[str]) -> dict:
+    """The de-duplicated columns of an `assess` row: empty unless the claim is a verdict-bearing accuracy on a
+    test set with twins in training."""
+    empty = dict(dedup=None, dedup_low=None, dedup_high=None, dedup_removed=None, dedup_verdict=None)
+    if not without or claim.metric != "accuracy" or profile not in VERDICT_PROFILES:
+        return empty
+    test = records[0].predictions
+    removed = int(test[test["role"] == claim.role]["id"].astype(str).isin(without).sum())
+    verdict = judge(claim, profile, runs_root, without)
+    points = budget_measurements(claim, profile, runs_root, without=without)
+    interval = points[max(points)][1]
+    return dict(dedup=round(verdict.measured, 2), dedup_low=round(interval.low, 2), dedup_high=round(interval.high, 2),
+                dedup_removed=removed, dedup_verdict=verdict.verdict)
 
 
 def decisive_rows(table: pd.DataFrame) -> pd.DataFrame:

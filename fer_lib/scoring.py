@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import audit
+from .data import audit, splits
 from .data.base import FaceData
+from .experiments import by_name
 from .metrics import binary_accuracy, classification_report, cross_entropy
 from .results import RunRecord
 
@@ -60,6 +61,32 @@ def training_twins(fer: FaceData | None) -> set[str] | None:
         return None
     groups = audit.pixel_groups(fer)
     return {str(i) for part in ("public_test", "private_test") for i in fer.ids[audit.twins_of(fer, part, groups=groups)]}
+
+
+def split_twins(exp, data: FaceData, groups: np.ndarray | None = None) -> set[str]:
+    """Ids of the images in `exp`'s "test" part with a pixel-identical twin in its "train" part: the test
+    images a model can answer by remembering training images, on a protocol that draws its test set at random
+    from all of a dataset (chapter 000's and 002's paper splits). Empty for a split without those two parts."""
+    split = splits.from_spec(exp.data, data)
+    if "test" not in split.parts or "train" not in split.parts:
+        return set()
+    test = split.parts["test"]
+    twin = audit.has_twin_in(data, test, split.parts["train"], groups)
+    return {str(i) for i in data.ids[test[twin]]}
+
+
+def claim_twins(claim_list, data: FaceData | None, profiles) -> dict[tuple[str, str], set[str]]:
+    """(experiment, profile) -> `split_twins` of each experiment the claims name on `data`'s dataset, for the
+    ledger's de-duplicated column; {} without data."""
+    if data is None:
+        return {}
+    groups = audit.pixel_groups(data)
+    out = {}
+    for name in dict.fromkeys(c.experiment for c in claim_list if c.experiment and c.dataset == data.name):
+        for profile in profiles:
+            if twins := split_twins(by_name(name, profile), data, groups):
+                out[(name, profile)] = twins
+    return out
 
 
 def deduplicated_accuracy(record: RunRecord, role: str, twins: set[str]) -> float | None:

@@ -350,3 +350,43 @@ def test_the_downloads_hold_every_finished_run_and_every_claim(tmp_path):
     ledger = pd.read_json(tmp_path / "out" / "ledger.json")
     assert len(ledger) == len({(c.paper, c.description) for c in claims.CLAIMS})
     assert ledger.loc[ledger["paper"] == "002", "measured"].notna().any()  # the run above measures 002
+
+
+def test_a_test_set_with_training_twins_is_also_judged_without_them(tmp_path, monkeypatch):
+    from fer_lib.report import ledger
+    ids = {"train": [f"Training_{i}" for i in range(20)], "test": [f"PrivateTest_{i}" for i in range(400)]}
+    claim = next(c for c in claims.CLAIMS if c.key == "test-accuracy" and c.paper == "002")  # 65.20 at the paper's 50 epochs
+    _legacy_run(tmp_path, claim.experiment, ids, epochs=50, accuracy=0.66)  # images 0..263 right
+    twins = {f"PrivateTest_{i}" for i in range(40)}  # 40 of the right answers were remembered
+    row = assessment.assess([claim], profiles=("cpu",), runs_root=tmp_path,
+                            twins={(claim.experiment, "cpu"): twins}).iloc[0]
+    assert (row["measured"], row["verdict"]) == (66.0, "reproduced")
+    assert row["dedup_removed"] == 40 and row["dedup"] == round(100 * 224 / 360, 2)  # 62.22: below 63.70
+    assert row["dedup_verdict"] == "open"  # ... but its Wilson interval on 360 images reaches the bar
+    assert (row["dedup_low"], row["dedup_high"]) == (pytest.approx(57.1, abs=0.1), pytest.approx(67.1, abs=0.1))
+    # another profile's twins are not this row's
+    other = assessment.assess([claim], profiles=("cpu",), runs_root=tmp_path,
+                              twins={(claim.experiment, "paper"): twins}).iloc[0]
+    assert other["dedup"] is None
+    monkeypatch.setattr(ledger, "claim_twins", lambda claim_list, data, profiles: {(claim.experiment, "cpu"): twins})
+    table = ledger.verdict_table([claim], tmp_path, profiles=("cpu",))
+    assert list(table.columns).index(ledger.DEDUP) == list(table.columns).index("verdict") - 1
+    assert table[ledger.DEDUP].iloc[0] == "62.22 [57.11, 67.08] (40 twins left out): verdict would be open"
+    box = ledger.headline_table("002", tmp_path)
+    assert box[ledger.DEDUP].iloc[0].endswith("verdict would be open")
+    monkeypatch.setattr(ledger, "claim_twins", lambda claim_list, data, profiles: {})
+    assert ledger.DEDUP not in ledger.verdict_table([claim], tmp_path, profiles=("cpu",)).columns
+
+
+def test_split_twins_are_the_test_images_with_a_pixel_twin_in_training(tmp_path):
+    from types import SimpleNamespace
+    from fer_lib.data.splits import DataSpec
+    from fer_lib.scoring import split_twins
+    from conftest import fer_with_twins
+    fer = fer_with_twins(tmp_path)
+    spec = DataSpec("fer2013", roles={"train": "train", "test": "private_test"})
+    assert split_twins(SimpleNamespace(data=spec), fer) == {"PrivateTest_1010"}
+    public = DataSpec("fer2013", roles={"train": "train", "test": "public_test"})
+    assert split_twins(SimpleNamespace(data=public), fer) == {"PublicTest_1007"}  # a twin under another label too
+    no_test = DataSpec("fer2013", roles={"train": "train", "private": "private_test"})
+    assert split_twins(SimpleNamespace(data=no_test), fer) == set()

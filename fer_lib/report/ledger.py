@@ -7,15 +7,21 @@ import pandas as pd
 
 from .. import assessment, claims
 from ..claims import Claim
+from ..data.base import FaceData
+from ..scoring import claim_twins
 from . import plots
 
 PROFILES = assessment.VERDICT_PROFILES
 
 
-def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES) -> pd.DataFrame:
+def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES, data: FaceData | None = None
+                  ) -> pd.DataFrame:
     """One row per claim and profile: claimed, measured, profile, epochs (ours / paper), the last doubling's
-    gain, the projected ceiling and the verdict with what it rests on. Empty cells are blank, never NaN."""
-    table = assessment.assess(claim_list, profiles=profiles, runs_root=runs_root)
+    gain, the projected ceiling and the verdict with what it rests on. Empty cells are blank, never NaN.
+    With `data` (FER2013), a claim whose test set has twins in its training images also shows its measurement
+    and verdict without them."""
+    table = assessment.assess(claim_list, profiles=profiles, runs_root=runs_root,
+                              twins=claim_twins(claim_list, data, profiles))
     epochs = [f"{int(e)} / {int(p)}" if pd.notna(e) and pd.notna(p) else (f"– / {int(p)}" if pd.notna(p) else "")
               for e, p in zip(table["epochs"], table["paper_epochs"])]
     # the verdict right after the numbers it judges; what it rests on (a sentence) last, so it never widens them
@@ -31,7 +37,28 @@ def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES) ->
         "interval": table["interval"].fillna(""),
         "why": table["basis"], "source": table["source"],
     })
-    return out
+    return _with_dedup(out, table, before="verdict")
+
+
+DEDUP = "without training twins"
+
+
+def _with_dedup(out: pd.DataFrame, table: pd.DataFrame, before: str) -> pd.DataFrame:
+    """`out` with the de-duplicated measurement and what it does to the verdict, placed before the column
+    `before`; unchanged when no row has one."""
+    if table["dedup"].isna().all():
+        return out
+    cells = []
+    for row in table.itertuples():
+        if row.dedup is None or pd.isna(row.dedup):
+            cells.append("")
+            continue
+        change = ("verdict unchanged" if row.dedup_verdict == row.verdict
+                  else f"verdict would be {row.dedup_verdict}")
+        cells.append(f"{_with_interval(row.dedup, row.dedup_low, row.dedup_high)} "
+                     f"({int(row.dedup_removed):,} twins left out): {change}")
+    return out.assign(**{DEDUP: cells})[[*out.columns[:list(out.columns).index(before)], DEDUP,
+                                          *out.columns[list(out.columns).index(before):]]]
 
 
 def _with_interval(measured, low, high) -> str:
@@ -42,11 +69,13 @@ def _with_interval(measured, low, high) -> str:
     return f"{measured:.2f} [{low:.2f}, {high:.2f}]"
 
 
-def headline_table(paper: str | None = None, runs_root=None) -> pd.DataFrame:
+def headline_table(paper: str | None = None, runs_root=None, data: FaceData | None = None) -> pd.DataFrame:
     """One row per headline claim (of `paper`, or of every paper): claimed, our best-informed measurement, the
-    budget it rests on and the verdict word. The ledger at a glance, and each chapter's summary box."""
+    budget it rests on and the verdict word. The ledger at a glance, and each chapter's summary box. With
+    `data`, see `verdict_table`."""
     claim_list = [c for c in claims.CLAIMS if not c.cited and not c.detail and (paper is None or c.paper == paper)]
-    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
+    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, runs_root=runs_root,
+                                                      twins=claim_twins(claim_list, data, PROFILES)))
     budget = [f"{int(e)} of {int(p)} epochs ({profile})" if pd.notna(e) and pd.notna(p) else "—"
               for e, p, profile in zip(best["epochs"], best["paper_epochs"], best["profile"])]
     out = pd.DataFrame({"paper": best["paper"], "claim": best["claim"],
@@ -54,6 +83,7 @@ def headline_table(paper: str | None = None, runs_root=None) -> pd.DataFrame:
                         "ours (%) [95 % interval]": [_with_interval(m, lo, hi) or "—" for m, lo, hi in
                                                      zip(best["measured"], best["low"], best["high"])],
                         "budget": budget, "verdict": best["verdict"]})
+    out = _with_dedup(out, best.reset_index(drop=True), before="budget")
     return out if paper is None else out.drop(columns=["paper"])
 
 
@@ -138,14 +168,18 @@ def rule_text() -> str:
             f"{TOLERANCE_PP} percentage points (or beats it). It is *not reproduced* when the paper's own budget was "
             f"trained and even the upper end of the measurement's 95 % interval falls short, or when even a generous "
             f"projection from that upper end falls short: from the largest budget we trained, each further doubling "
-            f"of the epochs is assumed to add at most what the last doubling added (the *projected ceiling*). "
+            f"of the epochs is assumed to add at most what the last doubling added, plus the most any measurement "
+            f"beat such a projection in the backtest below (the *projected ceiling*). "
             f"Anything else is *open*, a shortfall that the measurement's own noise could close included, and the "
             f"verdict names what would decide it (the next budget, more seeds or folds) and its estimated CPU time. "
             f"Intervals: Wilson's for a proportion on one test set (an accuracy; a precision or recall on the images "
             f"that define it), Student's t over the folds of a k-fold mean or over seeds (never narrower than one "
             f"run's Wilson interval, since seeds share one test set). A claim measured on five folds may have a cheaper *proxy*, one run of the same "
             f"model on the standard split: its measured gain over the next doubling replaces the last doubling's in "
-            f"the projection, and it never decides a claim by itself. Every verdict says which budget it rests on.")
+            f"the projection, and it never decides a claim by itself. Every verdict says which budget it rests on. "
+            f"Where a test set was drawn at random from all of FER2013 (chapters 000 and 002), some of its images "
+            f"have a pixel-identical twin among the training images; the tables then also show the measurement "
+            f"without them, judged by the same rule, and whether the verdict changes.")
 
 
 def protocol_lines() -> str:

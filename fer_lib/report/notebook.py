@@ -95,9 +95,10 @@ def table(frame: pd.DataFrame) -> None:
     display(HTML(f'<div class="fer-scroll">{styled(frame)}</div>'))
 
 
-def summary_box(paper: str, runs_root=None) -> None:
-    """The box a chapter opens with: each headline claim, our best measurement, its budget and verdict."""
-    headline = report_ledger.headline_table(paper, runs_root)
+def summary_box(paper: str, runs_root=None, data: FaceData | None = None) -> None:
+    """The box a chapter opens with: each headline claim, our best measurement, its budget and verdict (with
+    `data`, also without the test images that have twins in training; see `ledger.verdict_table`)."""
+    headline = report_ledger.headline_table(paper, runs_root, data)
     words = headline["verdict"].value_counts()
     tally = ", ".join(f"{n} {word}" for word, n in words.items())
     body = styled(headline)
@@ -108,11 +109,11 @@ def summary_box(paper: str, runs_root=None) -> None:
 
 
 def verdict_section(paper: str, runs_root=None, curve_datasets: tuple[str, ...] = ("fer2013",),
-                    profile: str = "cpu") -> None:
+                    profile: str = "cpu", data: FaceData | None = None) -> None:
     """A chapter's verdicts: the table with budgets, one sentence per claim, and the budget curves of the claims
     on `curve_datasets` (accuracy against epochs trained, the claim and the paper's budget marked)."""
     claim_list = claims.claims_for(paper)
-    table(report_ledger.verdict_table(claim_list, runs_root).drop(columns=["paper"]))
+    table(report_ledger.verdict_table(claim_list, runs_root, data=data).drop(columns=["paper"]))
     display(Markdown(report_ledger.verdict_sentences(claim_list, profile, runs_root)))
     curved = [c for c in claim_list if c.dataset in curve_datasets]
     fig = report_ledger.budget_figure(curved, profile, runs_root, title=f"{paper}: budget curves ({profile} profile)")
