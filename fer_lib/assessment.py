@@ -11,7 +11,7 @@ from .backtest import cases, curves, margin_per_doubling
 from .claims import Claim
 from .experiments import ASSUMED_BUDGET_PAPERS, paper_epochs
 from .results import RunRecord, budget_runs, latest_run, runs_for, seed_runs
-from .uncertainty import Interval, mean_interval, wilson
+from .uncertainty import Interval, mean_interval, over_seeds, wilson
 from .verdicts import NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, Verdict, budget_verdict
 
 
@@ -89,10 +89,7 @@ def measured_interval(claim: Claim, records: list[RunRecord], without: frozenset
     if kfold or not singles:
         # a percentage of images cannot leave 0..100, however few folds the t interval rests on
         return Interval(spread.estimate, max(spread.low, 0.0), min(spread.high, 100.0), spread.method)
-    n = singles[0][1]
-    one_run = wilson(round(spread.estimate / 100 * n), n).scaled(100)
-    return Interval(spread.estimate, min(spread.low, one_run.low), max(spread.high, one_run.high),
-                    f"{spread.method}, at least one run's Wilson")
+    return over_seeds(values, singles[0][1])
 
 
 def budget_measurements(claim: Claim, profile: str, runs_root=None, experiment: str | None = None,

@@ -92,6 +92,22 @@ def shared_budget(c: Comparison, profile: str, runs_root=None) -> tuple[int | No
     return (shared[-1], a[shared[-1]], b[shared[-1]]) if shared else (None, [], [])
 
 
+def paired_accuracy_difference(a: list[RunRecord], b: list[RunRecord], role_a: str = "test", role_b: str = "test"
+                               ) -> tuple[Interval, float | None, str] | None:
+    """accuracy(A) - accuracy(B) in points, with its 95 % interval, p-value and how it was paired: over the
+    folds (Student's t, paired t-test) when each side is a k-fold set of runs, else over the test images both
+    runs predicted (paired bootstrap, McNemar's exact test). None when two single runs share no predictions."""
+    if len(a) > 1:
+        diff = _accuracy(a, role_a) - _accuracy(b, role_b)
+        p = float(stats.ttest_rel(_accuracy(a, role_a), _accuracy(b, role_b)).pvalue) if np.ptp(diff) > 0 else None
+        return mean_interval(diff, what="folds"), p, f"paired over {len(diff)} folds"
+    x, y = _correct(a[0], role_a).align(_correct(b[0], role_b), join="inner")
+    if x.empty:
+        return None
+    test = paired_test(x.to_numpy(), y.to_numpy())
+    return test.difference.scaled(100), test.p_value, f"paired over {len(x):,} test images, McNemar p = {test.p_value:.2g}"
+
+
 def judge(c: Comparison, profile: str = "cpu", runs_root=None) -> ComparativeVerdict:
     """The paired verdict on one comparison under `profile` (see the module's docstring)."""
     if c.better is None:
@@ -100,22 +116,12 @@ def judge(c: Comparison, profile: str = "cpu", runs_root=None) -> ComparativeVer
     paper = paper_epochs(c.better)
     if epochs is None:
         return ComparativeVerdict(NOT_RUN, None, None, paper, None, "no budget that both sides trained")
-    kfold = len(a) > 1
-    if kfold:
-        diff = _accuracy(a, c.better_role) - _accuracy(b, c.worse_role)
-        interval = mean_interval(diff, what="folds")
-        p = float(stats.ttest_rel(_accuracy(a, c.better_role), _accuracy(b, c.worse_role)).pvalue) \
-            if np.ptp(diff) > 0 else None
-        how = f"paired over {len(diff)} folds"
-    else:
-        x, y = _correct(a[0], c.better_role).align(_correct(b[0], c.worse_role), join="inner")
-        if x.empty:
-            return ComparativeVerdict(NOT_RUN, None, epochs, paper, None,
-                                      f"the runs keep no predictions of {c.better_role} and {c.worse_role} on the "
-                                      "same images")
-        test = paired_test(x.to_numpy(), y.to_numpy())
-        interval, p = test.difference.scaled(100), test.p_value
-        how = f"paired over {len(x):,} test images, McNemar p = {p:.2g}"
+    paired = paired_accuracy_difference(a, b, c.better_role, c.worse_role)
+    if paired is None:
+        return ComparativeVerdict(NOT_RUN, None, epochs, paper, None,
+                                  f"the runs keep no predictions of {c.better_role} and {c.worse_role} on the "
+                                  "same images")
+    interval, p, how = paired
     budget = f"{epochs} of {paper} epochs" + (" (assumed: the paper names none)" if c.assumed_budget else "")
     text = f"difference {interval.format()} points ({how}), {budget}"
     if interval.low > 0:

@@ -10,6 +10,7 @@ from .experiments import COMPARISON_MODELS, PUSH_INGREDIENTS, comparison
 from .models import REGISTRY, build_model, count_parameters
 from . import results
 from .results import RunRecord
+from .uncertainty import over_seeds
 
 
 # The comparison's second budget per profile: every model whose run at it costs at most LONG_MINUTES here
@@ -63,6 +64,7 @@ def budget_table(profile: str, runs_root=None, variants=None) -> pd.DataFrame:
         long = seed_runs(variant, profile, runs_root, epochs).get(0)
         row = {"model": COMPARISON_MODELS[variant][0], "variant": variant, "epochs": short.epochs,
                "PublicTest (%)": selected_publictest(short), "PrivateTest (%)": 100 * short.metrics["test"]["accuracy"],
+               "test images": short.metrics["test"]["n"],
                "train min": short.provenance["wall_seconds"] / 60}
         if long is not None:
             row.update({f"{epochs} ep: PublicTest (%)": selected_publictest(long),
@@ -220,14 +222,10 @@ def latest_cost(runs_root=None) -> RunRecord | None:
     return results.newest(results.find_runs(COST_RUN, runs_root))
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    return float(np.mean(values)), (float(np.std(values, ddof=1)) if len(values) > 1 else float("nan"))
-
-
 def comparison_table(profile: str, twins: set[str] | None, runs_root=None, variants=None) -> pd.DataFrame:
     """One row per comparison model: cost (parameters, forward MFLOPs per image, training minutes of its fastest
     seed, inference img/s at batch 256 and 1 from the newest cost record) and results over its seeds (PrivateTest
-    accuracy mean and sample std, the de-duplicated PrivateTest with `twins`, PublicTest accuracy of the selected
+    accuracy mean with its 95 % interval, see uncertainty.over_seeds, the de-duplicated PrivateTest with `twins`, PublicTest accuracy of the selected
     epoch, macro-F1). A model without a finished run gets its row with `seeds` = 0 and the command to run."""
     cost = latest_cost(runs_root)
     cost_rows = {row["variant"]: row for row in cost.metrics["rows"]} if cost is not None else {}
@@ -245,11 +243,12 @@ def comparison_table(profile: str, twins: set[str] | None, runs_root=None, varia
             acc = [100 * r.metrics["test"]["accuracy"] for r in runs]
             f1 = [100 * r.metrics["test"]["macro_f1"] for r in runs]
             val = [selected_publictest(r) for r in runs]
-            row.update(zip(("PrivateTest acc (%)", "± std"), _mean_std(acc)))
+            ci = over_seeds(acc, runs[0].metrics["test"]["n"])
+            row.update({"PrivateTest acc (%)": ci.estimate, "95 % low": ci.low, "95 % high": ci.high})
             if twins is not None:
                 row["de-dup PrivateTest acc (%)"] = float(np.mean([deduplicated_accuracy(r, "test", twins) for r in runs]))
             row.update({"PublicTest acc, selected epoch (%)": float(np.mean(val)),
-                        "macro-F1 (%)": _mean_std(f1)[0], "macro-F1 ± std": _mean_std(f1)[1],
+                        "macro-F1 (%)": float(np.mean(f1)),
                         "epochs": runs[0].metrics["epochs_run"],
                         "best epochs": " / ".join(str(r.metrics["best_epoch"]) for r in runs),
                         # Work sharing the 2 cores only slows a run down, so the fastest seed is the best

@@ -112,11 +112,13 @@ def pooled_report(records: list[RunRecord], role: str = "test") -> dict:
 def fold_mean_report(records: list[RunRecord], role: str = "test") -> dict:
     """The folds' reports averaged metric by metric (accuracy, macro-F1, each class's precision, recall and
     F1): "the final result was the average of the five experimental results", the papers' k-fold number.
-    Shaped like one classification report, without a confusion matrix (see `pooled_report` for that)."""
+    Shaped like one classification report, without a confusion matrix (see `pooled_report` for that), plus
+    each per-class number's fold values (`fold_values`), for its interval over the folds."""
     reports = [r.metrics[role] for r in records]
     classes = reports[0]["classes"]
-    per_class = {c: {m: float(np.mean([rep["per_class"][c][m] for rep in reports])) for m in ("precision", "recall", "f1")}
-                 for c in classes}
-    return {"classes": classes, "per_class": per_class, "folds": len(reports),
+    values = {c: {m: [rep["per_class"][c][m] for rep in reports] for m in ("precision", "recall", "f1")}
+              for c in classes}
+    per_class = {c: {m: float(np.mean(v)) for m, v in metrics.items()} for c, metrics in values.items()}
+    return {"classes": classes, "per_class": per_class, "folds": len(reports), "fold_values": values,
             "accuracy": float(np.mean([rep["accuracy"] for rep in reports])),
             "macro_f1": float(np.mean([rep["macro_f1"] for rep in reports]))}

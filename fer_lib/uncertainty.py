@@ -59,6 +59,19 @@ def mean_interval(values, level: float = LEVEL, what: str = "folds") -> Interval
     return Interval(mean, float(low), float(high), f"t over {len(values)} {what}")
 
 
+def over_seeds(percentages, n: int, level: float = LEVEL) -> Interval:
+    """The mean accuracy (%) of runs that differ only in their training seed and share one test set of `n`
+    images: Student's t over the seeds, widened to at least one run's Wilson interval, since the seeds' spread
+    leaves out the sampling of the test set they share. One seed: its Wilson interval."""
+    values = [float(v) for v in percentages]
+    one_run = wilson(round(float(np.mean(values)) / 100 * n), n, level).scaled(100)
+    if len(values) == 1:
+        return Interval(values[0], one_run.low, one_run.high, one_run.method)
+    spread = mean_interval(values, level, what="seeds")
+    return Interval(spread.estimate, min(spread.low, one_run.low), max(spread.high, one_run.high),
+                    f"{spread.method}, at least one run's Wilson")
+
+
 @dataclass(frozen=True)
 class PairedTest:
     """Two models scored on the same test images: how many only A got right, how many only B, the exact
@@ -102,3 +115,50 @@ def _paired(correct_a, correct_b) -> tuple[np.ndarray, np.ndarray]:
     if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
         raise ValueError(f"paired outcomes need two equally long, non-empty 1-d arrays, not {a.shape} and {b.shape}")
     return a, b
+
+
+def per_class_intervals(report: dict, metric: str, level: float = LEVEL, resamples: int = 999, seed: int = 0
+                        ) -> dict[str, Interval | None]:
+    """class -> the 95 % interval of its `metric` ("precision", "recall" or "f1", as fractions) on the test set
+    behind `report` (see metrics.classification_report): Wilson on the counts that define a precision (the
+    images predicted as the class) or a recall (the images of the class); a percentile bootstrap over the test
+    images for an F1, which is no proportion. A mean over folds (a report with `fold_values`, see
+    scoring.fold_mean_report) gets Student's t over its folds, clipped to 0..1. None for a class whose metric has
+    no images behind it, and for every class of a report with neither (a number quoted from a paper)."""
+    if metric not in ("precision", "recall", "f1"):
+        raise ValueError(f"metric must be precision, recall or f1, not {metric!r}")
+    if "fold_values" in report:
+        out = {}
+        for cls in report["classes"]:
+            t = mean_interval(report["fold_values"][cls][metric], level, what="folds")
+            out[cls] = Interval(t.estimate, max(t.low, 0.0), min(t.high, 1.0), t.method)
+        return out
+    if "confusion" not in report:
+        return {c: None for c in report["classes"]}
+    confusion = np.asarray(report["confusion"])
+    true = np.repeat(np.arange(len(confusion)), confusion.sum(axis=1))
+    pred = np.concatenate([np.repeat(np.arange(len(confusion)), row) for row in confusion])
+    out = {}
+    for k, cls in enumerate(report["classes"]):
+        tp, predicted, actual = int(confusion[k, k]), int(confusion[:, k].sum()), int(confusion[k].sum())
+        if metric != "f1":
+            n = predicted if metric == "precision" else actual
+            out[cls] = wilson(tp, n, level) if n else None
+        elif predicted + actual == 0:
+            out[cls] = None
+        else:
+            out[cls] = _f1_bootstrap(true, pred, k, level, resamples, seed)
+    return out
+
+
+def _f1_bootstrap(true: np.ndarray, pred: np.ndarray, k: int, level: float, resamples: int, seed: int) -> Interval:
+    def f1(t, p, axis=-1):
+        tp = ((t == k) & (p == k)).sum(axis)
+        wrong = ((t == k) != (p == k)).sum(axis)  # false positives + false negatives
+        return np.where(tp > 0, 2 * tp / np.maximum(2 * tp + wrong, 1), 0.0)
+
+    estimate = float(f1(true, pred))
+    res = stats.bootstrap((true, pred), f1, paired=True, vectorized=True, confidence_level=level,
+                          n_resamples=resamples, method="percentile", random_state=np.random.default_rng(seed))
+    ci = res.confidence_interval
+    return Interval(estimate, float(ci.low), float(ci.high), f"bootstrap over {len(true):,} images")

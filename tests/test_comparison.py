@@ -22,7 +22,7 @@ def _fake_run(root: Path, seed: int, accuracy: float, finished_at: str, wall_sec
     (folder / "config.json").write_text(json.dumps(config))
     right = round(10 * accuracy)
     (folder / "metrics.json").write_text(json.dumps(dict(
-        test=dict(accuracy=accuracy, macro_f1=accuracy / 2), epochs_run=epochs, best_epoch=2)))
+        test=dict(accuracy=accuracy, macro_f1=accuracy / 2, n=10), epochs_run=epochs, best_epoch=2)))
     (folder / "history.csv").write_text(f"epoch,val_acc\n1,0.1\n2,{accuracy - 0.05}\n3,0.2\n")
     rows = [f"test,p{i},0,{0 if i < right else 1}" for i in range(10)]
     (folder / "predictions.csv").write_text("role,id,true,pred\n" + "\n".join(rows) + "\n")
@@ -40,7 +40,9 @@ def test_the_table_takes_the_newest_run_per_seed_of_one_profile(tmp_path):
     row = comparison.comparison_table("cpu", {"p0", "p1"}, tmp_path, variants=["plain-cnn"]).iloc[0]
     assert row["seeds"] == 3
     assert row["PrivateTest acc (%)"] == pytest.approx(60.0)
-    assert row["± std"] == pytest.approx(10.0)  # sample std of 50, 60, 70
+    # t over the seeds 50, 60, 70: 60 ± 4.30 * 10 / sqrt(3) = [35.16, 84.84], wider than one run's Wilson
+    # interval on 10 images above, narrower below (Wilson 6/10: [31.27, 83.18]): the wider end of each
+    assert (row["95 % low"], row["95 % high"]) == (pytest.approx(31.27, abs=0.01), pytest.approx(84.84, abs=0.01))
     assert row["macro-F1 (%)"] == pytest.approx(30.0)
     assert row["PublicTest acc, selected epoch (%)"] == pytest.approx(55.0)  # val_acc at the best epoch (2)
     # without p0, p1 (both right): 3/8, 4/8, 5/8
@@ -117,8 +119,10 @@ def test_the_second_budget_goes_to_cheap_models_and_ranks_are_compared_among_mod
     items = ch.budget_section("cpu", tmp_path, ["plain-cnn", "igc", "resnet18"])
     assert items[1] == "Among the 2 models with both budgets, ranked by PublicTest: plain CNN +1, IGC network -1 " \
                        "place(s) from 3 to 12 epochs; 0 kept their place."
-    lines = items[2].axes[0].get_lines()
-    assert sorted(len(line.get_xdata()) for line in lines) == [1, 2, 2]  # resnet18 has one budget
+    curves = items[2].axes[0].containers
+    assert sorted(len(c.lines[0].get_xdata()) for c in curves) == [1, 2, 2]  # resnet18 has one budget
+    assert all(lo < y < hi for c in curves for ((_, lo), (_, hi)), y in
+               zip(c.lines[2][0].get_segments(), c.lines[0].get_ydata()))  # each point inside its interval
 
 
 def test_the_push_figure_sets_pushed_runs_against_cpu_hours_beside_the_marks(tmp_path):
@@ -130,7 +134,7 @@ def test_the_push_figure_sets_pushed_runs_against_cpu_hours_beside_the_marks(tmp
     _fake_run(tmp_path, 1, 0.68, "2026-01-01T00:00:21", 5400, variant="plain-cnn-push", epochs=12)
     ax = ch.push_cost_figure("plain-cnn", "cpu", tmp_path).axes[0]
     labels = [t.get_text() for t in ax.texts]
-    assert labels[:3] == ["one protocol, 3 seed(s), 3 ep", "push, seed 0, 12 ep", "push, seed 1, 12 ep"]
+    assert labels[:3] == ["one protocol, 3 seeds, 3 epochs", "push, seed 0, 12 epochs", "push, seed 1, 12 epochs"]
     assert [t.xy for t in ax.texts[:3]] == [(0.1, 60.0), (1.0, 66.0), (1.5, 68.0)]  # fastest seed's hours, mean
     assert sum("(claimed)" in label for label in labels) == len(ch.literature())
 

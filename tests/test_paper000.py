@@ -202,7 +202,7 @@ def test_fold_table_and_pooled_report(tmp_path):
     runs = tables.ProfileRuns(name, {}, {"cpu": results.runs_for(name, "cpu", tmp_path)})
     row = tables.fold_table([runs], {name: "honest"}).iloc[0]
     assert row["folds"] == 5 and row["per fold"] == "100.0 / 100.0 / 0.0 / 100.0 / 0.0"
-    assert row["accuracy (%) mean ± std"] == "60.00 ± 54.77" and row["wall (min)"] == 5.0
+    assert row["accuracy (%) [95 % interval]"] == "60.00 [0.00, 100.00]" and row["wall (min)"] == 5.0
     pooled = scoring.pooled_report(runs.folds["cpu"])
     assert pooled["n"] == 5 and pooled["accuracy"] == pytest.approx(0.6)
     assert pooled["confusion"] == [[3, 2], [0, 0]]

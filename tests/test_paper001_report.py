@@ -27,6 +27,9 @@ def _fold(root: Path, model: str, fold: int, epochs: int, accuracy: float, proto
                   confusion=[[10 if i == j else 0 for j in range(7)] for i in range(7)])
     (folder / "config.json").write_text(json.dumps(config))
     (folder / "metrics.json").write_text(json.dumps(dict(test=report, best_epoch=epochs)))
+    # 100 shared test images, the first `accuracy` share of them right: what a paired comparison reads
+    rows = [f"test,PrivateTest_{i},0,{0 if i < round(accuracy * 100) else 1}" for i in range(100)]
+    (folder / "predictions.csv").write_text("role,id,true,pred\n" + "\n".join(rows) + "\n")
     (folder / "provenance.json").write_text(json.dumps(dict(finished_at=f"2026-01-0{epochs % 9 + 1}T00:00:0{fold}",
                                                             wall_seconds=60)))
 
@@ -46,7 +49,8 @@ def test_models_are_paired_only_at_budgets_where_both_have_every_fold(tmp_path):
     _fold(tmp_path, "igc", 4, 8, 0.62)  # the last fold lands: 8 epochs is paired too, and the ordering flips
     table = ch.paired_table(tmp_path)[0]
     assert table["epochs"].tolist() == [4, 8] and table["IGC accuracy"].tolist() == [50.0, 62.0]
-    assert table["difference (paired, mean ± std)"].tolist() == ["-2.00 ± 0.00", "+2.00 ± 0.00"]
+    assert table["IGC - plain [95 % interval]"].tolist() == ["-2.00 [-2.00, -2.00], paired over 5 folds",
+                                                             "+2.00 [+2.00, +2.00], paired over 5 folds"]
     assert "the ordering changes as training grows" in ch.ordering_sentences(tmp_path)
 
 
@@ -72,7 +76,8 @@ def test_the_standard_split_joins_the_budget_table_and_the_paired_comparison(tmp
     assert table["accuracy"].tolist()[:3] == [50.0, 55.0, 58.0]
     paired = ch.paired_table(tmp_path)[0]
     assert paired[["folds", "epochs"]].values.tolist() == [["standard", 16]]
-    assert paired["difference (paired, mean ± std)"].tolist() == ["-3.00 (one run)"]
+    # 55 against 58 of the same 100 images: the plain CNN got 3 more right, none fewer
+    assert paired["IGC - plain [95 % interval]"].tolist() == ["-3.00 [-8.00, -1.00], paired over 100 test images"]
     assert ("- fer2013, standard split, PrivateTest (cpu): IGC - plain = -3.00 points after 16 epochs; the only "
             "budget both models have.") in ch.ordering_sentences(tmp_path)
 
@@ -85,7 +90,7 @@ def test_a_budget_still_in_training_does_not_hide_the_last_complete_one(tmp_path
     assert [r.epochs for r in measured] == [16] * 5
     runs = tables.profile_runs("001-igc-fer2013-random", tmp_path)
     assert [r.epochs for r in runs.folds["cpu"]] == [16] * 5 and runs.records["cpu"].epochs == 16
-    assert tables.fold_table([runs], {})["accuracy (%) mean ± std"].tolist() == ["61.00 ± 0.00"]
+    assert tables.fold_table([runs], {})["accuracy (%) [95 % interval]"].tolist() == ["61.00 [61.00, 61.00]"]
     assert list(results.budget_runs("001-igc-fer2013-random", "cpu", tmp_path)) == [16]
 
 

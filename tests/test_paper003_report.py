@@ -12,7 +12,8 @@ def _run(root: Path, variant: str, epochs: int, centre: float, tencrop: float) -
     folder.mkdir(parents=True)
     config = dict(name=f"003-{variant}", profile="cpu", data=dict(protocol="official"), train=dict(epochs=epochs))
     (folder / "config.json").write_text(json.dumps(config))
-    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=centre), test_tencrop=dict(accuracy=tencrop))))
+    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=centre, n=100),
+                                                               test_tencrop=dict(accuracy=tencrop, n=100))))
     (folder / "provenance.json").write_text(json.dumps(dict(finished_at=f"2026-01-01T00:00:{epochs:02d}")))
 
 
@@ -31,8 +32,11 @@ def test_lip_difference_per_budget_and_its_trend(tmp_path):
     assert ch.ablation_trend("cpu", tmp_path).endswith(
         ": -8.00 after 1 epoch(s), -2.00 after 2 epoch(s); the gap narrows as training grows. VGG16 + LIP has no "
         "4-epoch run yet: `fer train 003 fer2013-lip --profile cpu --epochs 4` completes that pair.")
-    lines = ch.ablation_budget_figure("cpu", tmp_path).axes[0].get_lines()
-    assert sorted(len(line.get_xdata()) for line in lines) == [2, 2, 3, 3]
+    curves = ch.ablation_budget_figure("cpu", tmp_path).axes[0].containers
+    assert sorted(len(c.lines[0].get_xdata()) for c in curves) == [2, 2, 3, 3]
+    # each point's Wilson interval on its 100 test images: 40 of 100 right is [30.94, 49.80]
+    assert any([(round(lo, 2), round(hi, 2)) for (_, lo), (_, hi) in c.lines[2][0].get_segments()][0] == (30.94, 49.8)
+               for c in curves)
     _run(tmp_path, "fer2013-lip", 4, 0.57, 0.58)
     assert ch.ablation_trend("cpu", tmp_path).endswith("the sign reverses as training grows.")
 

@@ -38,8 +38,14 @@ def test_per_class_bars_in_class_order():
     report = classification_report([0, 1, 2], [0, 1, 1], ("x", "y", "z"))
     fig = plots.per_class_bars({"run": report}, "recall")
     heights = [round(p.get_height(), 3) for p in fig.axes[0].patches if p.get_height() > 0 or p.get_width() > 0]
-    assert heights[:3] == [1.0, 1.0, 0.0]
+    assert heights[:3] == [100.0, 100.0, 0.0]  # percent, like the tables
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["x", "y", "z"]
+    # each bar's Wilson interval on the images of its class (one image each): 1/1 reaches down to 20.65 %
+    bars = next(c for c in fig.axes[0].containers if hasattr(c, "has_yerr")).lines[2][0].get_segments()
+    assert [(round(lo, 2), round(hi, 2)) for (_, lo), (_, hi) in bars] == [(20.65, 100.0), (20.65, 100.0), (0.0, 79.35)]
+    quoted = {"classes": ["x", "y", "z"], "per_class": {c: {"recall": 0.5} for c in "xyz"}}  # no counts, no bars
+    fig = plots.per_class_bars({"paper": quoted}, "recall")
+    assert all(lo == hi for (_, lo), (_, hi) in next(c for c in fig.axes[0].containers if hasattr(c, "has_yerr")).lines[2][0].get_segments())
 
 
 def test_sample_grid_marks_errors_in_red():
@@ -60,11 +66,12 @@ def test_claimed_vs_measured_bars():
 def test_budget_curve_draws_points_claim_paper_budget_and_projection():
     from fer_lib.verdicts import budget_verdict
     v = budget_verdict(73.67, {4: 50.0, 8: 58.0}, paper_epochs=200)
-    fig = plots.budget_curve({"P-ResNet-VGG": v})
+    fig = plots.budget_curve({"P-ResNet-VGG": v}, intervals={"P-ResNet-VGG": {4: (47.0, 53.0), 8: (55.5, 60.0)}})
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
-    ours = next(line for label, line in lines.items() if label.startswith("P-ResNet-VGG: ours (open)"))
-    assert list(ours.get_xdata()) == [4, 8] and list(ours.get_ydata()) == [50.0, 58.0]
+    ours = next(c for c in ax.containers if c.get_label().startswith("P-ResNet-VGG: ours (open)"))
+    assert list(ours.lines[0].get_xdata()) == [4, 8] and list(ours.lines[0].get_ydata()) == [50.0, 58.0]
+    assert [(lo, hi) for (_, lo), (_, hi) in ours.lines[2][0].get_segments()] == [(47.0, 53.0), (55.5, 60.0)]
     claim = next(line for label, line in lines.items() if "claimed 73.67" in label)
     assert list(claim.get_ydata()) == [73.67, 73.67]
     projection = next(line for label, line in lines.items() if "projected ceiling" in label)

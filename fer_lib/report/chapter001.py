@@ -8,11 +8,13 @@ import torch
 from .. import claims, experiments, results
 from ..data.base import FaceData
 from ..experiments import Experiment
+from ..comparative import paired_accuracy_difference
 from ..models import build_model, count_parameters
 from ..models.igc import InterleavedGroupConv
 from ..models.summary import layer_table
 from ..runner import make_split
 from ..scoring import deduplicated_accuracy, fold_mean_report, pooled_report
+from ..uncertainty import Interval, mean_interval, per_class_intervals, wilson
 from . import Note, plots, sections
 from .tables import ProfileRuns, best_folds
 
@@ -159,14 +161,15 @@ def claims_table(dataset: str, runs: list[ProfileRuns]) -> pd.DataFrame:
             continue
         model, (metric, cls) = c.key.split("-")[0], c.metric.split(":")
         records, p = best_folds(runs_by_name.get(c.experiment))
-        ours = 100 * fold_mean_report(records)["per_class"][cls][metric] if records else None
-        rows.append({"table": c.source, "metric": metric, "model": MODELS[model], "class": cls, "claimed": c.value,
-                     "ours": None if ours is None else round(ours, 1),
+        ours = per_class_intervals(fold_mean_report(records), metric)[cls] if records else None
+        rows.append({"table": c.source, "metric": metric, "model": MODELS[model], "class": cls,
+                     "claimed": f"{c.value:.1f}",
+                     "ours [95 %]": "—" if ours is None else ours.scaled(100).format(1),
                      "ours from": f"{p} profile, {records[0].epochs} epochs" if records else "no run"})
     if not rows:
         return pd.DataFrame()
     wide = pd.DataFrame(rows).pivot_table(index=["table", "metric", "model", "ours from"], columns="class",
-                                          values=["claimed", "ours"], sort=False)
+                                          values=["claimed", "ours [95 %]"], aggfunc="first", sort=False)
     wide.columns = [f"{cls}, {kind}" for kind, cls in wide.columns]
     return wide.reset_index()
 
@@ -180,7 +183,8 @@ def ck_f1_figure(ck_runs: list[ProfileRuns]):
         records, p = best_folds(runs_by_name.get(name))
         if records:
             rep = fold_mean_report(records)
-            reports[f"{label} ({p})"] = {"classes": list(FOUR), "per_class": {c: rep["per_class"][c] for c in FOUR}}
+            reports[f"{label} ({p})"] = {"classes": list(FOUR), "per_class": {c: rep["per_class"][c] for c in FOUR},
+                                         "fold_values": {c: rep["fold_values"][c] for c in FOUR}}
     if len(reports) == 1:
         return None
     fig = plots.per_class_bars(reports, "f1")
@@ -243,9 +247,14 @@ def _test_accuracies(records) -> np.ndarray:
 PAIRED_PROTOCOLS = (("ckplus", "random"), ("ckplus", "subject"), ("fer2013", "random"), ("fer2013", "standard"))
 
 
-def _difference(diff: np.ndarray) -> str:
-    """Mean paired difference, with its fold-to-fold spread where there is more than one run."""
-    return f"{diff.mean():+.2f} ± {diff.std(ddof=1):.2f}" if len(diff) > 1 else f"{diff.mean():+.2f} (one run)"
+def _difference(igc: list, plain: list) -> str:
+    """The paired difference IGC - plain in points with its 95 % interval and how it was paired (see
+    comparative.paired_accuracy_difference)."""
+    paired = paired_accuracy_difference(igc, plain)
+    if paired is None:
+        return "no shared predictions"
+    interval, _, how = paired
+    return f"{interval.estimate:+.2f} [{interval.low:+.2f}, {interval.high:+.2f}], {how.split(', McNemar')[0]}"
 
 
 def paired_table(runs_root=None) -> list:
@@ -260,7 +269,7 @@ def paired_table(runs_root=None) -> list:
             rows.append({"dataset": dataset, "folds": protocol, "profile": profile, "epochs": epochs,
                          "IGC accuracy": round(acc["igc"].mean(), 2),
                          "plain accuracy": round(acc["plain"].mean(), 2),
-                         "difference (paired, mean ± std)": _difference(diff),
+                         "IGC - plain [95 % interval]": _difference(pair["igc"], pair["plain"]),
                          "folds IGC ahead": f"{int((diff > 0).sum())} of {len(diff)}",
                          "IGC macro-F1": round(f1["igc"].mean(), 2), "plain macro-F1": round(f1["plain"].mean(), 2)})
     if not rows:
@@ -307,8 +316,10 @@ def fer_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
         for m in MODELS:
             for epochs, records in results.budget_runs(f"001-{m}-fer2013-{protocol}", profile, runs_root).items():
                 report = fold_mean_report(records)
+                ci = _accuracy_interval(records)
                 rows.append({"model": MODELS[m] + suffix, "epochs": epochs, "folds": len(records),
                              "accuracy": round(100 * report["accuracy"], 2),
+                             "accuracy low": round(ci.low, 2), "accuracy high": round(ci.high, 2),
                              **{f"{cls} precision": round(100 * report["per_class"][cls]["precision"], 1)
                                 for cls in FOUR}})
     if not rows:
@@ -316,8 +327,31 @@ def fer_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     printed = printed_tables().xs(("Table 3", "fer2013", "precision"), level=("table", "dataset", "metric"))
     claimed = printed.loc[MODELS["igc"]]
     rows.append({"model": f"{MODELS['igc']}: Table 3 (claimed)", "epochs": None, "folds": None, "accuracy": None,
+                 "accuracy low": None, "accuracy high": None,
                  **{f"{cls} precision": float(claimed[cls]) for cls in FOUR}})
     return pd.DataFrame(rows)
+
+
+def fer_budget_shown(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+    """`fer_budget_table` as the chapter shows it: the accuracy's interval as one "[low, high]" column."""
+    frame = fer_budget_table(profile, runs_root)
+    if frame.empty:
+        return frame
+    interval = [f"[{lo:.2f}, {hi:.2f}]" if pd.notna(lo) else "" for lo, hi in
+                zip(frame["accuracy low"], frame["accuracy high"])]
+    frame = frame.drop(columns=["accuracy low", "accuracy high"])
+    frame.insert(list(frame.columns).index("accuracy") + 1, "accuracy: 95 % interval", interval)
+    return frame
+
+
+def _accuracy_interval(records: list) -> Interval:
+    """Test accuracy (%) with its 95 % interval: Student's t over the folds (clipped to 0-100), or Wilson on the
+    one run's test images."""
+    if len(records) > 1:
+        t = mean_interval([100 * r.metrics["test"]["accuracy"] for r in records], what="folds")
+        return Interval(t.estimate, max(t.low, 0.0), min(t.high, 100.0), t.method)
+    test = records[0].metrics["test"]
+    return wilson(round(test["accuracy"] * test["n"]), test["n"]).scaled(100)
 
 
 def standard_table(twins: set[str], profile: str = "cpu", runs_root=None) -> pd.DataFrame:
@@ -331,6 +365,7 @@ def standard_table(twins: set[str], profile: str = "cpu", runs_root=None) -> pd.
             test = record.metrics["test"]
             rows.append({"model": MODELS[m], "epochs": epochs, "best epoch": record.metrics.get("best_epoch"),
                          "test images": test["n"], "PrivateTest accuracy (%)": round(100 * test["accuracy"], 2),
+                         "95 % interval (Wilson)": "[{0.low:.2f}, {0.high:.2f}]".format(_accuracy_interval(records)),
                          "macro-F1 (%)": round(100 * test["macro_f1"], 2),
                          "de-duplicated PrivateTest accuracy (%)": deduplicated_accuracy(record, "test", twins),
                          "run": f"{experiment}/{record.config_hash}"})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -15,6 +16,7 @@ from ..models.lip_vgg import LIP2d, VGG16_BN_IMAGENET
 from ..models.weights import weights_path
 from ..results import RunRecord
 from ..scoring import deduplicated_accuracy
+from ..uncertainty import wilson
 from . import Note, plots, sections
 from .tables import ProfileRuns, best_record, confusion_summary
 
@@ -225,7 +227,7 @@ def ablation_points(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     """The FER2013 ablation's budget curves: one row per model and budget, PrivateTest accuracy with the centre
     crop and with ten-crop."""
     return pd.DataFrame([{"model": label, "epochs": epochs, "centre crop (%)": accuracy(record, "test"),
-                          "ten-crop (%)": accuracy(record, "test_tencrop")}
+                          "ten-crop (%)": accuracy(record, "test_tencrop"), "test images": record.metrics["test"]["n"]}
                          for variant, label in ABLATION_MODELS.items()
                          for epochs, (record, *_) in results.budget_runs(f"003-{variant}", profile, runs_root).items()])
 
@@ -252,7 +254,12 @@ def ablation_budget_figure(profile: str = "cpu", runs_root=None):
     points = ablation_points(profile, runs_root)
     if points.empty:
         return None
-    fig = plots.metrics_by_budget(points, {"PrivateTest accuracy": ["centre crop (%)", "ten-crop (%)"]})
+    for crop in ("centre crop (%)", "ten-crop (%)"):  # each point one run: Wilson on its test images
+        cis = [wilson(round(a / 100 * n), n).scaled(100) if pd.notna(a) else None
+               for a, n in zip(points[crop], points["test images"])]
+        points[f"{crop} low"] = [ci.low if ci else np.nan for ci in cis]
+        points[f"{crop} high"] = [ci.high if ci else np.nan for ci in cis]
+    fig = plots.metrics_by_budget(points, {"PrivateTest accuracy, 95 % intervals": ["centre crop (%)", "ten-crop (%)"]})
     fig.suptitle(f"FER2013 ablation by budget ({profile} profile)")
     return fig
 

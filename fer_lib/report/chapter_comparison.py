@@ -8,6 +8,7 @@ from .. import claims, comparison, experiments, results
 from ..cost import COST_RUN
 from ..experiments import COMPARISON_MODELS as MODELS
 from ..scoring import deduplicated_accuracy
+from ..uncertainty import over_seeds, wilson
 from . import Note, plots
 
 PUSH_GOAL = 70.0  # PrivateTest (%) the comparison issue asks of one run within comparison.PUSH_HOURS
@@ -102,9 +103,9 @@ def budget_section(profile: str, runs_root=None, chosen: list[str] | None = None
                  + (f"{', '.join(moved)} place(s) from {table.epochs.iloc[0]} to {epochs} epochs; "
                     f"{kept} kept their place." if moved else f"all {len(both)} kept their place."))
     points = pd.concat([
-        table[["model", "epochs", "train min", "PrivateTest (%)"]],
-        both[["model", f"{epochs} ep: train min", f"{epochs} ep: PrivateTest (%)"]].set_axis(
-            ["model", "train min", "PrivateTest (%)"], axis=1).assign(epochs=epochs)])
+        table[["model", "epochs", "train min", "PrivateTest (%)", "test images"]],
+        both[["model", f"{epochs} ep: train min", f"{epochs} ep: PrivateTest (%)", "test images"]].set_axis(
+            ["model", "train min", "PrivateTest (%)", "test images"], axis=1).assign(epochs=epochs)])
     return items + [plots.accuracy_vs_minutes_by_budget(points)]
 
 
@@ -205,17 +206,21 @@ def push_cost_figure(best: str | None, profile: str, runs_root=None):
     if not base:
         return None
     acc = [100 * r.metrics["test"]["accuracy"] for r in base]
-    # The one-protocol seeds as one point (mean, with their spread); each pushed run as its own point.
-    rows = [{"model": f"one protocol, {len(base)} seed(s), {base[0].epochs} ep", "±": pd.Series(acc).std(ddof=1),
+    n = base[0].metrics["test"]["n"]
+    # The one-protocol seeds as one point (their mean and its interval); each pushed run as its own point.
+    ci = over_seeds(acc, n)
+    rows = [{"model": f"one protocol, {len(base)} seed{'s' if len(base) > 1 else ''}, {base[0].epochs} epochs",
              "train CPU-hours": min(r.provenance["wall_seconds"] for r in base) / 3600,
-             "PrivateTest acc (%)": sum(acc) / len(acc)}]
+             "PrivateTest acc (%)": ci.estimate, "95 % low": ci.low, "95 % high": ci.high}]
     for r in comparison.push_runs(best, profile, runs_root):
-        rows.append({"model": f"{_recipe(best, r)}, seed {r.config['train']['seed']}, {r.epochs} ep", "±": 0.0,
+        value = comparison.reported_private(r)
+        one = wilson(round(value / 100 * n), n).scaled(100)
+        rows.append({"model": f"{_recipe(best, r)}, seed {r.config['train']['seed']}, {r.epochs} epochs",
                      "train CPU-hours": r.provenance["wall_seconds"] / 3600,
-                     "PrivateTest acc (%)": comparison.reported_private(r)})
+                     "PrivateTest acc (%)": value, "95 % low": one.low, "95 % high": one.high})
     marks = {f"{c.description.split(',')[0]} ({'same protocol' if c.protocol.same_as_ours else 'other protocol'})":
              c.value for c in literature()}
-    fig = plots.accuracy_vs_cost(pd.DataFrame(rows), "train CPU-hours", spread="±", marks=marks)
+    fig = plots.accuracy_vs_cost(pd.DataFrame(rows), "train CPU-hours", marks=marks)
     fig.axes[0].set_title(f"{MODELS[best][0]}: accuracy per CPU-hour on this machine ({profile} profile)")
     fig.tight_layout()
     return fig

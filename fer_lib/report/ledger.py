@@ -120,9 +120,14 @@ def verdicts(claim_list: list[Claim], profile: str, runs_root=None) -> dict[str,
 
 
 def budget_figure(claim_list: list[Claim], profile: str, runs_root=None, title: str = ""):
-    """The budget curve of each claim (see plots.budget_curve); None when no claim has a run."""
+    """The budget curve of each claim (see plots.budget_curve), each point with its 95 % interval; None when
+    no claim has a run."""
     found = {k: v for k, v in verdicts(claim_list, profile, runs_root).items() if v.curve}
-    return plots.budget_curve(found, title) if found else None
+    by_label = {c.description: c for c in claim_list}
+    intervals = {label: {b: (ci.low, ci.high) for b, (_, ci) in
+                         assessment.budget_measurements(by_label[label], profile, runs_root).items() if ci is not None}
+                 for label in found}
+    return plots.budget_curve(found, title, intervals) if found else None
 
 
 def train_command(experiment: str, profile: str, epochs: int) -> str:

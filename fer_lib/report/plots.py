@@ -45,14 +45,31 @@ def confusion_matrices(report: dict, title: str = ""):
     return fig
 
 
-def per_class_bars(reports: dict[str, dict], metric: str = "f1"):
-    """One group of bars per class, one bar per report (e.g. per protocol or profile)."""
-    rows = [dict(run=label, cls=c, value=r["per_class"][c][metric]) for label, r in reports.items() for c in r["classes"]]
-    fig, ax = plt.subplots(figsize=(10, 3.6))
-    sns.barplot(pd.DataFrame(rows), x="cls", y="value", hue="run", ax=ax)
-    ax.set(xlabel="", ylabel=metric, ylim=(0, 1), title=f"per-class {metric}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+def per_class_bars(reports: dict[str, dict], metric: str = "f1", intervals: dict[str, dict] | None = None):
+    """One group of bars per class, one bar per report (e.g. per protocol or profile), in percent, with each
+    bar's 95 % interval as an error bar: from `intervals` (label -> class -> Interval, as fractions) where given,
+    else from the report's own confusion matrix (see uncertainty.per_class_intervals); a bar without one (a
+    number quoted from a paper) has none."""
+    from ..uncertainty import per_class_intervals
+    labels = list(reports)
+    classes = reports[labels[0]]["classes"]
+    fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
+    width = 0.8 / len(labels)
+    for j, (label, colour) in enumerate(zip(labels, sns.color_palette(n_colors=len(labels)))):
+        report = reports[label]
+        given = (intervals or {}).get(label)
+        if given is None:
+            given = per_class_intervals(report, metric)
+        values = np.array([100 * report["per_class"][c][metric] for c in classes])
+        err = np.array([[0.0, 0.0] if given.get(c) is None or not np.isfinite(given[c].low) else
+                        [100 * report["per_class"][c][metric] - 100 * given[c].low,
+                         100 * given[c].high - 100 * report["per_class"][c][metric]] for c in classes]).T
+        x = np.arange(len(classes)) + (j - (len(labels) - 1) / 2) * width
+        ax.bar(x, values, width=width, color=colour, label=label, yerr=err.clip(min=0), capsize=2,
+               error_kw=dict(elinewidth=0.8, ecolor="0.2"))
+    ax.set_xticks(np.arange(len(classes)), classes)
+    ax.set(xlabel="", ylabel=f"{metric} (%)", ylim=(0, 100), title=f"per-class {metric}, with 95 % intervals")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the bars, never on them
     return fig
 
 
@@ -168,13 +185,16 @@ def image_pairs(images: np.ndarray, pairs: np.ndarray, titles: list[str], column
     return fig
 
 
-def accuracy_vs_cost(table: pd.DataFrame, cost: str, accuracy: str = "PrivateTest acc (%)", spread: str = "± std",
+def accuracy_vs_cost(table: pd.DataFrame, cost: str, accuracy: str = "PrivateTest acc (%)",
                      marks: dict[str, float] | None = None, log_x: bool = True):
-    """Each model as a point: `cost` (e.g. MFLOPs / image) against mean accuracy, with its seed spread as an
-    error bar; `marks` draws published accuracies (labelled as claimed) as dashed horizontal lines."""
+    """Each model as a point: `cost` (e.g. MFLOPs / image) against mean accuracy, with its 95 % interval
+    (columns "95 % low" and "95 % high") as an error bar; `marks` draws published accuracies (labelled as
+    claimed) as dashed horizontal lines."""
     fig, ax = plt.subplots(figsize=(8.5, 4.8))
     done = table.dropna(subset=[cost, accuracy])
-    ax.errorbar(done[cost], done[accuracy], yerr=done[spread].fillna(0), fmt="o", capsize=3)
+    err = np.vstack([done[accuracy] - done["95 % low"], done["95 % high"] - done[accuracy]])
+    ax.errorbar(done[cost], done[accuracy], yerr=np.nan_to_num(err).clip(min=0), fmt="o", capsize=3,
+                label="ours, with 95 % interval")
     for _, row in done.iterrows():
         ax.annotate(row["model"].split(" (")[0], (row[cost], row[accuracy]), textcoords="offset points",
                     xytext=(5, 4), fontsize=8)
@@ -189,14 +209,21 @@ def accuracy_vs_cost(table: pd.DataFrame, cost: str, accuracy: str = "PrivateTes
     return fig
 
 
-def budget_curve(verdicts: dict, title: str = ""):
-    """Measured value against epochs trained (log axis), one line of points per verdict (label -> Verdict):
+def budget_curve(verdicts: dict, title: str = "", intervals: dict[str, dict[int, tuple[float, float]]] | None = None):
+    """Measured value against epochs trained (log axis), one line of points per verdict (label -> Verdict),
+    each point with its 95 % interval (`intervals`: label -> epochs -> (low, high)) as an error bar where given:
     the claim as a horizontal line, the paper's budget as a vertical one, the projection to it dashed."""
     fig, ax = plt.subplots(figsize=(8, 3.6 + 0.28 * 3 * len(verdicts)))
     palette = sns.color_palette(n_colors=max(len(verdicts), 1))
     for colour, (label, v) in zip(palette, verdicts.items()):
         epochs = sorted(v.curve)
-        ax.plot(epochs, [v.curve[e] for e in epochs], "o-", color=colour, label=f"{label}: ours ({v.verdict})")
+        values = np.array([v.curve[e] for e in epochs])
+        known = (intervals or {}).get(label, {})
+        bounds = np.array([known.get(e, (y, y)) for e, y in zip(epochs, values)], dtype=float).reshape(-1, 2)
+        bounds = np.where(np.isfinite(bounds), bounds, values[:, None])  # one seed's t interval is unbounded
+        err = np.vstack([values - bounds[:, 0], bounds[:, 1] - values]).clip(min=0)
+        ax.errorbar(epochs, values, yerr=err, fmt="o-", color=colour, capsize=3,
+                    label=f"{label}: ours ({v.verdict}), 95 % interval")
         ax.axhline(v.claimed, color=colour, ls=":", lw=1.2, label=f"{label}: claimed {v.claimed:.2f}")
         if v.ceiling is not None and v.paper_epochs and v.paper_epochs > v.epochs:
             ax.plot([v.epochs, v.paper_epochs], [v.measured, v.ceiling], "--", color=colour, alpha=0.7,
@@ -215,7 +242,8 @@ def budget_curve(verdicts: dict, title: str = ""):
 
 def metrics_by_budget(frame: pd.DataFrame, panels: dict[str, list[str]], claimed: dict[str, float] | None = None):
     """One panel per entry of `panels` (title -> columns of `frame`): each column against `epochs` (log axis),
-    one line style per `model` and one colour per column; `claimed` (column -> value) as dotted lines."""
+    one line style per `model` and one colour per column; `claimed` (column -> value) as dotted lines. A column
+    with "<column> low" and "<column> high" beside it gets those as error bars (its 95 % interval)."""
     # constrained layout keeps the suptitle and the legends under the panels clear of the axis labels
     fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 4.8), squeeze=False, layout="constrained")
     styles = dict(zip(dict.fromkeys(frame["model"]), ["o-", "s--", "^:", "d-."]))
@@ -224,7 +252,13 @@ def metrics_by_budget(frame: pd.DataFrame, panels: dict[str, list[str]], claimed
             for model, style in styles.items():
                 rows = frame[frame["model"] == model].sort_values("epochs")
                 label = f"{column}, {model}" if len(columns) > 1 else model
-                ax.plot(rows["epochs"], rows[column], style, color=colour if len(columns) > 1 else None, label=label)
+                if f"{column} low" in rows:
+                    err = np.vstack([rows[column] - rows[f"{column} low"], rows[f"{column} high"] - rows[column]])
+                    ax.errorbar(rows["epochs"], rows[column], yerr=np.nan_to_num(err).clip(min=0), fmt=style,
+                                capsize=3, color=colour if len(columns) > 1 else None, label=label)
+                else:
+                    ax.plot(rows["epochs"], rows[column], style, color=colour if len(columns) > 1 else None,
+                            label=label)
             if claimed and column in claimed:
                 ax.axhline(claimed[column], color=colour, ls=":", lw=1.2)
         ax.set_xscale("log", base=2)
@@ -236,17 +270,22 @@ def metrics_by_budget(frame: pd.DataFrame, panels: dict[str, list[str]], claimed
 
 def accuracy_vs_minutes_by_budget(points: pd.DataFrame):
     """PrivateTest accuracy against training minutes (log axis), one line per model joining its budgets in
-    order (`points`: model, epochs, train min, PrivateTest (%)), each point labelled with its epochs."""
+    order (`points`: model, epochs, train min, PrivateTest (%), and its `test images` for each point's Wilson
+    95 % interval, drawn as an error bar), each point labelled with its epochs."""
+    from ..uncertainty import wilson
     fig, ax = plt.subplots(figsize=(8.5, 4.8))
     for colour, (model, rows) in zip(sns.color_palette(n_colors=points["model"].nunique()), points.groupby("model", sort=False)):
         rows = rows.sort_values("epochs")
-        ax.plot(rows["train min"], rows["PrivateTest (%)"], "o-", color=colour, label=model.split(" (")[0])
+        cis = [wilson(round(a / 100 * n), int(n)).scaled(100) for a, n in zip(rows["PrivateTest (%)"], rows["test images"])]
+        err = np.array([[a - ci.low, ci.high - a] for a, ci in zip(rows["PrivateTest (%)"], cis)]).T.clip(min=0)
+        ax.errorbar(rows["train min"], rows["PrivateTest (%)"], yerr=err, fmt="o-", capsize=2, color=colour,
+                    label=model.split(" (")[0])
         for _, r in rows.iterrows():
             ax.annotate(f"{r['epochs']:g}", (r["train min"], r["PrivateTest (%)"]), textcoords="offset points",
                         xytext=(4, -9), fontsize=7, color=colour)
     ax.set_xscale("log")
     ax.set(xlabel="training minutes on this machine (log scale); points labelled with their epochs",
-           ylabel="PrivateTest accuracy (%)")
+           ylabel="PrivateTest accuracy (%), 95 % interval")
     ax.legend(fontsize=7, ncol=2, loc="lower right")
     fig.tight_layout()
     return fig

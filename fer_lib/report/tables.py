@@ -12,6 +12,7 @@ from .. import results
 from ..experiments import PROFILES
 from ..results import RunRecord
 from ..scoring import deduplicated_accuracy
+from ..uncertainty import Interval, mean_interval, per_class_intervals, wilson
 
 
 @dataclass
@@ -61,6 +62,7 @@ def results_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "
             m = r.metrics[role]
             row = {"protocol": labels.get(pr.experiment, pr.experiment), "profile": profile,
                    "test images": m["n"], "test accuracy (%)": round(100 * m["accuracy"], 2),
+                   "95 % interval (Wilson)": _wilson_text(m),
                    "macro-F1 (%)": round(100 * m["macro_f1"], 2)}
             if twins is not None:
                 dedup = deduplicated_accuracy(r, role, twins)
@@ -69,27 +71,47 @@ def results_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "
     return pd.DataFrame(rows)
 
 
+def _wilson_text(report: dict) -> str:
+    """"[59.62, 62.81]": the Wilson interval (%) of a report's accuracy on its `n` test images."""
+    ci = wilson(round(report["accuracy"] * report["n"]), report["n"]).scaled(100)
+    return f"[{ci.low:.2f}, {ci.high:.2f}]"
+
+
 def per_class_table(record: RunRecord, role: str = "test") -> pd.DataFrame:
+    """Precision, recall and F1 per class in percent, each with its 95 % interval (see
+    uncertainty.per_class_intervals), and the class's test images."""
     report = record.metrics[role]
     per = report["per_class"]
-    return pd.DataFrame([{"class": c, "precision": round(per[c]["precision"], 3), "recall": round(per[c]["recall"], 3),
-                          "F1": round(per[c]["f1"], 3), "support": per[c]["support"]} for c in report["classes"]])
+    intervals = {m: per_class_intervals(report, m) for m in ("precision", "recall", "f1")}
+
+    def cell(c, m):
+        ci = intervals[m][c]
+        return "—" if ci is None else ci.scaled(100).format(1)
+
+    return pd.DataFrame([{"class": c, "precision (%)": cell(c, "precision"), "recall (%)": cell(c, "recall"),
+                          "F1 (%)": cell(c, "f1"), "test images": per[c]["support"]} for c in report["classes"]])
 
 
 def fold_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test") -> pd.DataFrame:
-    """Per k-fold experiment and profile: mean ± std over folds of accuracy and macro-F1, and each fold's accuracy."""
+    """Per k-fold experiment and profile: the fold mean of accuracy and macro-F1 with its 95 % interval
+    (Student's t over the folds, clipped to 0-100), and each fold's accuracy."""
     rows = []
     for pr in runs:
         for profile, records in pr.folds.items():
-            acc = np.array([100 * r.metrics[role]["accuracy"] for r in records])
-            f1 = np.array([100 * r.metrics[role]["macro_f1"] for r in records])
+            acc = [100 * r.metrics[role]["accuracy"] for r in records]
+            f1 = [100 * r.metrics[role]["macro_f1"] for r in records]
             rows.append({"protocol": labels.get(pr.experiment, pr.experiment), "profile": profile,
-                         "folds": len(records), "accuracy (%) mean ± std": f"{acc.mean():.2f} ± {acc.std(ddof=1):.2f}",
-                         "macro-F1 (%) mean ± std": f"{f1.mean():.2f} ± {f1.std(ddof=1):.2f}",
+                         "folds": len(records), "accuracy (%) [95 % interval]": _fold_mean(acc),
+                         "macro-F1 (%) [95 % interval]": _fold_mean(f1),
                          "per fold": " / ".join(f"{a:.1f}" for a in acc),
                          "best epochs": " / ".join(str(r.metrics.get("best_epoch")) for r in records),
                          "wall (min)": round(sum(r.provenance["wall_seconds"] for r in records) / 60, 1)})
     return pd.DataFrame(rows)
+
+
+def _fold_mean(values: list[float]) -> str:
+    t = mean_interval(values, what="folds")
+    return Interval(t.estimate, max(t.low, 0.0), min(t.high, 100.0), t.method).format()
 
 
 def confusion_summary(report: dict) -> str:
