@@ -251,6 +251,8 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
                              gain=None if v.gain is None or c.metric == "loss" else round(v.gain, 2),
                              ceiling=None if v.ceiling is None or c.metric == "loss" else round(v.ceiling, 1),
                              verdict=verdict, basis=basis, run=run,
+                             caveat="; ".join(dict.fromkeys(f"{c.experiment}/{r.config_hash}: {r.tree_caveat}"
+                                                            for r in records if r.tree_caveat)),
                              **_deduplicated(c, profile, runs_root, records, frozenset(twins.get((c.experiment, profile), ())))))
         if not found:
             reason = c.not_run_reason or ("quoted from other work: context, no verdict" if c.cited
@@ -258,7 +260,7 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
             rows.append(dict(base, profile="", measured=None, low=None, high=None, interval=None, difference=None,
                              epochs=None,
                              paper_epochs=paper_epochs(c.experiment) if c.experiment else None, gain=None,
-                             ceiling=None, verdict=NOT_RUN, basis=reason, run=reason,
+                             ceiling=None, verdict=NOT_RUN, basis=reason, run=reason, caveat="",
                              dedup=None, dedup_low=None, dedup_high=None, dedup_removed=None, dedup_verdict=None))
     return pd.DataFrame(rows)
 

@@ -186,13 +186,16 @@ def _dispatch(args) -> int:
         print(total, file=sys.stderr)  # stdout stays one command per line, for a scheduler to consume
         return 0
     if args.command == "runs":
-        from .store_migrations import compact, fill_data_schema
+        from .store_migrations import compact, complete_provenance, fill_data_schema
         moved = fill_data_schema(args.runs_root)
         for old, new in moved:
             print(f"config schema: {old} -> {new}")
         counts = compact(args.runs_root)
+        completed = complete_provenance(args.runs_root)
+        for folder in completed:
+            print(f"provenance completed: {folder}")
         print(f"{len(moved)} configs migrated; {counts['splits']} split lists moved to the shared store; "
-              f"{counts['predictions']} prediction tables compressed")
+              f"{counts['predictions']} prediction tables compressed; {len(completed)} provenances completed")
         return 0
     if args.command == "bench" and args.model == "predict":
         from .predict.bench import detector_table, speed_report

@@ -193,6 +193,18 @@ class RunRecord:
     def finished_at(self) -> str:
         return self.provenance.get("finished_at", "")
 
+    @property
+    def tree_caveat(self) -> str:
+        """"" when the run was trained from a clean, committed tree; otherwise what a reader must know."""
+        p = self.provenance
+        commit = (p.get("git_commit") or "?")[:10]
+        if p.get("git_dirty") is False:
+            return ""
+        if p.get("git_dirty"):
+            return (f"trained from commit {commit} with uncommitted changes (the diff's hash is recorded, the diff "
+                    "is not): its code cannot be checked out exactly")
+        return f"commit {commit}; " + p.get("git_dirty_note", "whether its working tree was clean was not recorded")
+
     def summary(self) -> dict:
         """The one-line facts a chapter prints under every table: what produced these numbers."""
         p, c = self.provenance, self.config
@@ -200,6 +212,12 @@ class RunRecord:
                     commit=(p.get("git_commit") or "?")[:10] + ("+dirty" if p.get("git_dirty") else ""),
                     device=p.get("gpu") or p.get("cpu"), wall_minutes=round(p["wall_seconds"] / 60, 1),
                     epochs_run=self.metrics.get("epochs_run"), best_epoch=self.metrics.get("best_epoch"))
+
+
+def experiment_names(root: str | Path | None = None) -> list[str]:
+    """The experiments the store holds runs of (its folders, without the shared split store)."""
+    root = Path(root or RUNS_ROOT)
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.name != SPLITS) if root.is_dir() else []
 
 
 def find_runs(experiment: str, root: str | Path | None = None, finished_only: bool = True,

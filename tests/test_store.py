@@ -390,3 +390,65 @@ def test_split_twins_are_the_test_images_with_a_pixel_twin_in_training(tmp_path)
     assert split_twins(SimpleNamespace(data=public), fer) == {"PublicTest_1007"}  # a twin under another label too
     no_test = DataSpec("fer2013", roles={"train": "train", "private": "private_test"})
     assert split_twins(SimpleNamespace(data=no_test), fer) == set()
+
+
+def test_complete_provenance_expands_a_short_commit_and_names_the_directory_a_record_was_first_stored_in(tmp_path):
+    """The 002 GPU records: written with a 7-digit commit and no clean-tree flag, then moved to a new hash by
+    the data-schema migration while their commit message still names the old directory."""
+    repo = tmp_path / "repo"
+    runs = repo / "runs"
+    ids = {"train": ["Training_0"], "test": ["PrivateTest_0"]}
+    old = _legacy_run(runs, "002-standard", ids, epochs=50, profile="paper")
+    git = lambda *a: subprocess.run(["git", "-C", str(repo), *a], check=True, capture_output=True, text=True).stdout
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "the GPU run")
+    full = git("rev-parse", "HEAD").strip()
+    provenance = json.loads((old / "provenance.json").read_text())
+    (old / "provenance.json").write_text(json.dumps(dict(provenance, git_commit=full[:7], git_dirty=None)))
+    config = json.loads((old / "config.json").read_text())
+    config["data"] = {k: v for k, v in config["data"].items() if k != "k"}  # written before DataSpec had k
+    (old / "config.json").write_text(json.dumps(config))
+    old = old.rename(old.parent / config_hash(config))
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "as first stored")
+    (new, ) = [n for _, n in store_migrations.fill_data_schema(runs)]
+    # the record as the store held it before the data-schema migration learnt to say where it came from
+    moved = json.loads((new / "provenance.json").read_text())
+    del moved["stored_first_as"]
+    (new / "provenance.json").write_text(json.dumps(moved))
+
+    assert store_migrations.complete_provenance(runs, repo) == [new]
+    record = json.loads((new / "provenance.json").read_text())
+    assert record["git_commit"] == full and record["git_commit_recorded"] == full[:7]
+    assert record["stored_first_as"] == f"002-standard/{old.name}" and old.name != new.name
+    assert record["git_dirty"] is None and record["git_dirty_note"].startswith("not recorded")
+    assert store_migrations.complete_provenance(runs, repo) == []  # a second pass changes nothing
+    # a record that never moved and whose commit git does not know stays as it was, bar the note
+    unknown = _legacy_run(runs, "002-paper-split", ids, epochs=50)
+    (unknown / "provenance.json").write_text(json.dumps(dict(finished_at="x", git_commit="abcdef1", git_dirty=False)))
+    store_migrations.complete_provenance(runs, repo)
+    assert json.loads((unknown / "provenance.json").read_text()) == dict(finished_at="x", git_commit="abcdef1",
+                                                                          git_dirty=False)
+
+
+def test_a_page_names_every_record_it_rests_on_that_was_not_trained_from_a_clean_tree(tmp_path):
+    from fer_lib.report import ledger
+    from fer_lib.report.tables import provenance_caveats
+    ids = {"train": ["Training_0"], "test": [f"PrivateTest_{i}" for i in range(10)]}
+    clean = _legacy_run(tmp_path, "000-presnet-fer-paper", ids, epochs=50)
+    dirty = _legacy_run(tmp_path, "000-presnetvgg-fer-paper", ids, epochs=6)
+    unknown = _legacy_run(tmp_path, "000-presnet-jaffe-random-testsel", ids, epochs=6)
+    for folder, flag in ((clean, False), (dirty, True), (unknown, None)):
+        p = json.loads((folder / "provenance.json").read_text())
+        (folder / "provenance.json").write_text(json.dumps(dict(p, git_commit="a" * 40, git_dirty=flag)))
+    text = provenance_caveats("000", tmp_path)
+    assert f"000-presnetvgg-fer-paper/{dirty.name}" in text and f"000-presnet-jaffe-random-testsel/{unknown.name}" in text
+    assert f"000-presnet-fer-paper/{clean.name}" not in text
+    assert "- Trained from commit aaaaaaaaaa with uncommitted" in text and "- Commit aaaaaaaaaa; whether" in text
+    assert provenance_caveats("003", tmp_path) is None
+    presnet, presnetvgg = (next(c for c in claims.CLAIMS if c.key == key) for key in ("presnet-fer", "presnetvgg-fer"))
+    table = ledger.verdict_table([presnet, presnetvgg], tmp_path, profiles=("cpu",)).set_index("claim")
+    assert table.loc[presnet.description, "record caveat"] == ""
+    assert table.loc[presnetvgg.description, "record caveat"].startswith(
+        f"000-presnetvgg-fer-paper/{dirty.name}: trained from commit aaaaaaaaaa with uncommitted changes")

@@ -10,6 +10,7 @@ from ..experiments import COMPARISON_MODELS as MODELS
 from ..scoring import deduplicated_accuracy
 from ..uncertainty import over_seeds, wilson
 from . import Note, plots
+from .tables import provenance_caveats
 
 PUSH_GOAL = 70.0  # PrivateTest (%) the comparison issue asks of one run within comparison.PUSH_HOURS
 
@@ -232,16 +233,19 @@ def provenance_section(profile: str, runs_root=None) -> list:
     for v in list(MODELS) + [recipe for m in MODELS for recipe in comparison.push_recipes(m)]:
         for r in results.find_runs(f"cmp-{v}", runs_root, profile=profile):
             s = r.summary()
-            rows.append(dict(run=f"cmp-{v}/{r.config_hash}", seed=r.config["train"]["seed"], commit=s["commit"],
-                             device=s["device"], epochs=s["epochs_run"], best_epoch=s["best_epoch"], wall_min=s["wall_minutes"],
-                             train_img_per_s=round(r.metrics.get("train_img_per_s", 0))))
+            rows.append({"run": f"cmp-{v}/{r.config_hash}", "seed": r.config["train"]["seed"], "commit": s["commit"],
+                         "clean tree": r.tree_caveat or "yes", "device": s["device"], "epochs": s["epochs_run"],
+                         "kept epoch": s["best_epoch"], "wall (min)": s["wall_minutes"],
+                         "training images / s": round(r.metrics.get("train_img_per_s", 0))})
+    caveats = provenance_caveats("cmp", runs_root)
     cost = comparison.latest_cost(runs_root)
     if cost is None:
-        return [pd.DataFrame(rows), Note("No cost record yet: run `fer cost` on a quiet machine to fill the FLOPs and "
-                                         "img/s columns.", "warning")]
+        return [caveats, pd.DataFrame(rows), Note("No cost record yet: run `fer cost` on a quiet machine to fill the "
+                                                  "FLOPs and img/s columns.", "warning")]
     p = cost.provenance
-    return [pd.DataFrame(rows),
-            f"Cost record `{COST_RUN}/{cost.config_hash}`: commit {p['git_commit'][:10]}, {p['cpu']}, "
+    return [caveats, pd.DataFrame(rows),
+            f"Cost record `{COST_RUN}/{cost.config_hash}`: commit {p['git_commit'][:10]}"
+            f"{' (' + cost.tree_caveat + ')' if cost.tree_caveat else ''}, {p['cpu']}, "
             f"{p['cpu_threads']} threads, torch {p['torch']}; load average before "
             f"{p['load_average_before'][0]:.2f}, after {p['load_average_after'][0]:.2f}."]
 

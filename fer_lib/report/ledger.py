@@ -37,6 +37,8 @@ def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES, da
         "interval": table["interval"].fillna(""),
         "why": table["basis"], "source": table["source"],
     })
+    if table["caveat"].astype(bool).any():  # a record behind the number not trained from a clean tree
+        out["record caveat"] = table["caveat"]
     return _with_dedup(out, table, before="verdict")
 
 

@@ -40,16 +40,42 @@ def profile_runs(experiment: str, runs_root=None) -> ProfileRuns:
 
 
 def provenance_table(runs: list[ProfileRuns]) -> pd.DataFrame:
-    """Which run produced each number: profile, config hash, commit, device, epochs, wall time, speed."""
+    """Which run produced each number: profile, run, commit, whether its tree was clean (and why not), device,
+    epochs, the kept epoch, wall time, training speed and split."""
     rows = []
     for pr in runs:
         for profile, r in pr.records.items():
             s = r.summary()
-            rows.append(dict(experiment=pr.experiment, profile=profile, config_hash=s["config_hash"], commit=s["commit"],
-                             device=s["device"], epochs_run=s["epochs_run"], best_epoch=s["best_epoch"],
-                             wall_min=s["wall_minutes"], train_img_per_s=round(r.metrics.get("train_img_per_s", 0)),
-                             split=r.config["split_description"]))
+            rows.append({"experiment": pr.experiment, "profile": profile, "run": s["config_hash"],
+                         "commit": s["commit"], "clean tree": r.tree_caveat or "yes", "device": s["device"],
+                         "epochs run": s["epochs_run"], "kept epoch": s["best_epoch"],
+                         "wall (min)": s["wall_minutes"],
+                         "training images / s": round(r.metrics.get("train_img_per_s", 0)),
+                         "split": r.config["split_description"]})
     return pd.DataFrame(rows)
+
+
+def provenance_caveats(paper: str, runs_root=None) -> str | None:
+    """One line per finished record of `paper`'s experiments (paper and cpu profiles: the ones pages show) that
+    was not trained from a clean, committed tree, or None when every one was."""
+    records = [r for name in results.experiment_names(runs_root) if name.startswith(f"{paper}-")
+               for r in results.find_runs(name, runs_root) if r.config.get("profile") in ("paper", "cpu")]
+    groups: dict[str, list[str]] = {}  # one line per caveat (they name their commit), listing its records
+    for r in records:
+        if r.tree_caveat:
+            groups.setdefault(r.tree_caveat, []).append(f"`{r.config['name']}/{r.config_hash}`")
+    if not groups:
+        return None
+    lines = [f"- {caveat[0].upper() + caveat[1:]}: {', '.join(runs)}." for caveat, runs in groups.items()]
+    return ("**Records not trained from a clean tree.** Every other record behind this page was trained from a "
+            "clean, committed tree. These are shown with this caveat; retraining one from a clean tree "
+            "(`fer train ... --force`) removes it:\n" + "\n".join(lines))
+
+
+def provenance_section(paper: str, runs: list[ProfileRuns], runs_root=None) -> list:
+    """A chapter's provenance: the caveats of its records that were not trained from a clean tree, then the
+    table of the runs its tables show."""
+    return [provenance_caveats(paper, runs_root), provenance_table(runs)]
 
 
 def results_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test",
