@@ -452,3 +452,18 @@ def test_a_page_names_every_record_it_rests_on_that_was_not_trained_from_a_clean
     assert table.loc[presnet.description, "record caveat"] == ""
     assert table.loc[presnetvgg.description, "record caveat"].startswith(
         f"000-presnetvgg-fer-paper/{dirty.name}: trained from commit aaaaaaaaaa with uncommitted changes")
+
+
+def test_the_execution_page_sums_each_chapters_training_hours_per_profile(tmp_path):
+    from fer_lib.report.execution import training_table
+    ids = {"train": ["Training_0"], "test": ["PrivateTest_0"]}
+    for experiment, profile, seconds, dirty in (("001-igc-ckplus-random", "cpu", 3600, False),
+                                                ("001-plain-ckplus-random", "cpu", 1800, True),
+                                                ("001-igc-ckplus-random", "paper", 720, False),
+                                                ("cmp-igc", "cpu", 360, False)):
+        folder = _legacy_run(tmp_path, experiment, ids, profile=profile, extra=dict(s=seconds))
+        p = json.loads((folder / "provenance.json").read_text())
+        (folder / "provenance.json").write_text(json.dumps(dict(p, wall_seconds=seconds, git_dirty=dirty, cpu="X")))
+    table = training_table(tmp_path)
+    assert table[["chapter", "profile", "records", "training hours", "not from a clean tree"]].values.tolist() == [
+        ["001", "cpu", 2, 1.5, 1], ["001", "paper", 1, 0.2, 0], ["comparison", "cpu", 1, 0.1, 0]]

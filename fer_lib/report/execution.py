@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import results
 from ..results import code_version
 
 PACKAGES = ("torch", "torchvision", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "seaborn",
@@ -30,6 +31,30 @@ def pages_table(pages: dict[str, Path]) -> pd.DataFrame:
                      "minutes": f"{meta['duration'] / 60:.1f}" if meta.get("duration") else "—",
                      "status": "failed" if meta.get("exception") else ("finished" if end else "—")})
     return pd.DataFrame(rows)
+
+
+CHAPTER_OF = {"000": "000", "001": "001", "002": "002", "003": "003", "004": "004", "cmp": "comparison"}
+
+
+def training_table(runs_root=None) -> pd.DataFrame:
+    """One row per chapter and profile: the finished run records behind it, the hours they trained (their
+    recorded wall time, summed), on what, and how many were not trained from a clean tree."""
+    rows = {}
+    for name in results.experiment_names(runs_root):
+        chapter = CHAPTER_OF.get(name.split("-")[0])
+        for r in results.find_runs(name, runs_root) if chapter else ():
+            key = (chapter, r.config.get("profile", "?"))
+            row = rows.setdefault(key, {"chapter": chapter, "profile": key[1], "records": 0, "training hours": 0.0,
+                                        "devices": set(), "not from a clean tree": 0})
+            row["records"] += 1
+            row["training hours"] += r.provenance.get("wall_seconds", 0) / 3600
+            row["devices"].add(r.provenance.get("gpu") or r.provenance.get("cpu") or "?")
+            row["not from a clean tree"] += bool(r.tree_caveat)
+    table = pd.DataFrame(sorted(rows.values(), key=lambda r: (r["chapter"], r["profile"])))
+    if table.empty:
+        return table
+    return table.assign(**{"training hours": table["training hours"].round(1),
+                           "devices": table["devices"].map(lambda d: ", ".join(sorted(d)))})
 
 
 def environment_table() -> pd.DataFrame:
