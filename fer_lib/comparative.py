@@ -144,7 +144,7 @@ def comparative_table(profile: str = "cpu", runs_root=None, papers=None) -> pd.D
             continue
         v = judge(c, profile, runs_root)
         verdict = v.verdict if c.evidence_for is None or v.verdict == NOT_RUN else f"evidence ({v.verdict})"
-        rows.append({"paper": c.paper, "claim": c.description, "source": c.source,
+        rows.append({"paper": c.paper, "claim": c.description, "verdict": verdict, "source": c.source,
                      "claimed better − baseline (points) [95 %]": v.difference.format() if v.difference else "—",
-                     "verdict": verdict, "why": v.basis})
+                     "why": v.basis})
     return pd.DataFrame(rows)

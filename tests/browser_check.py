@@ -1,6 +1,7 @@
 """Open a built book page in headless Chromium as a reader would, at a given window width, and report what is
-wrong: images that did not load, tables wider than their container with no scroll box around them, and cells
-tagged to be hidden (parameters, remove-cell) that show anyway. Optionally screenshots the page.
+wrong: images that did not load, tables wider than their container with no scroll box around them, cells
+tagged to be hidden (parameters, remove-cell) that show anyway, and verdicts a reader cannot see without
+scrolling sideways (or whose word is cut off). Optionally screenshots the page.
 
 Usage: python tests/browser_check.py _build/html/book/chapters/002_se_sepnet.html [screenshot.png] [width]
 
@@ -39,9 +40,28 @@ window.addEventListener("load", function () {
   var hidden = Array.from(document.querySelectorAll(
       ".tag_parameters, .tag_injected-parameters, .tag_remove-cell, .tag_remove-input .cell_input"))
     .filter(function (e) { return e.offsetParent !== null && e.getBoundingClientRect().height > 0; });
+  // a verdict cell a reader cannot see without scrolling sideways, or whose word is cut off
+  var verdicts = [], unseen = [];
+  tables.forEach(function (t) {
+    if (t.offsetParent === null) return;
+    var head = Array.from(t.querySelectorAll("thead th"));
+    var col = head.findIndex(function (h) { return (h.innerText || "").trim() === "verdict"; });
+    if (col < 0) return;
+    var box = t.parentElement.getBoundingClientRect();
+    var right = Math.min(box.right, document.documentElement.clientWidth);
+    Array.from(t.querySelectorAll("tbody tr")).forEach(function (tr) {
+      var cell = tr.children[col];
+      if (!cell) return;
+      verdicts.push(cell);
+      var r = cell.getBoundingClientRect();
+      if (r.right > right + 1 || r.left < box.left - 1 || cell.scrollWidth > cell.clientWidth + 1)
+        unseen.push((cell.innerText || "").trim().replace(/\s+/g, "_"));
+    });
+  });
   var out = document.createElement("pre"); out.id = "fer-page-probe";
   out.textContent = "IMAGES " + imgs.length + " BROKEN " + broken.length + " " + broken.join(" ") +
-    " | TABLES " + tables.length + " WIDE " + wide.length + " " + wide.join(" ") + " | SHOWN " + hidden.length + " |";
+    " | TABLES " + tables.length + " WIDE " + wide.length + " " + wide.join(" ") + " | SHOWN " + hidden.length +
+    " | VERDICTS " + verdicts.length + " UNSEEN " + unseen.length + " " + unseen.slice(0, 8).join(" ") + " |";
   document.body.appendChild(out);
 });
 </script>"""
@@ -54,10 +74,12 @@ class PageCheck:
     tables: int = 0
     wide: list[str] = field(default_factory=list)         # tables overflowing their container, no scroll box
     shown_hidden: int = 0                                 # cells tagged to be hidden that are visible
+    verdicts: int = 0                                     # verdict cells in the page's tables
+    unseen: list[str] = field(default_factory=list)       # verdicts out of sight without scrolling, or cut off
 
     @property
     def ok(self) -> bool:
-        return not self.broken and not self.wide and self.shown_hidden == 0
+        return not self.broken and not self.wide and self.shown_hidden == 0 and not self.unseen
 
 
 def chromium() -> str | None:
@@ -82,10 +104,12 @@ def check_page(page: Path, screenshot: Path | None = None, width: int = 1280) ->
                                capture_output=True, timeout=120)
         finally:
             probe_page.unlink(missing_ok=True)
-    match = re.search(r"IMAGES (\d+) BROKEN \d+ ?([^|]*)\| TABLES (\d+) WIDE \d+ ?([^|]*)\| SHOWN (\d+) \|", dom)
+    match = re.search(r"IMAGES (\d+) BROKEN \d+ ?([^|]*)\| TABLES (\d+) WIDE \d+ ?([^|]*)\| SHOWN (\d+) "
+                      r"\| VERDICTS (\d+) UNSEEN \d+ ?([^|]*)\|", dom)
     if match is None:
         raise RuntimeError(f"{page}: the page did not finish loading in Chromium (no probe output)")
-    return PageCheck(int(match[1]), match[2].split(), int(match[3]), match[4].split(), int(match[5]))
+    return PageCheck(int(match[1]), match[2].split(), int(match[3]), match[4].split(), int(match[5]),
+                     int(match[6]), match[7].split())
 
 
 if __name__ == "__main__":

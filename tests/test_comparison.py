@@ -118,7 +118,7 @@ def test_the_second_budget_goes_to_cheap_models_and_ranks_are_compared_among_mod
     from fer_lib.report import chapter_comparison as ch
     items = ch.budget_section("cpu", tmp_path, ["plain-cnn", "igc", "resnet18"])
     assert items[1] == "Among the 2 models with both budgets, ranked by PublicTest: plain CNN +1, IGC network -1 " \
-                       "place(s) from 3 to 12 epochs; 0 kept their place."
+                       "places from 3 to 12 epochs; 0 kept their place."
     curves = items[2].axes[0].containers
     assert sorted(len(c.lines[0].get_xdata()) for c in curves) == [1, 2, 2]  # resnet18 has one budget
     assert all(lo < y < hi for c in curves for ((_, lo), (_, hi)), y in

@@ -58,6 +58,15 @@ def test_chapters_are_short_calls_without_definitions():
     assert sum(len(lines) for lines in per_notebook.values()) < MAX_CODE_LINES
 
 
+def test_every_code_cell_is_folded_away_or_hidden():
+    """A reader sees results, with the code one click away ("hide-input"); nothing of the build shows."""
+    shown = [f"{path.name} cell {i}" for path in NOTEBOOKS
+             for i, cell in enumerate(nbformat.read(path, as_version=4).cells)
+             if cell.cell_type == "code" and not set(cell.metadata.get("tags", [])) & {
+                 "parameters", "injected-parameters", "hide-input", "remove-cell"}]
+    assert shown == []
+
+
 def test_every_chapter_that_trains_takes_the_same_train_parameter():
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)

@@ -30,7 +30,7 @@ def test_lip_difference_per_budget_and_its_trend(tmp_path):
     assert table["LIP - max pool, ten-crop (points)"].tolist()[:2] == [-8.0, -1.0]
     assert table["LIP - max pool, centre crop (points)"].isna().tolist() == [False, False, True]
     assert ch.ablation_trend("cpu", tmp_path).endswith(
-        ": -8.00 after 1 epoch(s), -2.00 after 2 epoch(s); the gap narrows as training grows. VGG16 + LIP has no "
+        ": -8.00 after 1 epoch, -2.00 after 2 epochs; the gap narrows as training grows. VGG16 + LIP has no "
         "4-epoch run yet: `fer train 003 fer2013-lip --profile cpu --epochs 4` completes that pair.")
     curves = ch.ablation_budget_figure("cpu", tmp_path).axes[0].containers
     assert sorted(len(c.lines[0].get_xdata()) for c in curves) == [2, 2, 3, 3]

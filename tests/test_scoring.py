@@ -96,5 +96,6 @@ def test_headline_table_has_one_row_per_headline_claim_with_its_budget(tmp_path)
     headline = [c for c in claims.CLAIMS if not c.cited and not c.detail]
     assert len(table) == len(headline) and set(table["verdict"]) == {"not run"}
     assert (table["ours (%) [95 % interval]"] == "—").all() and (table["budget"] == "—").all()
-    assert list(headline_table("002", runs_root=tmp_path).columns) == ["claim", "claimed (%)", "ours (%) [95 % interval]", "budget",
-                                                                       "verdict"]
+    # the verdict next to the claim: on a phone the box shows it before the table has to scroll
+    assert list(headline_table("002", runs_root=tmp_path).columns) == ["claim", "verdict", "claimed (%)",
+                                                                       "ours (%) [95 % interval]", "budget"]

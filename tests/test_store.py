@@ -370,7 +370,9 @@ def test_a_test_set_with_training_twins_is_also_judged_without_them(tmp_path, mo
     assert other["dedup"] is None
     monkeypatch.setattr(ledger, "claim_twins", lambda claim_list, data, profiles: {(claim.experiment, "cpu"): twins})
     table = ledger.verdict_table([claim], tmp_path, profiles=("cpu",))
-    assert list(table.columns).index(ledger.DEDUP) == list(table.columns).index("verdict") - 1
+    columns = list(table.columns)
+    assert columns.index("verdict") == columns.index("claim") + 1  # in sight before any scrolling
+    assert columns.index(ledger.DEDUP) == columns.index("ours [95 % interval]") + 1  # beside the headline number
     assert table[ledger.DEDUP].iloc[0] == "62.22 [57.11, 67.08] (40 twins left out): verdict would be open"
     box = ledger.headline_table("002", tmp_path)
     assert box[ledger.DEDUP].iloc[0].endswith("verdict would be open")

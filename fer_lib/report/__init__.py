@@ -14,3 +14,8 @@ class Note:
 
     text: str
     kind: str = "note"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 epoch", "4 epochs": a number with its noun in the right number (`plural` where "s" is wrong)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -17,7 +17,7 @@ from ..models.weights import weights_path
 from ..results import RunRecord
 from ..scoring import deduplicated_accuracy
 from ..uncertainty import wilson
-from . import Note, plots, sections
+from . import Note, count, plots, sections
 from .tables import ProfileRuns, best_record, confusion_summary
 
 RAF_VARIANTS = ("rafdb-vgg16", "rafdb-lip")
@@ -193,7 +193,7 @@ def ablation_table(fer_main: dict[str, RunRecord], twins: set[str] | None) -> li
         return [Note("The FER2013 ablation has no pair of runs at a shared budget yet.", "warning")]
     paper = claimed()
     lip = fer_main["fer2013-lip"]
-    budget = (f"Both models at {lip.epochs} epoch(s) ({lip.config['profile']} profile), the largest budget both have "
+    budget = (f"Both models at {count(lip.epochs, 'epoch')} ({lip.config['profile']} profile), the largest budget both have "
               "trained; every budget is in the next section.")
     rows = [("VGG16", "fer2013-vgg16", "test", "vgg16-raf"),
             ("VGG16 + ten-crop (extra row)", "fer2013-vgg16", "test_tencrop", None),
@@ -271,7 +271,7 @@ def ablation_trend(profile: str = "cpu", runs_root=None) -> str | None:
     if table.empty or column not in table:
         return None
     diffs = table.dropna(subset=[column]).set_index("epochs")[column]
-    points = ", ".join(f"{d:+.2f} after {e} epoch(s)" for e, d in diffs.items())
+    points = ", ".join(f"{d:+.2f} after {count(e, 'epoch')}" for e, d in diffs.items())
     if len(diffs) < 2:
         trend = "one shared budget so far"
     elif (diffs.iloc[0] < 0) != (diffs.iloc[-1] < 0):
@@ -338,7 +338,7 @@ def findings(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) ->
     found = []
     if len(fer_main) == 2:
         v, lip = fer_main["fer2013-vgg16"], fer_main["fer2013-lip"]
-        found.append(f"**LIP on FER2013** ({lip.config['train']['epochs']} epoch(s), {lip.config['profile']} profile): "
+        found.append(f"**LIP on FER2013** ({count(lip.config['train']['epochs'], 'epoch')}, {lip.config['profile']} profile): "
                      f"{points(accuracy(lip, 'test'), accuracy(v, 'test'))} PrivateTest accuracy against max pooling "
                      f"(paper, RAF-DB: {paper['lip-raf'] - paper['vgg16-raf']:+.2f}).")
         found.append(f"**Ten-crop testing**: {points(accuracy(v, 'test_tencrop'), accuracy(v, 'test'))} for VGG16, "

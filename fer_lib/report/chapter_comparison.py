@@ -9,7 +9,7 @@ from ..cost import COST_RUN
 from ..experiments import COMPARISON_MODELS as MODELS
 from ..scoring import deduplicated_accuracy
 from ..uncertainty import over_seeds, wilson
-from . import Note, plots
+from . import Note, count, plots
 from .tables import provenance_caveats
 
 PUSH_GOAL = 70.0  # PrivateTest (%) the comparison issue asks of one run within comparison.PUSH_HOURS
@@ -48,7 +48,7 @@ def table_section(table: pd.DataFrame, profile: str) -> list:
     items = [table.drop(columns=["variant"]).round(2).astype(object).fillna("")]
     missing = table[table.seeds == 0]
     if len(missing):
-        items.append(Note(f"{len(missing)} model(s) have no finished {profile} run yet: "
+        items.append(Note(f"{count(len(missing), 'model')} {'has' if len(missing) == 1 else 'have'} no finished {profile} run yet: "
                           + "; ".join(f"{r.model}: `{r['to run']}`" for _, r in missing.iterrows()), "warning"))
     return items
 
@@ -101,7 +101,7 @@ def budget_section(profile: str, runs_root=None, chosen: list[str] | None = None
     moved = [f"{r.model.split(' (')[0]} {r['rank change']}" for _, r in both.iterrows() if r["rank change"] != "0"]
     kept = len(both) - len(moved)
     items.append(f"Among the {len(both)} models with both budgets, ranked by PublicTest: "
-                 + (f"{', '.join(moved)} place(s) from {table.epochs.iloc[0]} to {epochs} epochs; "
+                 + (f"{', '.join(moved)} places from {table.epochs.iloc[0]} to {epochs} epochs; "
                     f"{kept} kept their place." if moved else f"all {len(both)} kept their place."))
     points = pd.concat([
         table[["model", "epochs", "train min", "PrivateTest (%)", "test images"]],

@@ -152,8 +152,8 @@ def near_duplicates(fer: FaceData, groups: np.ndarray, hash_distance: int, seed:
     candidates["r"] = audit.pixel_correlation(fer.images, candidates.i.to_numpy(), candidates.j.to_numpy())
     a, b = np.random.default_rng(seed).integers(0, len(fer), (2, 20000))
     baseline = float(np.percentile(audit.pixel_correlation(fer.images, a, b), 99.9))
-    by_distance = candidates.groupby("distance").agg(pairs=("r", "size"), median_r=("r", "median"),
-                                                     share_r_above_0_9=("r", lambda r: np.mean(r > 0.9)))
+    by_distance = candidates.groupby("distance").agg(**{"pairs": ("r", "size"), "median r": ("r", "median"),
+                                                        "share with r > 0.9": ("r", lambda r: np.mean(r > 0.9))})
     return NearDuplicates(candidates, by_distance, baseline, hash_distance)
 
 
@@ -185,7 +185,7 @@ def threshold_section(fer: FaceData, near: NearDuplicates, groups: np.ndarray) -
     no_twin = np.setdiff1d(test_near, audit.twins_of(fer, "private_test", groups=groups))
     return [f"**Threshold: dHash distance <= {t}.** It keeps {len(kept):,} near-duplicate pairs, "
             f"{np.mean(kept.r > 0.9):.0%} of them with pixel correlation above 0.9; one bit further, at distance "
-            f"{t + 1}, only {near.by_distance.share_r_above_0_9.get(t + 1, float('nan')):.0%} are. "
+            f"{t + 1}, only {near.by_distance['share with r > 0.9'].get(t + 1, float('nan')):.0%} are. "
             "Per pair of splits, with the pairs whose two images carry different labels:",
             audit.pairs_by_split(fer, kept).reset_index(),
             f"{len(test_near)} PrivateTest images have a near-duplicate in Training; {len(no_twin)} of them "

@@ -24,22 +24,23 @@ def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES, da
                               twins=claim_twins(claim_list, data, profiles))
     epochs = [f"{int(e)} / {int(p)}" if pd.notna(e) and pd.notna(p) else (f"– / {int(p)}" if pd.notna(p) else "")
               for e, p in zip(table["epochs"], table["paper_epochs"])]
-    # the verdict right after the numbers it judges; what it rests on (a sentence) last, so it never widens them
+    # the verdict right after the claim, so it is in sight before any scrolling, on a phone too; what it rests
+    # on (a sentence) last, so it never widens the numbers
     out = pd.DataFrame({
-        "paper": table["paper"], "claim": table["claim"],
+        "paper": table["paper"], "claim": table["claim"], "verdict": table["verdict"],
         "claimed": table["claimed"].map(lambda v: f"{v:.2f}"),
         "ours [95 % interval]": [_with_interval(m, lo, hi) for m, lo, hi in
                                  zip(table["measured"], table["low"], table["high"])],
-        "verdict": table["verdict"],
         "profile": table["profile"], "epochs (ours / paper)": epochs,
         "last-doubling gain": table["gain"].map(lambda v: "" if v is None or pd.isna(v) else f"{v:+.2f}"),
         "projected ceiling": table["ceiling"].map(lambda v: "" if v is None or pd.isna(v) else f"{v:.1f}"),
         "interval": table["interval"].fillna(""),
-        "why": table["basis"], "source": table["source"],
+        "source": table["source"],
     })
     if table["caveat"].astype(bool).any():  # a record behind the number not trained from a clean tree
         out["record caveat"] = table["caveat"]
-    return _with_dedup(out, table, before="verdict")
+    out["why"] = table["basis"]  # last: a sentence, so it never widens the numbers
+    return _with_dedup(out, table, before="profile")
 
 
 DEDUP = "without training twins"
@@ -80,11 +81,12 @@ def headline_table(paper: str | None = None, runs_root=None, data: FaceData | No
                                                       twins=claim_twins(claim_list, data, PROFILES)))
     budget = [f"{int(e)} of {int(p)} epochs ({profile})" if pd.notna(e) and pd.notna(p) else "—"
               for e, p, profile in zip(best["epochs"], best["paper_epochs"], best["profile"])]
-    out = pd.DataFrame({"paper": best["paper"], "claim": best["claim"],
+    # the verdict right after the claim, so a narrow screen shows it before it has to scroll
+    out = pd.DataFrame({"paper": best["paper"], "claim": best["claim"], "verdict": best["verdict"],
                         "claimed (%)": best["claimed"].map(lambda v: f"{v:.2f}"),
                         "ours (%) [95 % interval]": [_with_interval(m, lo, hi) or "—" for m, lo, hi in
                                                      zip(best["measured"], best["low"], best["high"])],
-                        "budget": budget, "verdict": best["verdict"]})
+                        "budget": budget})
     out = _with_dedup(out, best.reset_index(drop=True), before="budget")
     return out if paper is None else out.drop(columns=["paper"])
 

@@ -4,6 +4,9 @@ The one module of the library that talks to IPython; everything it shows is comp
 """
 from __future__ import annotations
 
+import base64
+import io
+import itertools
 from html import escape
 
 import pandas as pd
@@ -19,18 +22,60 @@ from . import ledger as report_ledger
 from .tables import ProfileRuns, profile_runs, styled
 
 
+# The data folders this page was given: a message naming a file there shows it below "<data root>", since where
+# the datasets sit on the machine that executed the page is nothing a reader can use.
+_data_roots: set[str] = set()
+
+
+def without_local_paths(text: str) -> str:
+    for root in sorted(_data_roots, key=len, reverse=True):
+        text = text.replace(root.rstrip("/") + "/", "<data root>/")
+    return text
+
+
 def note(text: str, kind: str = "note") -> None:
     """A visible note in the rendered book: a plain-Markdown blockquote, since cell outputs are not parsed as MyST."""
-    lines = f"**{kind.capitalize()}.** {text}".splitlines()
+    lines = f"**{kind.capitalize()}.** {without_local_paths(text)}".splitlines()
     display(Markdown("\n".join(f"> {line}" for line in lines)))
 
 
-def show(fig) -> None:
-    """Display a figure where it is made (inside a loop or among tables) and close it, so the inline backend
-    does not draw it a second time at the end of the cell."""
+# Each page executes in its own kernel, so a module-level counter numbers the figures of one page.
+_figure_numbers = itertools.count(1)
+
+
+def show(fig, caption: str | None = None) -> None:
+    """Display a figure where it is made (inside a loop or among tables) as a numbered figure with a caption
+    and alt text, and close it, so the inline backend does not draw it a second time at the end of the cell.
+    The caption is `caption`, else the figure's suptitle (taken off the image, which keeps the axes' own
+    titles), else its axes' titles."""
     import matplotlib.pyplot as plt
-    display(fig)
+    number = next(_figure_numbers)
+    caption = caption or figure_caption(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", dpi=100)
     plt.close(fig)
+    image = base64.b64encode(buffer.getvalue()).decode()
+    alt = f"Figure {number}: {caption}. {figure_axes_text(fig)}".strip()
+    display(HTML(f'<figure class="fer-figure" id="figure-{number}"><img src="data:image/png;base64,{image}" '
+                 f'alt="{escape(alt)}"><figcaption><strong>Figure {number}.</strong> {escape(caption)}'
+                 '</figcaption></figure>'))
+
+
+def figure_caption(fig) -> str:
+    """The figure's suptitle (hidden on the image, since the caption carries it), else its axes' titles."""
+    title = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    if title:
+        fig._suptitle.set_visible(False)
+        return title
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    return "; ".join(dict.fromkeys(titles)) or "Figure"
+
+
+def figure_axes_text(fig) -> str:
+    """What a screen reader is told the axes show: each panel's y label against its x label."""
+    panels = [f"{ax.get_ylabel()} against {ax.get_xlabel()}" for ax in fig.axes
+              if ax.get_visible() and ax.get_xlabel() and ax.get_ylabel()]
+    return ("Shows " + "; ".join(dict.fromkeys(panels)) + ".") if panels else ""
 
 
 def training_log(lines: list[str], title: str) -> None:
@@ -43,6 +88,8 @@ def training_log(lines: list[str], title: str) -> None:
 def load_or_note(name: str, data_root=None, consequence: str = "this section uses only committed run records"
                  ) -> FaceData | None:
     """The dataset, or None after printing a visible note saying what is missing, what follows, and what to do."""
+    root = datasets.data_root(data_root)
+    _data_roots.update({str(root), str(root.resolve())})
     try:
         return datasets.load(name, data_root)
     except DatasetError as exc:
@@ -82,7 +129,7 @@ def show_all(items) -> None:
         if isinstance(item, pd.DataFrame):
             table(item)
         elif isinstance(item, str):
-            display(Markdown(item))
+            display(Markdown(without_local_paths(item)))
         elif isinstance(item, Note):
             note(item.text, item.kind)
         else:

@@ -188,10 +188,14 @@ def _cell(value) -> str:
 def styled(frame: pd.DataFrame) -> str:
     """HTML of a table as the reader should see it: no index column, numbers right-aligned with a fixed number
     of decimals per column, an em dash where a value is missing (never NaN or None)."""
-    shown = frame.reset_index(drop=True)
+    # headers in words: a library's snake_case column names are not for the reader
+    shown = frame.reset_index(drop=True).rename(columns=lambda c: c.replace("_", " ") if isinstance(c, str) else c)
     numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])
                and not pd.api.types.is_bool_dtype(shown[c])]
     formats = {c: _cell for c in shown.columns if c not in numeric}
+    for c in shown.columns:  # a reader reads yes / no, not Python's True / False
+        if pd.api.types.is_bool_dtype(shown[c]) or shown[c].map(lambda v: isinstance(v, bool)).any():
+            formats[c] = lambda v: "yes" if v is True or v is np.True_ else "no" if v is False or v is np.False_ else _cell(v)
     for c in numeric:
         places = _decimals(shown[c]) if pd.api.types.is_float_dtype(shown[c]) else 0
         formats[c] = (lambda v, p=places: "—" if pd.isna(v) else f"{v:,.{p}f}" if abs(v) >= 1e4 else f"{v:.{p}f}")
@@ -203,4 +207,13 @@ def styled(frame: pd.DataFrame) -> str:
     if numeric:
         styler = styler.set_properties(subset=numeric, **{"text-align": "right"}).set_table_styles(
             [{"selector": f"th.col{shown.columns.get_loc(c)}", "props": "text-align: right;"} for c in numeric])
+    # a sentence column gets room enough to stay a few lines high; the verdict is never broken mid-word
+    prose = [c for c in shown.columns if c in PROSE_COLUMNS]
+    if prose:
+        styler = styler.set_properties(subset=prose, **{"min-width": "22em"})
+    if "verdict" in shown.columns:
+        styler = styler.set_properties(subset=["verdict"], **{"font-weight": "bold", "min-width": "7em"})
     return styler.to_html()
+
+
+PROSE_COLUMNS = ("why", "record caveat", "without training twins", "clean tree")
