@@ -82,6 +82,9 @@ _000_TABLES = {  # Tables 1-2: per-class "accuracy" (%), columns FER2013, JAFFE;
 }
 
 
+DATASET_NAMES = {"fer2013": "FER2013", "jaffe": "JAFFE", "ckplus": "CK+", "sfew": "SFEW", "rafdb": "RAF-DB"}
+
+
 def _per_class_000() -> list[Claim]:
     """Tables 1-2 cell by cell. The paper's per-class "accuracy" is not defined; we compare it with per-class
     recall (the share of a class's test images predicted as that class). "Normal" is our "neutral"."""
@@ -92,7 +95,8 @@ def _per_class_000() -> list[Claim]:
             for dataset, value, exp in (("fer2013", values[0], f"000-{model}-fer-paper"),
                                         ("jaffe", values[1], f"000-{model}-jaffe-random-testsel")):
                 out.append(Claim("000", f"{model}-{dataset}-{cls}", table, dataset, f"recall:{cls}", value,
-                                 f"{name}, {dataset}, {cls}", experiment=exp, detail=True))
+                                 f"{name} on {DATASET_NAMES[dataset]}: recall for {cls}", experiment=exp,
+                                 detail=True))
     return out
 
 
@@ -114,7 +118,7 @@ def _per_class_001() -> list[Claim]:
             name = "improved CNN (IGC)" if model == "igc" else "plain CNN"
             for cls, value in zip(("happy", "sad", "fear", "angry"), values):
                 out.append(Claim("001", f"{model}-{dataset}-{metric}-{cls}", table, dataset, f"{metric}:{cls}",
-                                 round(100 * value, 2), f"{name}, {dataset}, {metric} of {cls}",
+                                 round(100 * value, 2), f"{name} on {DATASET_NAMES[dataset]}: {metric} for {cls}",
                                  experiment=f"001-{model}-{dataset}-random", detail=model == "plain",
                                  unspecified_baseline=model == "plain",
                                  proxy=f"001-{model}-fer2013-standard" if dataset == "fer2013" else None))

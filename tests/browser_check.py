@@ -55,7 +55,7 @@ window.addEventListener("load", function () {
       verdicts.push(cell);
       var r = cell.getBoundingClientRect();
       if (r.right > right + 1 || r.left < box.left - 1 || cell.scrollWidth > cell.clientWidth + 1)
-        unseen.push((cell.innerText || "").trim().replace(/\s+/g, "_"));
+        unseen.push((cell.innerText || "").trim().replace(/\\s+/g, "_"));
     });
   });
   var out = document.createElement("pre"); out.id = "fer-page-probe";

@@ -336,3 +336,26 @@ def test_comparison_chapter_trains_the_chosen_models_extra_seeds_and_the_push(tm
     assert all(len(comparison.seed_runs(v, "smoke", tmp_path / "runs", 2)) == 1
                for v in ("plain-cnn", "traditional-cnn", "igc"))
     assert "Among the 3 models with both budgets, ranked by PublicTest" in _notes(nb)
+
+
+@pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_the_browser_check_finds_a_verdict_out_of_sight_and_one_cut_off(tmp_path):
+    """The check behind the page test, against planted faults: at phone width a verdict in the last column of
+    a wide table sits past its scroll box's edge; a verdict cell too narrow for its word is cut off."""
+    def page(name: str, columns: list[str], verdict_style: str = "") -> Path:
+        head = "".join(f"<th>{c}</th>" for c in columns)
+        row = "".join(f'<td style="{verdict_style}">not reproduced</td>' if c == "verdict"
+                      else f"<td>{c}-value-{c}-value</td>" for c in columns)
+        path = tmp_path / f"{name}.html"
+        path.write_text(f'<html><body><main><div style="overflow-x: auto"><table><thead><tr>{head}</tr></thead>'
+                        f"<tbody><tr>{row}</tr></tbody></table></div></main></body></html>")
+        return path
+
+    numbers = [f"n{k}" for k in range(12)]
+    last = check_page(page("last", [*numbers, "verdict"]), width=390)
+    assert (last.verdicts, last.unseen, last.ok) == (1, ["not_reproduced"], False)
+    first = check_page(page("first", ["verdict", *numbers]), width=390)
+    assert (first.verdicts, first.unseen, first.ok) == (1, [], True)
+    cut = check_page(page("cut", ["verdict", *numbers], "max-width: 2em; overflow: hidden; white-space: nowrap"),
+                     width=390)
+    assert cut.unseen == ["not_reproduced"]

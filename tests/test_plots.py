@@ -31,7 +31,7 @@ def test_confusion_matrices_annotate_counts_and_row_normalised_values():
     fig = plots.confusion_matrices(report)
     counts = [t.get_text() for t in fig.axes[0].texts]
     norm = [t.get_text() for t in fig.axes[1].texts]
-    assert counts == ["1", "1", "0", "2"] and norm == ["0.50", "0.50", "0.00", "1.00"]
+    assert counts == ["1", "1", "0", "2"] and norm == ["50", "50", "0", "100"]  # percent of each true class
 
 
 def test_per_class_bars_in_class_order():

@@ -98,7 +98,7 @@ def claimed_vs_measured_figures(runs_root=None) -> list:
     figures = []
     for paper, rows in best.groupby("paper", sort=True):
         fig = plots.claimed_vs_measured(rows)
-        fig.axes[0].set_title(f"paper {paper}: claimed and measured", fontsize=10)
+        fig.suptitle(f"Paper {paper}: each headline claim beside our best-informed measurement, with its 95 % interval")
         figures.append(fig)
     return figures
 

@@ -34,14 +34,19 @@ def confusion_matrices(report: dict, title: str = ""):
     """Counts and row-normalised confusion matrix side by side (rows: true class)."""
     cm = np.array(report["confusion"])
     classes = report["classes"]
-    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
-    sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=axes[0], xticklabels=classes, yticklabels=classes)
-    sns.heatmap(norm, annot=True, fmt=".2f", cmap="Blues", cbar=False, vmin=0, vmax=1, ax=axes[1],
-                xticklabels=classes, yticklabels=classes)
-    for ax, sub in zip(axes, ("counts", "row-normalised (recall on the diagonal)")):
-        ax.set(xlabel="predicted", ylabel="true", title=f"{title} {sub}".strip())
-    fig.tight_layout()
+    norm = 100 * cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), layout="constrained")
+    # cell numbers large enough to read on a page; percent, like the tables
+    annot = dict(fontsize=11 if len(classes) <= 7 else 8)
+    sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", cbar=False, ax=axes[0], xticklabels=classes,
+                yticklabels=classes, annot_kws=annot)
+    sns.heatmap(norm, annot=True, fmt=".0f", cmap="Blues", cbar=False, vmin=0, vmax=100, ax=axes[1],
+                xticklabels=classes, yticklabels=classes, annot_kws=annot)
+    # short panel titles (they sit side by side); what the figure shows goes in its caption
+    for ax, sub in zip(axes, ("counts", "% of each true class (recall on the diagonal)")):
+        ax.set(xlabel="predicted", ylabel="true", title=sub)
+    if title:
+        fig.suptitle(f"Confusion matrices, {title.rstrip(':')}")
     return fig
 
 
@@ -76,8 +81,9 @@ def per_class_bars(reports: dict[str, dict], metric: str = "f1", intervals: dict
 def claimed_vs_measured(table: pd.DataFrame):
     """Horizontal bars: each claim's value next to what we measured, with the measurement's 95 % interval as
     an error bar where the table has one (columns low / high)."""
+    import textwrap
     rows = table.drop_duplicates("claim").reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.9 * len(rows)), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 1.4 + 0.75 * len(rows)), layout="constrained")
     y = np.arange(len(rows))
     palette = sns.color_palette()
     ax.barh(y - 0.2, rows["claimed"], height=0.4, color=palette[0], label="claimed")
@@ -87,10 +93,11 @@ def claimed_vs_measured(table: pd.DataFrame):
     err = np.vstack([(measured - low).fillna(0).clip(lower=0), (high - measured).fillna(0).clip(lower=0)])
     ax.barh(y + 0.2, measured.fillna(0), height=0.4, color=palette[1], xerr=err, capsize=3,
             error_kw=dict(elinewidth=1, ecolor="black"), label="ours, with 95 % interval")
-    ax.set_yticks(y, rows["claim"])
+    # long claim labels wrap onto a few lines, so they never squash the bars into a sliver
+    ax.set_yticks(y, [textwrap.fill(label, 34) for label in rows["claim"]], fontsize=9)
     ax.invert_yaxis()
     ax.set(xlabel="percent", ylabel="", xlim=(0, 100))
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside the bars
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)  # above, not on
     return fig
 
 
@@ -240,16 +247,20 @@ def budget_curve(verdicts: dict, title: str = "", intervals: dict[str, dict[int,
     return fig
 
 
-def metrics_by_budget(frame: pd.DataFrame, panels: dict[str, list[str]], claimed: dict[str, float] | None = None):
+def metrics_by_budget(frame: pd.DataFrame, panels: dict[str, list[str]], claimed: dict[str, float] | None = None,
+                      panel_models: dict[str, list[str]] | None = None):
     """One panel per entry of `panels` (title -> columns of `frame`): each column against `epochs` (log axis),
     one line style per `model` and one colour per column; `claimed` (column -> value) as dotted lines. A column
-    with "<column> low" and "<column> high" beside it gets those as error bars (its 95 % interval)."""
+    with "<column> low" and "<column> high" beside it gets those as error bars (its 95 % interval).
+    `panel_models` (title -> models) draws only those models in that panel, to keep its legend short."""
     # constrained layout keeps the suptitle and the legends under the panels clear of the axis labels
     fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 4.8), squeeze=False, layout="constrained")
     styles = dict(zip(dict.fromkeys(frame["model"]), ["o-", "s--", "^:", "d-."]))
     for ax, (title, columns) in zip(axes[0], panels.items()):
         for colour, column in zip(sns.color_palette(n_colors=len(columns)), columns):
             for model, style in styles.items():
+                if panel_models and title in panel_models and model not in panel_models[title]:
+                    continue
                 rows = frame[frame["model"] == model].sort_values("epochs")
                 label = f"{column}, {model}" if len(columns) > 1 else model
                 if f"{column} low" in rows:

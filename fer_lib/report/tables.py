@@ -208,12 +208,13 @@ def styled(frame: pd.DataFrame) -> str:
         styler = styler.set_properties(subset=numeric, **{"text-align": "right"}).set_table_styles(
             [{"selector": f"th.col{shown.columns.get_loc(c)}", "props": "text-align: right;"} for c in numeric])
     # a sentence column gets room enough to stay a few lines high; the verdict is never broken mid-word
-    prose = [c for c in shown.columns if c in PROSE_COLUMNS]
-    if prose:
-        styler = styler.set_properties(subset=prose, **{"min-width": "22em"})
+    for c in shown.columns:
+        if c in MIN_WIDTHS:
+            styler = styler.set_properties(subset=[c], **{"min-width": MIN_WIDTHS[c]})
     if "verdict" in shown.columns:
         styler = styler.set_properties(subset=["verdict"], **{"font-weight": "bold", "min-width": "7em"})
     return styler.to_html()
 
 
-PROSE_COLUMNS = ("why", "record caveat", "without training twins", "clean tree")
+MIN_WIDTHS = {"why": "22em", "record caveat": "22em", "clean tree": "16em", "without training twins": "14em",
+              "claim": "12em"}
