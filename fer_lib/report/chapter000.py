@@ -15,6 +15,7 @@ from ..models.presnet import RReLU
 from ..models.summary import layer_table
 from ..results import budget_runs
 from ..runner import make_split
+from ..uncertainty import per_class_intervals
 from ..scoring import fold_mean_report, pooled_report
 from ..verdicts import TOLERANCE_PP, project
 from . import Note, plots, sections
@@ -150,8 +151,15 @@ def _per_class_vs_claims(dataset: str, experiment_of: dict[str, str], reports: d
         if model in reports:
             rows[f"{MODELS[model]}, ours"] = {c: round(100 * reports[model]["per_class"][c]["recall"], 2)
                                               for c in claimed}
+            # Wilson on the class's test images (one run), or t over the folds (a fold mean)
+            intervals = per_class_intervals(reports[model], "recall")
+            rows[f"{MODELS[model]}, ours: 95 % interval"] = {
+                c: "—" if intervals[c] is None else f"[{100 * intervals[c].low:.1f}, {100 * intervals[c].high:.1f}]"
+                for c in claimed}
     frame = pd.DataFrame(rows)
-    frame.loc["average (mean of classes)"] = frame.mean().round(2)
+    numbers = [c for c in frame.columns if not c.endswith("interval")]
+    frame.loc["average (mean of classes)"] = frame[numbers].mean().round(2)
+    frame = frame.fillna({c: "" for c in frame.columns if c.endswith("interval")})
     return [frame.rename_axis("class").reset_index()] + (["Measured: " + "; ".join(used)] if used else [])
 
 

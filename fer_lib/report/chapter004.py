@@ -15,6 +15,7 @@ from ..models.resnet_mlp import RESNET50_IMAGENET, TRAINABLE
 from ..models.weights import weights_path
 from ..results import RunRecord
 from ..scoring import deduplicated_accuracy
+from ..uncertainty import wilson
 from . import Note, explanations, plots, sections
 from . import ledger as report_ledger
 from .tables import ProfileRuns, best_record, confusion_summary, per_class_table
@@ -131,6 +132,8 @@ def table2(main: dict[str, RunRecord], twins: set[str] | None) -> pd.DataFrame:
             rows.append({"model": LABELS[name], "epochs (ours / paper)": f"{r.epochs} / {experiments.paper_epochs(name)}",
                          "set": ROLES[role], "images": m["n"],
                          "loss": round(m["loss"], 3), "accuracy (%)": round(100 * m["accuracy"], 2),
+                         "95 % interval (Wilson)": "[{0.low:.2f}, {0.high:.2f}]".format(
+                             wilson(round(m["accuracy"] * m["n"]), m["n"]).scaled(100)),
                          "macro-F1 (%)": round(100 * m["macro_f1"], 2),
                          "de-duplicated accuracy (%)": deduplicated_accuracy(r, role, twins)
                          if twins is not None and role == "private_test" else None,
