@@ -27,6 +27,27 @@ CHAPTERS = {
 }
 
 
+# the papers whose experiments each training chapter runs
+CHAPTER_PAPERS = {"000": "000", "001": "001", "002": "002", "003": "003", "004": "004", "comparison": "cmp"}
+
+
+def chapter_jobs(chapters, profile: str, runs_root=None) -> list:
+    """Every run the chapters train under `profile` (all chapters when `chapters` is empty), including the
+    comparison's follow-ups once its first runs have ranked the models (further seeds, the pushed recipe and its
+    ingredient ablation) and priced them (the second budget of the models cheap enough for it). Here, not in
+    `train.jobs`, because the follow-ups are the comparison's judging policy."""
+    from .experiments import EXPERIMENTS
+    from .judge.comparison import follow_up_variants, ingredient_variants, long_budget, long_budget_variants
+    from .train.jobs import jobs_for
+    papers = [CHAPTER_PAPERS[c] for c in (chapters or CHAPTER_PAPERS) if c in CHAPTER_PAPERS]
+    jobs = [job for paper in papers for job in jobs_for(paper, EXPERIMENTS[paper][1], profile)]
+    if "cmp" in papers:
+        jobs += jobs_for("cmp", follow_up_variants(profile, runs_root), profile)
+        jobs += jobs_for("cmp", ingredient_variants(profile, runs_root), profile)
+        jobs += jobs_for("cmp", long_budget_variants(profile, runs_root), profile, [long_budget(profile)])
+    return jobs
+
+
 @dataclass
 class ChapterResult:
     chapter: str

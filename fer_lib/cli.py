@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from .data.base import DatasetError, data_root
-from .runlock import RunLocked
+from .store.runlock import RunLocked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,7 +137,8 @@ def _dispatch(args) -> int:
             return 1
         return 0
     if args.command == "train":
-        from . import distributed, experiments, jobs, runner
+        from .train import distributed, jobs, runner
+        from . import experiments
         if args.paper not in experiments.EXPERIMENTS:
             raise ValueError(f"no experiments for paper {args.paper!r}; have {sorted(experiments.EXPERIMENTS)}")
         todo = jobs.jobs_for(args.paper, args.variant or experiments.EXPERIMENTS[args.paper][1], args.profile,
@@ -154,7 +155,7 @@ def _dispatch(args) -> int:
         if args.follow_ups:
             if args.paper != "cmp":
                 raise ValueError("--follow-ups belongs to the comparison: fer train cmp --follow-ups")
-            from . import comparison  # each stage ranks the models again, on the runs the one before finished
+            from .judge import comparison  # each stage ranks the models again, on the runs the one before finished
             stages += [lambda: jobs.jobs_for("cmp", comparison.seed_variants(args.profile, args.runs_root, 2,
                                                                               args.variant or None), args.profile),
                        lambda: jobs.jobs_for("cmp", comparison.push_variant(args.profile, args.runs_root,
@@ -179,14 +180,15 @@ def _dispatch(args) -> int:
                 print(f"{name:<34} {title}")
         return 0
     if args.command == "plan":
-        from . import jobs, plan
-        lines, total = plan.format_plan(jobs.chapter_jobs(args.chapters, args.profile, args.runs_root),
+        from . import book
+        from .train import plan
+        lines, total = plan.format_plan(book.chapter_jobs(args.chapters, args.profile, args.runs_root),
                                         args.runs_root)
         print("\n".join(lines))
         print(total, file=sys.stderr)  # stdout stays one command per line, for a scheduler to consume
         return 0
     if args.command == "runs":
-        from .store_migrations import compact, complete_provenance, fill_data_schema
+        from .store.migrations import compact, complete_provenance, fill_data_schema
         moved = fill_data_schema(args.runs_root)
         for old, new in moved:
             print(f"config schema: {old} -> {new}")
@@ -204,12 +206,12 @@ def _dispatch(args) -> int:
             print(detector_table(args.data_root, name=args.published).to_string(index=False))
         return 0
     if args.command == "bench":
-        from .bench import bench
+        from .train.bench import bench
         bf16 = {"auto": None, "on": True, "off": False}[args.bf16]
         print(bench(args.model, args.batch_size, args.images, args.data_root, bf16))
         return 0
     if args.command == "cost":
-        from .cost import measure_comparison
+        from .train.cost import measure_comparison
         record = measure_comparison(args.variant, args.runs_root, args.seconds)
         print(f"cost table written to {record.path}")
         return 0
@@ -217,7 +219,7 @@ def _dispatch(args) -> int:
         return _predict(args)
     if args.command == "publish":
         from .models import published
-        from .results import RunRecord
+        from .store.results import RunRecord
         try:
             entry = published.publish(RunRecord(Path(args.run_dir)), args.name)
         except (OSError, ValueError) as exc:
@@ -231,11 +233,11 @@ def _dispatch(args) -> int:
         if args.book_command == "run":
             parameters = dict(args.parameter)
             if args.jobs:
-                from . import jobs
-                todo = jobs.chapter_jobs(args.chapters, args.profile, args.runs_root)
+                from .train import jobs
+                todo = book.chapter_jobs(args.chapters, args.profile, args.runs_root)
                 outcomes = jobs.run_jobs(todo, args.jobs, args.data_root, args.runs_root)
                 if "comparison" in (args.chapters or book.CHAPTERS):  # its follow-ups need the first ranking
-                    more = [j for j in jobs.chapter_jobs(["comparison"], args.profile, args.runs_root) if j not in todo]
+                    more = [j for j in book.chapter_jobs(["comparison"], args.profile, args.runs_root) if j not in todo]
                     outcomes += jobs.run_jobs(more, args.jobs, args.data_root, args.runs_root) if more else []
                 print(jobs.format_results(outcomes))
                 parameters["train"] = "false"  # the chapters read the finished runs and train nothing

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import assessment, claims
-from .results import RUNS_ROOT, RunRecord
+from .judge import assessment, claims
+from .store.results import RUNS_ROOT, RunRecord
 
 PROFILES = assessment.VERDICT_PROFILES
 

@@ -10,8 +10,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from fer_lib import book, claims
-from fer_lib.results import RunRecord
+from fer_lib import book
+from fer_lib.judge import claims
+from fer_lib.store.results import RunRecord
 
 from browser_check import check_page, chromium
 from conftest import SHARED_DATA, needs_real_data
@@ -332,7 +333,7 @@ def test_comparison_chapter_trains_the_chosen_models_extra_seeds_and_the_push(tm
     assert len(list((tmp_path / "runs").glob("cmp-*-push/*/metrics.json"))) == 1
     assert "No cost record yet" in _notes(nb)
     # the second budget (2 epochs under smoke) for each chosen model, seed 0, and its side-by-side table
-    from fer_lib import comparison
+    from fer_lib.judge import comparison
     assert all(len(comparison.seed_runs(v, "smoke", tmp_path / "runs", 2)) == 1
                for v in ("plain-cnn", "traditional-cnn", "igc"))
     assert "Among the 3 models with both budgets, ranked by PublicTest" in _notes(nb)

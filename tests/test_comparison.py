@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fer_lib import comparison
+from fer_lib.judge import comparison
 
 
 def _fake_run(root: Path, seed: int, accuracy: float, finished_at: str, wall_seconds: float,
@@ -80,7 +80,7 @@ def test_the_follow_up_policy_ranks_by_publictest_and_pushes_the_best(tmp_path):
 def test_fer_train_cmp_follow_ups_trains_what_the_chapter_adds(tmp_path, capsys):
     from conftest import fer_entries, write_fer_zip
     from fer_lib.cli import main
-    from fer_lib.results import find_runs
+    from fer_lib.store.results import find_runs
     write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
     runs = tmp_path / "runs"
     args = ["train", "cmp", "plain-cnn", "traditional-cnn", "--profile", "smoke", "--data-root", str(tmp_path),

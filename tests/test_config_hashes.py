@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from fer_lib import experiments
-from fer_lib.results import config_hash
+from fer_lib.store.results import config_hash
 
 SNAPSHOT = Path(__file__).parent / "data" / "config_hashes.json"
 

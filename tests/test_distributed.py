@@ -16,10 +16,11 @@ import pytest
 import torch
 
 from conftest import fer_entries, write_fer_zip
-from fer_lib import data as datasets, experiments, runner
-from fer_lib.engine import Batches, Trainer
+from fer_lib import data as datasets, experiments
+from fer_lib.train import runner
+from fer_lib.train.engine import Batches, Trainer
 from fer_lib.models import REGISTRY, build_model
-from fer_lib.results import find_runs
+from fer_lib.store.results import find_runs
 
 TORCHRUN = Path(sys.executable).with_name("torchrun")
 ARGS = ["train", "002", "standard", "--profile", "smoke", "--epochs", "3"]
@@ -28,7 +29,8 @@ ARGS = ["train", "002", "standard", "--profile", "smoke", "--epochs", "3"]
 # torchrun then stops the other rank: a deterministic "the job was killed mid-run".
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    from fer_lib import cli, engine
+    from fer_lib import cli
+    from fer_lib.train import engine
     real_save, saves = engine.Trainer._save_checkpoint, []
     def save(self):
         real_save(self)
@@ -114,7 +116,7 @@ def test_jobs_are_refused_under_torchrun(monkeypatch, capsys):
 
 
 def test_single_process_is_not_distributed():
-    from fer_lib import distributed
+    from fer_lib.train import distributed
     assert not distributed.launched() and distributed.world_size() == 1 and distributed.is_main()
     index = torch.arange(5)
     assert torch.equal(distributed.shard(index), index)

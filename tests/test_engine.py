@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from fer_lib.data.transforms import Augment, ten_crop
-from fer_lib.engine import Batches, TrainConfig, Trainer
+from fer_lib.train.engine import Batches, TrainConfig, Trainer
 from fer_lib.models import build_model
 
 
@@ -88,7 +88,7 @@ RUN_SCRIPT = textwrap.dedent("""
     import numpy as np, torch
     sys.path.insert(0, {tests!r})
     from test_engine import _toy_batches, _small
-    from fer_lib.engine import TrainConfig
+    from fer_lib.train.engine import TrainConfig
     from fer_lib.data.transforms import Augment
 
     class KillAt:
@@ -195,7 +195,7 @@ def test_random_erasing_blanks_one_bounded_rectangle_per_hit_image():
 
 
 def test_mixup_and_cutmix_mix_images_and_say_how_much():
-    from fer_lib.mixing import mix_batch
+    from fer_lib.train.mixing import mix_batch
     x = torch.arange(4, dtype=torch.float32).view(4, 1, 1, 1).expand(4, 1, 8, 8).contiguous()
     y = torch.arange(4)
     mixed, partner, lam = mix_batch(x, y, mixup=0.4, cutmix=0.0, generator=torch.Generator().manual_seed(0))
@@ -234,7 +234,7 @@ def test_warmup_then_cosine_learning_rates():
 
 
 def test_the_moving_average_warms_up_so_the_initial_weights_fade():
-    from fer_lib.engine import _ema_update
+    from fer_lib.train.engine import _ema_update
     update = _ema_update(0.999)
     averaged, current = [torch.zeros(3)], [torch.ones(3)]
     for n in range(1, 201):  # after AveragedModel's first update, which copies

@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from conftest import SHARED_DATA, fer_entries, needs_real_data, write_fer_zip
-from fer_lib import book, experiments, jobs, plan, runner
+from fer_lib import book, experiments
+from fer_lib.train import jobs, plan, runner
 from fer_lib.cli import main
-from fer_lib.jobs import Job
-from fer_lib.results import find_runs
+from fer_lib.train.jobs import Job
+from fer_lib.store.results import find_runs
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def test_jobs_for_lists_every_fold_and_budget_as_a_train_command():
 
 
 def test_chapter_jobs_cover_the_chapters_that_train():
-    todo = jobs.chapter_jobs(["data", "002", "ledger"], "paper")
+    todo = book.chapter_jobs(["data", "002", "ledger"], "paper")
     assert [j.command() for j in todo] == ["fer train 002 paper-split --profile paper",
                                            "fer train 002 standard --profile paper"]
 
@@ -123,7 +124,7 @@ def test_plan_estimates_cpu_runs_from_cpu_speeds_and_paper_runs_from_gpu_speeds(
 
 
 def test_a_seeded_job_is_its_own_run_and_watches_its_test_roles():
-    from fer_lib.results import config_hash
+    from fer_lib.store.results import config_hash
     base = experiments.experiment("002", "paper-split", "cpu")
     seeded = jobs.jobs_for("002", ["paper-split"], "cpu", seeds=[0, 1, 2])
     assert [j.seed for j in seeded] == [0, 1, 2]

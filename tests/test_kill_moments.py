@@ -18,7 +18,9 @@ SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from dataclasses import replace
     import torch
-    from fer_lib import experiments, results, runner, engine
+    from fer_lib import experiments
+    from fer_lib.store import results
+    from fer_lib.train import runner, engine
 
     KILL = {kill!r}
     def die():
@@ -79,7 +81,7 @@ def test_a_kill_at_any_moment_resumes_to_the_same_metrics(tmp_path, clean_metric
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     folder = next(p for p in runs.glob("002-standard/*") if p.is_dir())
     assert not (folder / "metrics.json").exists()  # never taken for a finished run
-    from fer_lib.results import find_runs
+    from fer_lib.store.results import find_runs
     assert find_runs("002-standard", runs) == []
     again = _train(tmp_path, runs, None)  # the stale lock of the killed process does not block
     assert again.returncode == 0, again.stderr

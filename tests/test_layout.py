@@ -40,6 +40,24 @@ def test_nothing_below_the_report_layer_imports_it_or_ipython():
     assert offenders == []
 
 
+# Each layer and what it must not import: the store knows nothing of training or judging, training judges
+# nothing, and nothing below the report layer presents.
+LAYERS = {"store": ("fer_lib.train", "fer_lib.judge", "fer_lib.report", "fer_lib.experiments"),
+          "train": ("fer_lib.judge", "fer_lib.report"),
+          "judge": ("fer_lib.report",)}
+
+
+def test_each_layer_imports_only_the_layers_below_it():
+    assert {p.name for p in LIBRARY.iterdir() if p.is_dir() and (p / "__init__.py").exists()} >= {
+        "store", "train", "judge", "experiments", "report", "data", "models"}
+    offenders = [f"{path.relative_to(REPO)} imports {name}"
+                 for layer, forbidden in LAYERS.items() for path in (LIBRARY / layer).rglob("*.py")
+                 for name in _imports(path) if name.startswith(forbidden)]
+    assert offenders == []
+    flat = sorted(p.name for p in LIBRARY.glob("*.py"))  # what is left at the top: entry points, not layers
+    assert flat == ["__init__.py", "book.py", "cli.py", "downloads.py"]
+
+
 def _code_lines(notebook) -> list[str]:
     lines = []
     for cell in notebook.cells:
@@ -78,7 +96,7 @@ def test_every_chapter_that_trains_takes_the_same_train_parameter():
 
 def test_no_claimed_number_is_typed_into_a_page():
     """Claimed numbers live in the claims ledger and reach a page through code; prose never types them."""
-    from fer_lib import claims
+    from fer_lib.judge import claims
     typed = {f"{c.value:.2f} %" for c in claims.CLAIMS if c.metric != "loss"}
     typed |= {f"{c.value:g} %" for c in claims.CLAIMS if c.metric != "loss" and c.value != int(c.value)}
     found = [(nb.relative_to(REPO).as_posix(), value) for nb in NOTEBOOKS

@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from fer_lib import assessment, claims, experiments, results, runner, scoring
+from fer_lib.judge import assessment, claims, scoring
+from fer_lib import experiments
+from fer_lib.store import results
+from fer_lib.train import runner
 from fer_lib.report import tables
 from fer_lib.data import splits
 from fer_lib.data.base import FaceData
-from fer_lib.engine import Trainer
+from fer_lib.train.engine import Trainer
 from fer_lib.models import build_model, count_parameters
 from fer_lib.models.presnet import PreActBottleneck, RReLU
 from fer_lib.models.summary import layer_table

@@ -77,7 +77,7 @@ def test_paper_001_experiments_and_their_protocols():
     std = experiments.experiment("001", "plain-fer2013-standard", "paper")
     assert std.data.roles["test"] == "private_test" and std.model == "plain_cnn" and std.train.epochs == 50
     # every claim of Tables 1-3 points at an experiment that exists
-    from fer_lib import claims
+    from fer_lib.judge import claims
     variants = {f"001-{v}" for v in experiments.EXPERIMENTS["001"][1]}
     assert {c.experiment for c in claims.claims_for("001", include_detail=True)} <= variants
     with pytest.raises(ValueError, match="no protocol 'subject'"):

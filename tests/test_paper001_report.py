@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fer_lib import results
+from fer_lib.store import results
 from fer_lib.report import chapter001 as ch
 from fer_lib.report import tables
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from fer_lib.metrics import binary_accuracy, cross_entropy
+from fer_lib.train.metrics import binary_accuracy, cross_entropy
 from fer_lib.models import build_model, count_parameters
 from fer_lib.models.resnet_mlp import ResNetMLP
 

@@ -10,7 +10,7 @@ import matplotlib.pyplot  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from fer_lib.report import plots  # noqa: E402
-from fer_lib.metrics import classification_report  # noqa: E402
+from fer_lib.train.metrics import classification_report  # noqa: E402
 
 
 def _history(n=5):
@@ -64,7 +64,7 @@ def test_claimed_vs_measured_bars():
 
 
 def test_budget_curve_draws_points_claim_paper_budget_and_projection():
-    from fer_lib.verdicts import budget_verdict
+    from fer_lib.judge.verdicts import budget_verdict
     v = budget_verdict(73.67, {4: 50.0, 8: 58.0}, paper_epochs=200)
     fig = plots.budget_curve({"P-ResNet-VGG": v}, intervals={"P-ResNet-VGG": {4: (47.0, 53.0), 8: (55.5, 60.0)}})
     ax = fig.axes[0]

@@ -16,10 +16,10 @@ from PIL import Image
 from conftest import face
 from fer_lib.cli import main
 from fer_lib.models import build_model, published
-from fer_lib.engine import Batches, Preprocess, TrainConfig, Trainer
+from fer_lib.train.engine import Batches, Preprocess, TrainConfig, Trainer
 from fer_lib.predict import NO_FACE, FaceDetector, Predictor, expand, predict, read_image
 from fer_lib.predict.predictor import BF16_TOLERANCE
-from fer_lib.results import RunRecord
+from fer_lib.store.results import RunRecord
 
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from fer_lib import assessment, claims, experiments, runner, verdicts
+from fer_lib.judge import assessment, claims, verdicts
+from fer_lib import experiments
+from fer_lib.train import runner
 from fer_lib.cli import main
-from fer_lib.results import config_hash, find_runs
+from fer_lib.store.results import config_hash, find_runs
 
 from conftest import fer_entries, write_ckplus, write_fer_zip
 
@@ -154,7 +156,8 @@ def test_cli_trains_a_budget_curve_each_budget_its_own_run(fer_root, tmp_path, c
 
 
 def test_every_experiment_name_the_book_uses_resolves(capsys):
-    from fer_lib import comparative, experiments
+    from fer_lib.judge import comparative
+    from fer_lib import experiments
     from fer_lib.report import chapter003, chapter004
     used = {c.experiment for c in claims.CLAIMS if c.experiment} | {c.proxy for c in claims.CLAIMS if c.proxy}
     used |= {x for c in comparative.COMPARISONS for x in (c.better, c.worse) if x}

@@ -1,4 +1,4 @@
-"""Scoring predictions (fer_lib.scoring) and the report tables built on it."""
+"""Scoring predictions (fer_lib.judge.scoring) and the report tables built on it."""
 from __future__ import annotations
 
 import re
@@ -21,7 +21,7 @@ def _predictions():
 
 
 def test_scoring_metric_table_and_twins():
-    from fer_lib import scoring
+    from fer_lib.judge import scoring
     table = scoring.metric_table(_predictions()).set_index("role")
     assert table.loc["test", "accuracy (%)"] == 50.0 and table.loc["train", "accuracy (%)"] == 100.0
     # test: image a sure and right (3/3 elements), b sure and wrong (1/3), c and d unsure (2/3 each)
@@ -33,7 +33,7 @@ def test_scoring_metric_table_and_twins():
 
 
 def test_epoch_selection_on_a_watched_set():
-    from fer_lib import scoring
+    from fer_lib.judge import scoring
     history = pd.DataFrame({"epoch": [1, 2, 3], "private_test_acc": [0.4, 0.6, 0.5]})
     sel = scoring.epoch_selection(history, "private_test_acc")
     assert sel["epoch with the highest accuracy"] == 2 and sel["highest accuracy (%)"] == pytest.approx(60.0)
@@ -42,9 +42,10 @@ def test_epoch_selection_on_a_watched_set():
 
 def test_results_table_adds_the_deduplicated_private_test_column(tmp_path):
     from dataclasses import replace
-    from fer_lib import experiments, runner
+    from fer_lib import experiments
+    from fer_lib.train import runner
     from fer_lib.report.tables import ProfileRuns, results_table
-    from fer_lib.scoring import training_twins
+    from fer_lib.judge.scoring import training_twins
     fer = fer_with_twins(tmp_path)
     exp = experiments.experiment("002", "standard", "smoke")
     exp = replace(exp, model_args=dict(num_classes=7, in_channels=1, widths=(16, 16, 32, 32), stem_width=8),
@@ -62,7 +63,7 @@ def test_results_table_adds_the_deduplicated_private_test_column(tmp_path):
 
 def test_deduplicated_accuracy_scores_ten_crop_predictions_and_needs_them():
     from types import SimpleNamespace
-    from fer_lib.scoring import deduplicated_accuracy
+    from fer_lib.judge.scoring import deduplicated_accuracy
     centre = _predictions()[lambda f: f["role"] == "test"]
     tencrop = centre.assign(role="test_tencrop", pred=[0, 2, 2, 0])  # right on a, b, c
     config = {"data": {"roles": {"train": "train", "val": "public_test", "test": "private_test"}}}
@@ -90,7 +91,7 @@ def test_styled_tables_have_no_index_fixed_decimals_right_aligned_numbers_and_no
 
 
 def test_headline_table_has_one_row_per_headline_claim_with_its_budget(tmp_path):
-    from fer_lib import claims
+    from fer_lib.judge import claims
     from fer_lib.report.ledger import headline_table
     table = headline_table(runs_root=tmp_path)  # an empty store: every claim not run
     headline = [c for c in claims.CLAIMS if not c.cited and not c.detail]

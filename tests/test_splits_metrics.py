@@ -6,7 +6,7 @@ import pytest
 
 from fer_lib.data import splits
 from fer_lib.data.base import FaceData
-from fer_lib.metrics import classification_report, per_class_accuracy
+from fer_lib.train.metrics import classification_report, per_class_accuracy
 
 
 def _toy(n=200, subjects=10, seed=0) -> FaceData:

@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fer_lib import assessment, claims, results, store_migrations
-from fer_lib.results import RunRecord, config_hash, split_digest
-from fer_lib.runlock import RunLock, RunLocked
+from fer_lib.judge import assessment, claims
+from fer_lib.store import results, migrations
+from fer_lib.store.results import RunRecord, config_hash, split_digest
+from fer_lib.store.runlock import RunLock, RunLocked
 
 
 def _legacy_run(root: Path, experiment: str, ids: dict, epochs: int = 4, profile: str = "cpu",
@@ -42,27 +43,27 @@ def test_compact_stores_each_split_once_and_keeps_every_number(tmp_path):
     a = _legacy_run(tmp_path, "x", IDS, epochs=4)
     b = _legacy_run(tmp_path, "x", IDS, epochs=8)
     before = {p: (RunRecord(p).predictions.copy(), RunRecord(p).split_ids) for p in (a, b)}
-    assert store_migrations.compact(tmp_path) == dict(splits=2, predictions=2)
+    assert migrations.compact(tmp_path) == dict(splits=2, predictions=2)
     assert sorted(p.name for p in (tmp_path / results.SPLITS).iterdir()) == [f"{split_digest(IDS)}.json.gz"]
     for p, (preds, ids) in before.items():
         assert not (p / "split.json").exists() and not (p / "predictions.csv").exists()
         record = RunRecord(p)
         pd.testing.assert_frame_equal(record.predictions, preds)
         assert record.split_ids == ids
-    assert store_migrations.compact(tmp_path) == dict(splits=0, predictions=0)  # idempotent
+    assert migrations.compact(tmp_path) == dict(splits=0, predictions=0)  # idempotent
 
 
 def test_compact_refuses_a_split_that_does_not_match_its_digest(tmp_path):
     folder = _legacy_run(tmp_path, "x", IDS)
     (folder / "split.json").write_text(json.dumps({**IDS, "test": IDS["test"][:-1]}))
     with pytest.raises(ValueError, match="do not match the split_digest"):
-        store_migrations.compact(tmp_path)
+        migrations.compact(tmp_path)
     assert (folder / "split.json").exists()  # nothing half-done
 
 
 def test_a_missing_shared_split_is_one_clear_error(tmp_path):
     folder = _legacy_run(tmp_path, "x", IDS)
-    store_migrations.compact(tmp_path)
+    migrations.compact(tmp_path)
     (tmp_path / results.SPLITS / f"{split_digest(IDS)}.json.gz").unlink()
     with pytest.raises(FileNotFoundError, match="missing from the run store"):
         RunRecord(folder).split_ids
@@ -73,13 +74,13 @@ def test_schema_migration_fills_old_data_specs_and_moves_the_run_to_its_new_hash
     cost = tmp_path / "cmp-cost" / "abc"
     cost.mkdir(parents=True)
     (cost / "config.json").write_text(json.dumps(dict(name="cmp-cost", models={})))
-    moved = store_migrations.fill_data_schema(tmp_path)
+    moved = migrations.fill_data_schema(tmp_path)
     assert len(moved) == 1 and moved[0][0] == old and not old.exists()
     new = RunRecord(moved[0][1])
     assert new.config["data"] == dict(dataset="fer2013", protocol="official", k=0, fold=0, by_subject=False,
                                       select_on="val")
     assert new.path.name == config_hash(new.config) and (cost / "config.json").exists()
-    assert store_migrations.fill_data_schema(tmp_path) == []
+    assert migrations.fill_data_schema(tmp_path) == []
 
 
 def test_new_records_stay_small(tmp_path):
@@ -146,8 +147,9 @@ def test_two_processes_training_one_run_do_not_both_train(tmp_path):
     script = (
         "import sys; sys.path.insert(0, {tests!r})\n"
         "from dataclasses import replace\n"
-        "from fer_lib import experiments, runner\n"
-        "from fer_lib.runlock import RunLocked\n"
+        "from fer_lib import experiments\n"
+        "from fer_lib.train import runner\n"
+        "from fer_lib.store.runlock import RunLocked\n"
         "exp = experiments.experiment('002', 'standard', 'smoke')\n"
         "exp = replace(exp, data=replace(exp.data, subset=None), train=replace(exp.train, epochs=3),\n"
         "              model_args=dict(num_classes=7, in_channels=1, widths=(16, 16, 32, 32), stem_width=8))\n"
@@ -174,7 +176,7 @@ def test_two_processes_training_one_run_do_not_both_train(tmp_path):
 
 # ---------------------------------------------------------------- provenance: what counts as a dirty tree
 def test_untracked_code_makes_a_run_dirty_and_the_diff_is_hashed(tmp_path):
-    from fer_lib.results import _read_code_version
+    from fer_lib.store.results import _read_code_version
     git = lambda *a: subprocess.run(["git", "-C", str(tmp_path), *a], check=True, capture_output=True)  # noqa: E731
     git("init", "-q")
     (tmp_path / "fer_lib").mkdir()
@@ -198,7 +200,7 @@ def test_untracked_code_makes_a_run_dirty_and_the_diff_is_hashed(tmp_path):
 def _write_split_in_step(barrier, root, results):
     """One process's write_split, with both processes' temporary files on disk before either renames."""
     import os as _os
-    from fer_lib import results as store
+    from fer_lib.store import results as store
     real_replace = _os.replace
 
     def replace_after_barrier(src, dst):
@@ -269,14 +271,14 @@ def test_a_corrected_model_edition_never_mixes_with_the_superseded_one(tmp_path)
     assert sorted(results.budget_runs(name, "cpu", tmp_path)) == [1, 2]
     assert results.latest_run(name, "cpu", tmp_path).metrics["test"]["accuracy"] == 0.5
     # the superseded edition's curve still tests the projection rule
-    from fer_lib import backtest
+    from fer_lib.judge import backtest
     curves = backtest.curves(tmp_path)
     assert curves[(f"{name} (superseded edition)", "cpu")] == {1: 30.0, 2: 40.0, 4: 49.0}
     assert (name, "cpu") not in curves  # the corrected edition has two budgets: nothing to check yet
 
 
 def test_the_backtest_projects_every_doubling_to_every_later_budget(tmp_path):
-    from fer_lib import backtest
+    from fer_lib.judge import backtest
     name = "001-plain-fer2013-standard"
     for epochs, acc in ((4, 0.55), (8, 0.58), (16, 0.60), (32, 0.63)):
         _legacy_run(tmp_path, name, IDS, epochs=epochs, accuracy=acc)
@@ -291,7 +293,7 @@ def test_the_backtest_projects_every_doubling_to_every_later_budget(tmp_path):
 
 
 def test_comparative_claims_are_judged_on_paired_evidence(tmp_path, monkeypatch):
-    from fer_lib import comparative
+    from fer_lib.judge import comparative
     ids = {"train": IDS["train"], "test": [f"PrivateTest_{i}" for i in range(400)]}
     # one run each on the same 400 images: A right on 60 %, B on 50 % (B's right images are a subset of A's)
     _legacy_run(tmp_path, "003-fer2013-lip", ids, epochs=50, accuracy=0.60)
@@ -319,7 +321,7 @@ def test_comparative_claims_are_judged_on_paired_evidence(tmp_path, monkeypatch)
 
 def test_one_policy_an_unspecified_baseline_gets_no_verdict_and_an_explanation_decides_its_claim(tmp_path,
                                                                                                   monkeypatch):
-    from fer_lib import scoring
+    from fer_lib.judge import scoring
     folder = _legacy_run(tmp_path, "004-cnn", IDS, epochs=50, accuracy=0.5)
     (folder / "metrics.json").write_text(json.dumps(dict(private_test=dict(accuracy=0.5))))
     cnn = next(c for c in claims.CLAIMS if c.key == "cnn-private_test-accuracy")
@@ -383,7 +385,7 @@ def test_a_test_set_with_training_twins_is_also_judged_without_them(tmp_path, mo
 def test_split_twins_are_the_test_images_with_a_pixel_twin_in_training(tmp_path):
     from types import SimpleNamespace
     from fer_lib.data.splits import DataSpec
-    from fer_lib.scoring import split_twins
+    from fer_lib.judge.scoring import split_twins
     from conftest import fer_with_twins
     fer = fer_with_twins(tmp_path)
     spec = DataSpec("fer2013", roles={"train": "train", "test": "private_test"})
@@ -414,22 +416,22 @@ def test_complete_provenance_expands_a_short_commit_and_names_the_directory_a_re
     old = old.rename(old.parent / config_hash(config))
     git("-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "as first stored")
-    (new, ) = [n for _, n in store_migrations.fill_data_schema(runs)]
+    (new, ) = [n for _, n in migrations.fill_data_schema(runs)]
     # the record as the store held it before the data-schema migration learnt to say where it came from
     moved = json.loads((new / "provenance.json").read_text())
     del moved["stored_first_as"]
     (new / "provenance.json").write_text(json.dumps(moved))
 
-    assert store_migrations.complete_provenance(runs, repo) == [new]
+    assert migrations.complete_provenance(runs, repo) == [new]
     record = json.loads((new / "provenance.json").read_text())
     assert record["git_commit"] == full and record["git_commit_recorded"] == full[:7]
     assert record["stored_first_as"] == f"002-standard/{old.name}" and old.name != new.name
     assert record["git_dirty"] is None and record["git_dirty_note"].startswith("not recorded")
-    assert store_migrations.complete_provenance(runs, repo) == []  # a second pass changes nothing
+    assert migrations.complete_provenance(runs, repo) == []  # a second pass changes nothing
     # a record that never moved and whose commit git does not know stays as it was, bar the note
     unknown = _legacy_run(runs, "002-paper-split", ids, epochs=50)
     (unknown / "provenance.json").write_text(json.dumps(dict(finished_at="x", git_commit="abcdef1", git_dirty=False)))
-    store_migrations.complete_provenance(runs, repo)
+    migrations.complete_provenance(runs, repo)
     assert json.loads((unknown / "provenance.json").read_text()) == dict(finished_at="x", git_commit="abcdef1",
                                                                           git_dirty=False)
 

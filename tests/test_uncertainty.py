@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from fer_lib.uncertainty import mean_interval, mcnemar_exact, paired_difference, paired_test, wilson
+from fer_lib.judge.uncertainty import mean_interval, mcnemar_exact, paired_difference, paired_test, wilson
 
 
 def test_wilson_interval_matches_the_closed_form():

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from fer_lib.verdicts import (NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, TOLERANCE_PP, budget_verdict,
+from fer_lib.judge.verdicts import (NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, TOLERANCE_PP, budget_verdict,
                               project)
 
 
@@ -68,7 +68,7 @@ def test_no_runs_is_not_run_with_its_reason():
 
 
 def test_an_explanation_must_match_accuracy_and_loss_together():
-    from fer_lib.verdicts import pair_matches
+    from fer_lib.judge.verdicts import pair_matches
     paper = (85.71, 1.78)
     assert pair_matches(paper, (85.714, 1.780))        # an unsure model's binary accuracy and loss
     assert not pair_matches(paper, (85.9, 1.20))       # a trained CNN: binary accuracy near, loss far
@@ -77,7 +77,7 @@ def test_an_explanation_must_match_accuracy_and_loss_together():
 
 
 def test_a_verdict_sentence_names_the_next_run_as_a_command(monkeypatch):
-    from fer_lib import assessment, claims
+    from fer_lib.judge import assessment, claims
     from fer_lib.report import ledger
     claim = next(c for c in claims.claims_for("000") if c.experiment == "000-presnet-fer-paper")
     monkeypatch.setattr(assessment, "judge", lambda c, profile, runs_root=None: budget_verdict(
@@ -120,7 +120,7 @@ def test_while_the_proxy_lacks_the_doubling_it_is_the_next_run_priced_by_its_own
 
 
 def test_a_verdict_sentence_names_the_proxy_runs_before_the_paper_protocol(monkeypatch):
-    from fer_lib import assessment, claims
+    from fer_lib.judge import assessment, claims
     from fer_lib.report import ledger
     claim = next(c for c in claims.claims_for("001") if c.key == "igc-fer2013-precision-happy")
     assert claim.proxy == "001-igc-fer2013-standard" and claim.experiment == "001-igc-fer2013-random"

@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..atomic import temporary_for
+from ..store.atomic import temporary_for
 from .base import FaceData
 
 CACHE_VERSION = 1  # bump when a loader's output changes for the same files

@@ -9,7 +9,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from ..engine import Batches, Preprocess, TrainConfig, Trainer
+from ..train.engine import Batches, Preprocess, TrainConfig, Trainer
 from ..models import REGISTRY, published
 from .faces import DEFAULT_DETECTOR, DEFAULT_MARGIN, Box, FaceDetector, crop_face, whole_face
 from .inputs import Frame, InputError, is_video, read_image, video_frames

@@ -6,18 +6,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import claims, experiments
+from ..judge import claims
+from .. import experiments
 from ..data.base import FaceData
-from ..engine import TrainConfig, Trainer
+from ..train.engine import TrainConfig, Trainer
 from ..experiments import Experiment
 from ..models import build_model, count_parameters
 from ..models.presnet import RReLU
 from ..models.summary import layer_table
-from ..results import budget_runs
-from ..runner import make_split
-from ..uncertainty import per_class_intervals
-from ..scoring import fold_mean_report, pooled_report
-from ..verdicts import TOLERANCE_PP, project
+from ..store.results import budget_runs
+from ..train.runner import make_split
+from ..judge.uncertainty import per_class_intervals
+from ..judge.scoring import fold_mean_report, pooled_report
+from ..judge.verdicts import TOLERANCE_PP, project
 from . import Note, plots, sections
 from .tables import ProfileRuns, best_folds, best_record
 

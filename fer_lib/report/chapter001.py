@@ -5,16 +5,18 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import claims, experiments, results
+from ..judge import claims
+from .. import experiments
+from ..store import results
 from ..data.base import FaceData
 from ..experiments import Experiment
-from ..comparative import paired_accuracy_difference
+from ..judge.comparative import paired_accuracy_difference
 from ..models import build_model, count_parameters
 from ..models.igc import InterleavedGroupConv
 from ..models.summary import layer_table
-from ..runner import make_split
-from ..scoring import deduplicated_accuracy, fold_mean_report, pooled_report
-from ..uncertainty import Interval, mean_interval, per_class_intervals, wilson
+from ..train.runner import make_split
+from ..judge.scoring import deduplicated_accuracy, fold_mean_report, pooled_report
+from ..judge.uncertainty import Interval, mean_interval, per_class_intervals, wilson
 from . import Note, plots, sections
 from .tables import ProfileRuns, best_folds
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import claims, experiments
+from ..judge import claims
+from .. import experiments
 from ..data.base import FaceData
 from ..models import build_model, count_parameters
 from ..models.se_sepnet import standard_conv_equivalent

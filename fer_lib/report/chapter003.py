@@ -8,15 +8,17 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from .. import claims, experiments, results
+from ..judge import claims
+from .. import experiments
+from ..store import results
 from ..data.base import FaceData
 from ..data.transforms import ten_crop
 from ..models import build_model, count_parameters
 from ..models.lip_vgg import LIP2d, VGG16_BN_IMAGENET
 from ..models.weights import weights_path
-from ..results import RunRecord
-from ..scoring import deduplicated_accuracy
-from ..uncertainty import wilson
+from ..store.results import RunRecord
+from ..judge.scoring import deduplicated_accuracy
+from ..judge.uncertainty import wilson
 from . import Note, count, plots, sections
 from .tables import ProfileRuns, best_record, confusion_summary
 
@@ -373,7 +375,7 @@ def lip_editions_section(profile: str = "cpu", runs_root=None) -> list:
     """Our LIP before and after the fidelity fix against max pooling, budget by budget: PrivateTest accuracy
     (centre crop) with its Wilson interval, and each LIP edition against max pooling on the same images
     (McNemar's exact test, paired bootstrap interval of the difference)."""
-    from ..uncertainty import paired_test, wilson
+    from ..judge.uncertainty import paired_test, wilson
     by_edition: dict[str, dict[int, RunRecord]] = {}
     for record in results.find_runs("003-fer2013-lip", runs_root, profile=profile):
         edition = record.config.get("model_args", {}).get("logit", "depthwise-bn")

@@ -7,15 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import claims, experiments, scoring
+from ..judge import claims, scoring
+from .. import experiments
 from ..data import audit, ferplus
 from ..data.base import DatasetError, FaceData, data_root as resolve_root
 from ..models import build_model, count_parameters
 from ..models.resnet_mlp import RESNET50_IMAGENET, TRAINABLE
 from ..models.weights import weights_path
-from ..results import RunRecord
-from ..scoring import deduplicated_accuracy
-from ..uncertainty import wilson
+from ..store.results import RunRecord
+from ..judge.scoring import deduplicated_accuracy
+from ..judge.uncertainty import wilson
 from . import Note, explanations, plots, sections
 from . import ledger as report_ledger
 from .tables import ProfileRuns, best_record, confusion_summary, per_class_table
@@ -279,8 +280,9 @@ def cnn_seeds_section(profile: str = "cpu", runs_root=None) -> list:
     each seed's watched PrivateTest curve over the last ten epochs (recorded, never used to choose anything)."""
     import matplotlib.pyplot as plt
 
-    from .. import assessment, results
-    from ..verdicts import TOLERANCE_PP
+    from ..judge import assessment
+    from ..store import results
+    from ..judge.verdicts import TOLERANCE_PP
     epochs = experiments.paper_epochs("004-cnn")
     seeds = results.seed_runs("004-cnn", profile, runs_root, epochs)
     if not seeds:

@@ -4,11 +4,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .. import claims, comparison, experiments, results
-from ..cost import COST_RUN
+from ..judge import claims, comparison
+from .. import experiments
+from ..store import results
+from ..train.cost import COST_RUN
 from ..experiments import COMPARISON_MODELS as MODELS
-from ..scoring import deduplicated_accuracy
-from ..uncertainty import over_seeds, wilson
+from ..judge.scoring import deduplicated_accuracy
+from ..judge.uncertainty import over_seeds, wilson
 from . import Note, count, plots
 from .tables import provenance_caveats
 

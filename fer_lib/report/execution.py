@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import results
-from ..results import code_version
+from ..store import results
+from ..store.results import code_version
 
 PACKAGES = ("torch", "torchvision", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "seaborn",
             "opencv-python-headless", "papermill", "jupyter-book")

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import claims, scoring
-from ..results import RUNS_ROOT, SPLITS, RunRecord, find_runs
-from ..verdicts import TOLERANCE_PP, pair_matches
+from ..judge import claims, scoring
+from ..store.results import RUNS_ROOT, SPLITS, RunRecord, find_runs
+from ..judge.verdicts import TOLERANCE_PP, pair_matches
 
 
 def _claimed(experiment: str, role: str, metric: str) -> float:

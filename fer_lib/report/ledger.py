@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import assessment, claims
-from ..claims import Claim
+from ..judge import assessment, claims
+from ..judge.claims import Claim
 from ..data.base import FaceData
-from ..scoring import claim_twins
+from ..judge.scoring import claim_twins
 from . import plots
 
 PROFILES = assessment.VERDICT_PROFILES
@@ -172,7 +172,7 @@ def verdict_sentences(claim_list: list[Claim], profile: str, runs_root=None) -> 
 
 def rule_text() -> str:
     """The verdict rule in one paragraph, with the tolerance rendered from the library."""
-    from ..verdicts import TOLERANCE_PP
+    from ..judge.verdicts import TOLERANCE_PP
     return (f"A claim is *reproduced* when a run trained for at most the paper's epochs reaches it within "
             f"{TOLERANCE_PP} percentage points (or beats it). It is *not reproduced* when the paper's own budget was "
             f"trained and even the upper end of the measurement's 95 % interval falls short, or when even a generous "
@@ -199,7 +199,7 @@ def protocol_lines() -> str:
 
 def backtest_section(runs_root=None) -> list:
     """The projection rule checked against the store: every doubling projected to each later budget trained."""
-    from .. import backtest
+    from ..judge import backtest
     table = backtest.cases(backtest.curves(runs_root))
     if table.empty:
         return ["No budget curve in the store has a later budget to check a projection against yet."]
@@ -220,8 +220,8 @@ def backtest_section(runs_root=None) -> list:
 
 
 def comparative_section(runs_root=None, papers=None, profile: str = "cpu") -> list:
-    """The papers' comparative claims, each judged on paired evidence (see `fer_lib.comparative`)."""
-    from .. import comparative
+    """The papers' comparative claims, each judged on paired evidence (see `fer_lib.judge.comparative`)."""
+    from ..judge import comparative
     table = comparative.comparative_table(profile, runs_root, papers)
     if table.empty:
         return []
@@ -229,7 +229,7 @@ def comparative_section(runs_root=None, papers=None, profile: str = "cpu") -> li
 
 
 def _fold_mean(experiment: str, runs_root=None) -> float | None:
-    from ..results import runs_for
+    from ..store.results import runs_for
     for profile in PROFILES:
         runs = runs_for(experiment, profile, runs_root)
         if runs:
@@ -240,10 +240,10 @@ def _fold_mean(experiment: str, runs_root=None) -> float | None:
 def findings_section(runs_root=None) -> list:
     """The intro's opening: the tally of verdicts, then what the book found, each sentence computed from the
     records, then how far to trust it. A finding whose records are missing is left out, never guessed."""
-    from .. import backtest, comparative
-    from ..assessment import judge
+    from ..judge import backtest, comparative
+    from ..judge.assessment import judge
     from ..models import published
-    from ..results import RUNS_ROOT, RunRecord
+    from ..store.results import RUNS_ROOT, RunRecord
     headline = [c for c in claims.CLAIMS if not c.cited and not c.detail]
     best = assessment.decisive_rows(assessment.assess(headline, profiles=PROFILES, runs_root=runs_root))
     words = best["verdict"].value_counts()

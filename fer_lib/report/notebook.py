@@ -12,9 +12,9 @@ from html import escape
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from .. import claims
+from ..judge import claims
 from .. import data as datasets
-from .. import runner
+from ..train import runner
 from ..data.base import DatasetError, FaceData
 from ..experiments import Experiment
 from . import Note

@@ -55,7 +55,7 @@ def per_class_bars(reports: dict[str, dict], metric: str = "f1", intervals: dict
     bar's 95 % interval as an error bar: from `intervals` (label -> class -> Interval, as fractions) where given,
     else from the report's own confusion matrix (see uncertainty.per_class_intervals); a bar without one (a
     number quoted from a paper) has none."""
-    from ..uncertainty import per_class_intervals
+    from ..judge.uncertainty import per_class_intervals
     labels = list(reports)
     classes = reports[labels[0]]["classes"]
     fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
@@ -283,7 +283,7 @@ def accuracy_vs_minutes_by_budget(points: pd.DataFrame):
     """PrivateTest accuracy against training minutes (log axis), one line per model joining its budgets in
     order (`points`: model, epochs, train min, PrivateTest (%), and its `test images` for each point's Wilson
     95 % interval, drawn as an error bar), each point labelled with its epochs."""
-    from ..uncertainty import wilson
+    from ..judge.uncertainty import wilson
     fig, ax = plt.subplots(figsize=(8.5, 4.8))
     for colour, (model, rows) in zip(sns.color_palette(n_colors=points["model"].nunique()), points.groupby("model", sort=False)):
         rows = rows.sort_values("epochs")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..runner import make_split
+from ..train.runner import make_split
 from . import Note, plots
 from .tables import ProfileRuns, confusion_summary
 

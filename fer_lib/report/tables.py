@@ -8,11 +8,11 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from .. import results
+from ..store import results
 from ..experiments import PROFILES
-from ..results import RunRecord
-from ..scoring import deduplicated_accuracy
-from ..uncertainty import Interval, mean_interval, per_class_intervals, wilson
+from ..store.results import RunRecord
+from ..judge.scoring import deduplicated_accuracy
+from ..judge.uncertainty import Interval, mean_interval, per_class_intervals, wilson
 
 
 @dataclass

@@ -17,11 +17,11 @@ from multiprocessing import get_context
 
 import torch
 
-from . import experiments, results
-from .experiments import Experiment
+from .. import experiments
+from ..store import results
+from ..experiments import Experiment
 
 # What each chapter trains, by paper id in `experiments.EXPERIMENTS`; chapters not listed train nothing.
-CHAPTER_PAPERS = {"000": "000", "001": "001", "002": "002", "003": "003", "004": "004", "comparison": "cmp"}
 
 
 @dataclass(frozen=True)
@@ -72,20 +72,6 @@ def jobs_for(paper: str, variants, profile: str, epochs=None, fold: int | None =
                     raise ValueError(f"--fold {fold}: {exp.name} has folds 0 to {exp.data.k - 1}")
                 folds = [fold] if fold is not None else range(exp.data.k)
                 jobs += [Job(paper, variant, profile, budget, k, seed) for k in folds]
-    return jobs
-
-
-def chapter_jobs(chapters, profile: str, runs_root=None) -> list[Job]:
-    """Every run the chapters train under `profile` (all chapters when `chapters` is empty), including the
-    comparison's follow-ups once its first runs have ranked the models (further seeds, the pushed recipe and its
-    ingredient ablation) and priced them (the second budget of the models cheap enough for it)."""
-    papers = [CHAPTER_PAPERS[c] for c in (chapters or CHAPTER_PAPERS) if c in CHAPTER_PAPERS]
-    jobs = [job for paper in papers for job in jobs_for(paper, experiments.EXPERIMENTS[paper][1], profile)]
-    if "cmp" in papers:
-        from .comparison import follow_up_variants, ingredient_variants, long_budget, long_budget_variants
-        jobs += jobs_for("cmp", follow_up_variants(profile, runs_root), profile)
-        jobs += jobs_for("cmp", ingredient_variants(profile, runs_root), profile)
-        jobs += jobs_for("cmp", long_budget_variants(profile, runs_root), profile, [long_budget(profile)])
     return jobs
 
 

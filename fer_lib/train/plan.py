@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import results
+from ..store import results
 from .jobs import Job, finished_run
 
 

@@ -16,7 +16,7 @@ from torch import nn
 
 from . import distributed
 from .mixing import mix_batch
-from .data.transforms import Augment, augment, random_crop, ten_crop as ten_crops, to_float
+from ..data.transforms import Augment, augment, random_crop, ten_crop as ten_crops, to_float
 
 
 @dataclass

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .models import REGISTRY, build_model, count_parameters
-from .results import RunRecord, code_version, provenance, run_dir, write_json
+from ..models import REGISTRY, build_model, count_parameters
+from ..store.results import RunRecord, code_version, provenance, run_dir, write_json
 
 
 def forward_flops(model: nn.Module, input_shape: tuple[int, int, int]) -> int:
@@ -61,7 +61,7 @@ def measure_comparison(variants=None, runs_root=None, seconds: float = 3.0, log=
     """Measure every comparison model (experiments.COMPARISON_MODELS, as the cpu profile builds them) in this
     process and store the table as a run record, `runs/cmp-cost/<hash>/`. Timings are only as quiet as the
     machine: the record keeps the load average before and after, so a reader can tell."""
-    from . import experiments
+    from .. import experiments
     variants = list(variants or experiments.COMPARISON_MODELS)
     exps = {v: experiments.comparison(v, "cpu") for v in variants}
     config = dict(name=COST_RUN, profile="cpu", seconds_per_timing=seconds, batch_sizes=[256, 1],

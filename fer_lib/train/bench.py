@@ -10,10 +10,10 @@ import time
 import numpy as np
 import torch
 
-from . import data as datasets
-from .data.transforms import Augment
+from .. import data as datasets
+from ..data.transforms import Augment
 from .engine import Batches, Preprocess, TrainConfig, Trainer
-from .models import REGISTRY, build_model
+from ..models import REGISTRY, build_model
 
 
 def bare_step_rate(model_name: str, batch_size: int, bf16: bool, steps: int = 12, warmup: int = 3) -> float:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import audit, splits
-from .data.base import FaceData
-from .experiments import by_name
-from .metrics import binary_accuracy, classification_report, cross_entropy
-from .results import RunRecord
+from ..data import audit, splits
+from ..data.base import FaceData
+from ..experiments import by_name
+from ..train.metrics import binary_accuracy, classification_report, cross_entropy
+from ..store.results import RunRecord
 
 
 def probabilities(predictions: pd.DataFrame) -> np.ndarray:

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .experiments import paper_epochs
-from .results import RunRecord, budget_runs
+from ..experiments import paper_epochs
+from ..store.results import RunRecord, budget_runs
 from .uncertainty import Interval, mean_interval, paired_test
 from .verdicts import NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED
 

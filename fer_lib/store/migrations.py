@@ -59,7 +59,7 @@ def compact(root: str | Path | None = None) -> dict[str, int]:
 def fill_data_schema(root: str | Path | None = None) -> list[tuple[Path, Path]]:
     """Add the DataSpec fields a config lacks (see _DATA_DEFAULTS) and move the run to its new hash.
     Returns (old, new) directory pairs."""
-    from .data.splits import DataSpec
+    from ..data.splits import DataSpec
     known = {f.name for f in fields(DataSpec)}
     assert set(_DATA_DEFAULTS) <= known, "a default for a field DataSpec no longer has"
     moved = []
@@ -111,7 +111,7 @@ def complete_provenance(root: str | Path | None = None, repo: str | Path | None 
     checkout this package lives in; see the module's docstring). Returns the run directories changed; running
     it twice changes nothing the second time."""
     root = Path(root or RUNS_ROOT).resolve()
-    repo = Path(repo or Path(__file__).resolve().parents[1]).resolve()
+    repo = Path(repo or Path(__file__).resolve().parents[2]).resolve()  # fer_lib/store/ -> the checkout
     changed = []
     for folder in run_dirs(root):
         path = folder / "provenance.json"

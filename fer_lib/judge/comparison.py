@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 
 from .scoring import deduplicated_accuracy
-from .cost import COST_RUN
-from .experiments import COMPARISON_MODELS, PUSH_INGREDIENTS, comparison
-from .models import REGISTRY, build_model, count_parameters
-from . import results
-from .results import RunRecord
+from ..train.cost import COST_RUN
+from ..experiments import COMPARISON_MODELS, PUSH_INGREDIENTS, comparison
+from ..models import REGISTRY, build_model, count_parameters
+from ..store import results
+from ..store.results import RunRecord
 from .uncertainty import over_seeds
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .results import RUNS_ROOT, RunRecord, budget_runs, current_edition, find_runs
+from ..store.results import RUNS_ROOT, RunRecord, budget_runs, current_edition, find_runs
 
 PROFILES = ("cpu", "paper")
 

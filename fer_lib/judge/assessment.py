@@ -9,8 +9,8 @@ import pandas as pd
 from .backtest import cases, curves, margin_per_doubling
 
 from .claims import Claim
-from .experiments import ASSUMED_BUDGET_PAPERS, paper_epochs
-from .results import RunRecord, budget_runs, latest_run, runs_for, seed_runs
+from ..experiments import ASSUMED_BUDGET_PAPERS, paper_epochs
+from ..store.results import RunRecord, budget_runs, latest_run, runs_for, seed_runs
 from .uncertainty import Interval, mean_interval, over_seeds, wilson
 from .verdicts import NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, Verdict, budget_verdict
 
@@ -202,7 +202,7 @@ def _margin(root: str) -> float:
 
 def backtest_margin(runs_root=None) -> float:
     """The projection margin per doubling from the store's backtest (see `backtest`), computed once per store."""
-    from .results import RUNS_ROOT
+    from ..store.results import RUNS_ROOT
     return _margin(str(runs_root or RUNS_ROOT))
 
 

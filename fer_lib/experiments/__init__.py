@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-from .data.splits import DataSpec
-from .data.transforms import Augment
-from .engine import Preprocess, TrainConfig
+from ..data.splits import DataSpec
+from ..data.transforms import Augment
+from ..train.engine import Preprocess, TrainConfig
 
 PROFILES = ("smoke", "cpu", "paper")
 SMOKE_IMAGES = 400

@@ -11,16 +11,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import data as datasets
+from .. import data as datasets
 from . import distributed
-from .data import splits
-from .data.base import FaceData
+from ..data import splits
+from ..data.base import FaceData
 from .engine import Batches, Trainer
-from .experiments import Experiment
+from ..experiments import Experiment
 from .metrics import classification_report, cross_entropy
-from .models import REGISTRY, build_model, count_parameters
-from .results import RunRecord, code_version, latest_run, provenance, run_dir, write_csv, write_json, write_split
-from .runlock import RunLock
+from ..models import REGISTRY, build_model, count_parameters
+from ..store.results import RunRecord, code_version, latest_run, provenance, run_dir, write_csv, write_json, write_split
+from ..store.runlock import RunLock
 
 
 def make_split(exp: Experiment, data: FaceData) -> splits.Split:
