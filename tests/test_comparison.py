@@ -36,7 +36,7 @@ def test_the_table_takes_the_newest_run_per_seed_of_one_profile(tmp_path):
     _fake_run(tmp_path, 2, 0.7, "2026-01-01T00:00:12", wall_seconds=1200)
     _fake_run(tmp_path, 3, 1.0, "2026-01-01T00:00:30", wall_seconds=60, profile="smoke")  # another profile
 
-    assert list(comparison.seed_runs("plain-cnn", "cpu", tmp_path)) == [0, 1, 2]
+    assert list(comparison.model_seed_runs("plain-cnn", "cpu", tmp_path)) == [0, 1, 2]
     row = comparison.comparison_table("cpu", {"p0", "p1"}, tmp_path, variants=["plain-cnn"]).iloc[0]
     assert row["seeds"] == 3
     assert row["PrivateTest acc (%)"] == pytest.approx(60.0)
@@ -87,8 +87,8 @@ def test_fer_train_cmp_follow_ups_trains_what_the_chapter_adds(tmp_path, capsys)
             "--runs-root", str(runs), "--follow-ups"]
     assert main(args) == 0
     best = comparison.ranked_by_publictest("smoke", runs)[0]
-    assert sorted(comparison.seed_runs("plain-cnn", "smoke", runs)) == [0, 1, 2]
-    assert sorted(comparison.seed_runs("traditional-cnn", "smoke", runs)) == [0, 1, 2]
+    assert sorted(comparison.model_seed_runs("plain-cnn", "smoke", runs)) == [0, 1, 2]
+    assert sorted(comparison.model_seed_runs("traditional-cnn", "smoke", runs)) == [0, 1, 2]
     assert len(find_runs(f"cmp-{best}-push", runs)) == 1
     assert [p.name for p in runs.iterdir() if p.name.endswith("-push")] == [f"cmp-{best}-push"]
     with pytest.raises(ValueError, match="belongs to the comparison"):
@@ -105,8 +105,8 @@ def test_the_second_budget_goes_to_cheap_models_and_ranks_are_compared_among_mod
     _fake_run(tmp_path, 0, 0.75, "2026-01-01T00:00:20", 2400, variant="plain-cnn", epochs=12)
     _fake_run(tmp_path, 0, 0.72, "2026-01-01T00:00:21", 1200, variant="igc", epochs=12)
     # a 12-epoch run is not a seed of the 3-epoch row
-    assert list(comparison.seed_runs("plain-cnn", "cpu", tmp_path)) == [0]
-    assert comparison.seed_runs("plain-cnn", "cpu", tmp_path)[0].epochs == 3
+    assert list(comparison.model_seed_runs("plain-cnn", "cpu", tmp_path)) == [0]
+    assert comparison.model_seed_runs("plain-cnn", "cpu", tmp_path)[0].epochs == 3
     table = comparison.budget_table("cpu", tmp_path, ["plain-cnn", "igc", "resnet18"]).set_index("variant")
     assert table["rank"].tolist() == [3, 2, 1]
     assert table.loc["plain-cnn", "12 ep: PrivateTest (%)"] == pytest.approx(75.0)

@@ -66,7 +66,7 @@ def test_claimed_vs_measured_bars():
 def test_budget_curve_draws_points_claim_paper_budget_and_projection():
     from fer_lib.judge.verdicts import budget_verdict
     v = budget_verdict(73.67, {4: 50.0, 8: 58.0}, paper_epochs=200)
-    fig = plots.budget_curve({"P-ResNet-VGG": v}, intervals={"P-ResNet-VGG": {4: (47.0, 53.0), 8: (55.5, 60.0)}})
+    fig = plots.budget_curve_figure({"P-ResNet-VGG": v}, intervals={"P-ResNet-VGG": {4: (47.0, 53.0), 8: (55.5, 60.0)}})
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
     ours = next(c for c in ax.containers if c.get_label().startswith("P-ResNet-VGG: ours (open)"))

@@ -70,8 +70,6 @@ class FaceData:
             subjects=None if self.subjects is None else self.subjects[index],
         )
 
-    def where_split(self, *names: str) -> "FaceData":
-        return self.subset(np.isin(self.split, names))
 
     def class_counts(self) -> dict[str, int]:
         counts = np.bincount(self.labels, minlength=len(self.classes))

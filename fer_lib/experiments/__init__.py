@@ -8,12 +8,14 @@ Profiles, defined here and nowhere else:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from typing import Literal, get_args
 
 from ..data.splits import DataSpec
 from ..data.transforms import Augment
 from ..train.engine import Preprocess, TrainConfig
 
-PROFILES = ("smoke", "cpu", "paper")
+Profile = Literal["smoke", "cpu", "paper"]
+PROFILES: tuple[Profile, ...] = get_args(Profile)
 SMOKE_IMAGES = 400
 
 
@@ -22,7 +24,7 @@ class Experiment:
     name: str                      # run-store folder, e.g. "002-paper-split"
     paper: str                     # "002"
     title: str
-    profile: str
+    profile: Profile
     data: DataSpec
     model: str
     model_args: dict = field(default_factory=dict)
@@ -46,7 +48,7 @@ class Experiment:
         return [replace(self, data=replace(self.data, fold=i)) for i in range(self.data.k)]
 
 
-def _profiled(exp: Experiment, profile: str, cpu: dict, smoke: dict | None = None) -> Experiment:
+def _profiled(exp: Experiment, profile: Profile, cpu: dict, smoke: dict | None = None) -> Experiment:
     """Derive the cpu or smoke variant of a paper-profile experiment; `cpu`/`smoke` override TrainConfig fields."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
@@ -70,7 +72,7 @@ _002_TRAIN = TrainConfig(epochs=50, batch_size=32, optimizer="adam", lr=1e-3, ea
 _002_CPU = dict(epochs=12, batch_size=64, early_stopping=4)
 
 
-def paper_002(variant: str, profile: str) -> Experiment:
+def paper_002(variant: str, profile: Profile) -> Experiment:
     """variant "paper-split": all 35,887 images, stratified 80/10/10 (Sec. 2, 4.2).
     variant "standard": train on Training, select on PublicTest, test on PrivateTest."""
     if variant == "paper-split":
@@ -116,7 +118,7 @@ _000_CPU_EPOCHS = {"presnet": 6, "presnetvgg": 4}
 _000_CPU_NOISE = "batch"
 
 
-def paper_000(variant: str, profile: str) -> Experiment:
+def paper_000(variant: str, profile: Profile) -> Experiment:
     """variant "<model>-<protocol>", model presnet | presnetvgg, protocol:
     fer-paper (28,000/3,500 drawn from all images), fer-standard (Training / PublicTest / PrivateTest),
     jaffe-<random|subject>-<testsel|valsel>: 5-fold CV with random stratified or subject-grouped folds,
@@ -174,7 +176,7 @@ _001_TRAIN = TrainConfig(epochs=50, batch_size=64, optimizer="adam", lr=1e-3, ea
 _001_CPU_FER = dict(epochs=4, early_stopping=None)
 
 
-def paper_001(variant: str, profile: str) -> Experiment:
+def paper_001(variant: str, profile: Profile) -> Experiment:
     """variant "<model>-<dataset>-<protocol>", model igc | plain, dataset ckplus | fer2013, protocol:
     random (5-fold stratified, the paper's "randomly divided into five parts"), subject (5-fold grouped by
     CK+ subject: no person in both train and test), standard (FER2013 Training / PublicTest / PrivateTest)."""
@@ -220,7 +222,7 @@ _004_VARIANTS = {
 _004_CPU = dict(epochs=6)
 
 
-def paper_004(variant: str, profile: str) -> Experiment:
+def paper_004(variant: str, profile: Profile) -> Experiment:
     """variant resnet50-imagenet (needs a local weights file), resnet50-last4, resnet50-all, cnn (Table 2)."""
     if variant not in _004_VARIANTS:
         raise ValueError(f"paper 004 variants are {', '.join(_004_VARIANTS)}, not {variant!r}")
@@ -257,7 +259,7 @@ _003_CPU = {"fer2013": dict(epochs=1),
             "rafdb": dict(epochs=1)}
 
 
-def paper_003(variant: str, profile: str) -> Experiment:
+def paper_003(variant: str, profile: Profile) -> Experiment:
     """variant "<dataset>-<model>[-<init>]": dataset rafdb | fer2013 | sfew, model vgg16 | lip, init for SFEW:
     ferinit (from this chapter's FER2013 LIP model, standing in for the paper's RAF-DB model), rafinit, or
     imagenet (VGG16 conv weights from a local torchvision file). Without init: from scratch."""
@@ -341,7 +343,7 @@ PUSH_INGREDIENTS = {
 PUSH_INGREDIENTS["all"] = {k: v for name in ("ema", "mixup", "erase", "warmup") for k, v in PUSH_INGREDIENTS[name].items()}
 
 
-def comparison(variant: str, profile: str) -> Experiment:
+def comparison(variant: str, profile: Profile) -> Experiment:
     """variant "<model>[-push[-<ingredient>]][-s<seed>]": one model of COMPARISON_MODELS under the one protocol
     (seed 0 unless given), or with the "push" recipe on top (`_PUSH`), or the push plus one of
     `PUSH_INGREDIENTS` (or all of them)."""
@@ -409,7 +411,7 @@ def with_seed(exp: Experiment, seed: int) -> Experiment:
     return replace(exp, train=replace(exp.train, seed=seed), watch_roles=exp.watch_roles or exp.test_roles)
 
 
-def experiment(paper: str, variant: str, profile: str, epochs: int | None = None,
+def experiment(paper: str, variant: str, profile: Profile, epochs: int | None = None,
                seed: int | None = None) -> Experiment:
     """The experiment `variant` of `paper` under `profile`; `epochs` trains it at another budget, `seed` with
     another training seed."""
@@ -420,7 +422,7 @@ def experiment(paper: str, variant: str, profile: str, epochs: int | None = None
     return exp if seed is None else with_seed(exp, seed)
 
 
-def by_name(name: str, profile: str) -> Experiment:
+def by_name(name: str, profile: Profile) -> Experiment:
     """The experiment stored as `runs/<name>/`, e.g. "000-presnet-fer-paper", under `profile`."""
     paper, _, variant = name.partition("-")
     return experiment(paper, variant, profile)
@@ -435,17 +437,13 @@ def paper_epochs(name: str) -> int:
     return by_name(name, "paper").train.epochs
 
 
-def all_experiments(profile: str) -> list[Experiment]:
-    return [build(v, profile) for build, variants in EXPERIMENTS.values() for v in variants]
-
-
-def names(profile: str = "cpu") -> dict[str, str]:
+def names(profile: Profile = "cpu") -> dict[str, str]:
     """Every experiment the book defines, as stored under runs/: name -> title."""
     return {exp.name: exp.title for build, variants in EXPERIMENTS.values()
             for exp in (build(v, profile) for v in variants)}
 
 
-def resolve(name: str, profile: str = "cpu") -> Experiment:
+def resolve(name: str, profile: Profile = "cpu") -> Experiment:
     """The experiment stored as `runs/<name>/`; an unknown name fails loudly with the closest known names, so a
     typo in a claim or a chapter never renders a silent "no run"."""
     import difflib

@@ -25,7 +25,7 @@ def long_budget(profile: str) -> int | None:
     return LONG_BUDGETS.get(profile)
 
 
-def seed_runs(variant: str, profile: str, runs_root=None, epochs: int | None = None) -> dict[int, RunRecord]:
+def model_seed_runs(variant: str, profile: str, runs_root=None, epochs: int | None = None) -> dict[int, RunRecord]:
     """Finished runs of `cmp-<variant>` under `profile`, one per training seed (the newest when a seed ran twice),
     at budget `epochs` (default: the variant's own budget under `profile`)."""
     epochs = epochs or comparison(variant, profile).train.epochs
@@ -35,7 +35,7 @@ def seed_runs(variant: str, profile: str, runs_root=None, epochs: int | None = N
 def estimated_minutes(variant: str, profile: str, epochs: int, runs_root=None) -> float | None:
     """Wall minutes of one `epochs`-epoch run, from the fastest recorded seed at the profile's budget (work
     sharing the cores only slows a run, so the fastest is the best estimate); None without a run."""
-    runs = seed_runs(variant, profile, runs_root).values()
+    runs = model_seed_runs(variant, profile, runs_root).values()
     per_epoch = [r.provenance["wall_seconds"] / r.metrics["epochs_run"] for r in runs]
     return min(per_epoch) * epochs / 60 if per_epoch else None
 
@@ -58,10 +58,10 @@ def budget_table(profile: str, runs_root=None, variants=None) -> pd.DataFrame:
     epochs = long_budget(profile)
     rows = []
     for variant in variants or COMPARISON_MODELS:
-        short = seed_runs(variant, profile, runs_root).get(0)
+        short = model_seed_runs(variant, profile, runs_root).get(0)
         if short is None or epochs is None:
             continue
-        long = seed_runs(variant, profile, runs_root, epochs).get(0)
+        long = model_seed_runs(variant, profile, runs_root, epochs).get(0)
         row = {"model": COMPARISON_MODELS[variant][0], "variant": variant, "epochs": short.epochs,
                "PublicTest (%)": selected_publictest(short), "PrivateTest (%)": 100 * short.metrics["test"]["accuracy"],
                "test images": short.metrics["test"]["n"],
@@ -95,11 +95,11 @@ def ingredient_table(best: str, profile: str, runs_root=None) -> pd.DataFrame:
     """The push's ablation, seed 0: the pushed recipe of `best`, then each of PUSH_INGREDIENTS on top of it, with
     PublicTest of the selected epoch, PrivateTest as the recipe reports it (ten-crop, fixed before training) and
     the change of both from the push in points; a row without its run gives the command that makes it."""
-    base = seed_runs(f"{best}-push", profile, runs_root).get(0)
+    base = model_seed_runs(f"{best}-push", profile, runs_root).get(0)
     rows = []
     for ingredient in ["", *PUSH_INGREDIENTS]:
         variant = f"{best}-push" + (f"-{ingredient}" if ingredient else "")
-        record = seed_runs(variant, profile, runs_root).get(0)
+        record = model_seed_runs(variant, profile, runs_root).get(0)
         row = {"recipe": "push" if not ingredient else f"push + {ingredient}",
                "changes": "" if not ingredient else _changes(comparison(variant, profile), comparison(f"{best}-push", profile))}
         if record is None:
@@ -134,7 +134,7 @@ def ranked_by_publictest(profile: str, runs_root=None, variants=None) -> list[st
     (mean over seeds). PublicTest is the protocol's validation set; PrivateTest never ranks anything."""
     scores = {}
     for variant in variants or COMPARISON_MODELS:
-        runs = list(seed_runs(variant, profile, runs_root).values())
+        runs = list(model_seed_runs(variant, profile, runs_root).values())
         if runs:
             scores[variant] = float(np.mean([selected_publictest(r) for r in runs]))
     return sorted(scores, key=scores.get, reverse=True)
@@ -204,7 +204,7 @@ def long_push_command(best: str, profile: str, runs_root=None, hours: float = LO
     """The next long push: the recipe with the best PublicTest at the push's own budget, trained for as many
     epochs as fit in nine tenths of `hours` at that run's measured seconds per epoch; None before any pushed run
     and once that recipe has a finished run that long."""
-    short = [r for recipe in push_recipes(best) if (r := seed_runs(recipe, profile, runs_root).get(0))]
+    short = [r for recipe in push_recipes(best) if (r := model_seed_runs(recipe, profile, runs_root).get(0))]
     if not short:
         return None
     top = max(short, key=selected_publictest)
@@ -233,7 +233,7 @@ def comparison_table(profile: str, twins: set[str] | None, runs_root=None, varia
     for variant in variants or COMPARISON_MODELS:
         label, model, _ = COMPARISON_MODELS[variant]
         exp = comparison(variant, profile)
-        runs = list(seed_runs(variant, profile, runs_root).values())
+        runs = list(model_seed_runs(variant, profile, runs_root).values())
         c = cost_rows.get(variant, {})
         row = {"model": label, "variant": variant, "paper": REGISTRY[model].paper or "baseline",
                "parameters": count_parameters(build_model(exp.model, **exp.model_args)),

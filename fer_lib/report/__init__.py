@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# What a section function returns: what the reader sees, in reading order (tables as DataFrames, Markdown as
+# strings, matplotlib figures, Notes; None for a part with nothing to show), for report.notebook.show_all.
+Section = list["pandas.DataFrame | str | matplotlib.figure.Figure | Note | None"]
+
 
 @dataclass(frozen=True)
 class Note:

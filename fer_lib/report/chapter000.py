@@ -19,7 +19,7 @@ from ..train.runner import make_split
 from ..judge.uncertainty import per_class_intervals
 from ..judge.scoring import fold_mean_report, pooled_report
 from ..judge.verdicts import TOLERANCE_PP, project
-from . import Note, plots, sections
+from . import Note, Section, plots, sections
 from .tables import ProfileRuns, best_folds, best_record
 
 MODELS = {"presnet": "P-ResNet", "presnetvgg": "P-ResNet-VGG"}
@@ -39,7 +39,7 @@ def experiments_for(names: dict[str, str], profile: str) -> list[Experiment]:
 
 # ---------------------------------------------------------------- what the paper claims, and the models
 
-def claimed_tables() -> list:
+def claimed_tables() -> Section:
     """Tables 1-2 (per-class accuracy) as printed, with their class means, and Tables 3-4 (accuracy)."""
     detail = [c for c in claims.claims_for("000", include_detail=True) if c.detail]
     wide = pd.DataFrame([{"model": c.description.split(",")[0], "dataset": c.dataset, "class": c.metric.split(":")[1],
@@ -54,7 +54,7 @@ def claimed_tables() -> list:
             "**Tables 3-4** (accuracy, %):", table34.sort_values(["dataset", "accuracy (%)"])]
 
 
-def architecture_tables() -> list:
+def architecture_tables() -> Section:
     nets = {key: build_model("presnet" if key == "presnet" else "presnet_vgg") for key in MODELS}
     return [pd.DataFrame([{"model": MODELS[k], "parameters": f"{count_parameters(m):,}"} for k, m in nets.items()]),
             "**P-ResNet, block by block** (output shape for one 48×48 grey face):", layer_table(nets["presnet"], depth=3),
@@ -82,7 +82,7 @@ def rrelu_table() -> pd.DataFrame:
 
 # ---------------------------------------------------------------- data and schedule
 
-def data_section(fer: FaceData | None, jaffe: FaceData | None, profile: str) -> list:
+def data_section(fer: FaceData | None, jaffe: FaceData | None, profile: str) -> Section:
     """FER2013's paper split and its class balance; JAFFE's images per woman and its subject folds."""
     items = []
     if fer is not None:
@@ -127,7 +127,7 @@ def schedule_figure():
 
 # ---------------------------------------------------------------- FER2013
 
-def fer_notes(fer_runs: list[ProfileRuns]) -> list:
+def fer_notes(fer_runs: list[ProfileRuns]) -> Section:
     items = []
     if not any(pr.records for pr in fer_runs):
         items.append(Note("No finished FER2013 run of this chapter exists yet, so there is nothing to show in this "
@@ -142,7 +142,7 @@ def fer_notes(fer_runs: list[ProfileRuns]) -> list:
 
 
 def _per_class_vs_claims(dataset: str, experiment_of: dict[str, str], reports: dict[str, dict],
-                         used: list[str]) -> list:
+                         used: list[str]) -> Section:
     """Tables 1-2's per-class accuracy beside ours (the recall of each class), with the class means."""
     rows = {}
     for model, name in experiment_of.items():
@@ -164,7 +164,7 @@ def _per_class_vs_claims(dataset: str, experiment_of: dict[str, str], reports: d
     return [frame.rename_axis("class").reset_index()] + (["Measured: " + "; ".join(used)] if used else [])
 
 
-def fer_per_class(fer_runs: list[ProfileRuns]) -> list:
+def fer_per_class(fer_runs: list[ProfileRuns]) -> Section:
     by_model = {m: next(pr for pr in fer_runs if pr.experiment == f"000-{m}-fer-paper") for m in MODELS}
     reports, used = {}, []
     for m, pr in by_model.items():
@@ -215,7 +215,7 @@ def selection_sensitivity(profile: str = "cpu", runs_root=None) -> tuple[pd.Data
     return pd.DataFrame(rows), "\n".join(sentences)
 
 
-def fer_confusions(fer_runs: list[ProfileRuns]) -> list:
+def fer_confusions(fer_runs: list[ProfileRuns]) -> Section:
     items = []
     for m in MODELS:
         record, p = best_record(next(pr for pr in fer_runs if pr.experiment == f"000-{m}-fer-paper"))
@@ -237,7 +237,7 @@ def fold_mean_accuracy(pr: ProfileRuns | None) -> tuple[float | None, str | None
     return (100 * np.mean([r.metrics["test"]["accuracy"] for r in records]), p) if records else (None, None)
 
 
-def jaffe_notes(jaffe_table: pd.DataFrame) -> list:
+def jaffe_notes(jaffe_table: pd.DataFrame) -> Section:
     return [Note("No complete set of JAFFE folds exists yet, so there is nothing to show in this section.",
                  "warning")] if jaffe_table.empty else []
 
@@ -260,7 +260,7 @@ def jaffe_protocol_figure(jaffe_runs: list[ProfileRuns]):
     return ax.figure
 
 
-def jaffe_per_class(jaffe_runs: list[ProfileRuns]) -> list:
+def jaffe_per_class(jaffe_runs: list[ProfileRuns]) -> Section:
     reports, used = {}, []
     for m in MODELS:
         records, p = best_folds(_jaffe(jaffe_runs, f"000-{m}-jaffe-random-testsel"))
@@ -270,7 +270,7 @@ def jaffe_per_class(jaffe_runs: list[ProfileRuns]) -> list:
     return _per_class_vs_claims("jaffe", {m: f"000-{m}-jaffe-random-testsel" for m in MODELS}, reports, used)
 
 
-def jaffe_confusions(jaffe_runs: list[ProfileRuns]) -> list:
+def jaffe_confusions(jaffe_runs: list[ProfileRuns]) -> Section:
     items = []
     for pr in jaffe_runs:
         records, p = best_folds(pr)
@@ -279,7 +279,7 @@ def jaffe_confusions(jaffe_runs: list[ProfileRuns]) -> list:
     return items
 
 
-def jaffe_fold_curves(jaffe_runs: list[ProfileRuns]) -> list:
+def jaffe_fold_curves(jaffe_runs: list[ProfileRuns]) -> Section:
     items = []
     for pr in jaffe_runs:
         records, p = best_folds(pr)

@@ -17,7 +17,7 @@ from ..models.summary import layer_table
 from ..train.runner import make_split
 from ..judge.scoring import deduplicated_accuracy, fold_mean_report, pooled_report
 from ..judge.uncertainty import Interval, mean_interval, per_class_intervals, wilson
-from . import Note, plots, sections
+from . import Note, Section, plots, sections
 from .tables import ProfileRuns, best_folds
 
 MODELS = {"igc": "improved CNN (IGC)", "plain": "plain CNN"}
@@ -33,7 +33,7 @@ def experiments_for(names: dict[str, str], profile: str) -> list[Experiment]:
     return [experiments.by_name(name, profile) for name in names]
 
 
-def by_name(runs: list[ProfileRuns]) -> dict[str, ProfileRuns]:
+def runs_by_experiment(runs: list[ProfileRuns]) -> dict[str, ProfileRuns]:
     return {pr.experiment: pr for pr in runs}
 
 
@@ -56,14 +56,14 @@ def implied_f1(printed: pd.DataFrame) -> pd.DataFrame:
     return (2 * p * r / (p + r)).round(2)
 
 
-def claimed_section() -> list:
+def claimed_section() -> Section:
     printed = printed_tables()
     return [printed.reset_index(),
             "**F1 on CK+ implied by Tables 1-2** (Fig. 1 itself is lost; derived here, not printed in the paper):",
             implied_f1(printed).reset_index()]
 
 
-def architecture_tables() -> list:
+def architecture_tables() -> Section:
     nets = {key: build_model("igc_net" if key == "igc" else "plain_cnn") for key in MODELS}
     return [pd.DataFrame([{"model": MODELS[k], "parameters": f"{count_parameters(m):,}"} for k, m in nets.items()]),
             "**Improved CNN, stage by stage** (output shape for one 48×48 grey face):", layer_table(nets["igc"], depth=2),
@@ -103,7 +103,7 @@ def interleaving_table() -> pd.DataFrame:
 
 # ---------------------------------------------------------------- data and profiles
 
-def data_section(ckplus: FaceData | None, fer: FaceData | None, profile: str) -> list:
+def data_section(ckplus: FaceData | None, fer: FaceData | None, profile: str) -> Section:
     """CK+'s sequences and how much of each test fold has a frame of the same sequence in training; FER2013's folds."""
     items = []
     if ckplus is not None:
@@ -140,7 +140,7 @@ def profiles_table() -> pd.DataFrame:
 
 # ---------------------------------------------------------------- results
 
-def fold_notes(fold_frame: pd.DataFrame, dataset: str, train: bool) -> list:
+def fold_notes(fold_frame: pd.DataFrame, dataset: str, train: bool) -> Section:
     items = []
     if fold_frame.empty and dataset == "ckplus":
         items.append(Note("No complete set of CK+ folds exists yet, so there is nothing to show in this section.",
@@ -156,7 +156,7 @@ def fold_notes(fold_frame: pd.DataFrame, dataset: str, train: bool) -> list:
 
 def claims_table(dataset: str, runs: list[ProfileRuns]) -> pd.DataFrame:
     """Each printed cell of Tables 1-3 for `dataset` beside our fold mean (random folds, the paper's protocol)."""
-    runs_by_name = by_name(runs)
+    runs_by_name = runs_by_experiment(runs)
     rows = []
     for c in claims.claims_for("001", include_detail=True):
         if c.dataset != dataset:
@@ -180,7 +180,7 @@ def ck_f1_figure(ck_runs: list[ProfileRuns]):
     """F1 of the four expressions on CK+, ours (fold means) beside the F1 implied by Tables 1-2."""
     paper = (implied_f1(printed_tables()).loc["improved CNN (IGC)"] * 100).to_dict()
     reports = {"paper (derived)": {"classes": list(paper), "per_class": {c: {"f1": v / 100} for c, v in paper.items()}}}
-    runs_by_name = by_name(ck_runs)
+    runs_by_name = runs_by_experiment(ck_runs)
     for name, label in CK_NAMES.items():
         records, p = best_folds(runs_by_name.get(name))
         if records:
@@ -194,9 +194,9 @@ def ck_f1_figure(ck_runs: list[ProfileRuns]):
     return fig
 
 
-def fer_class_figures(fer_runs: list[ProfileRuns]) -> list:
+def fer_class_figures(fer_runs: list[ProfileRuns]) -> Section:
     """Recall and F1 of the seven classes on FER2013, fold means (the analogues of the lost Figs 2-3)."""
-    runs_by_name = by_name(fer_runs)
+    runs_by_name = runs_by_experiment(fer_runs)
     reports = {}
     for name, label in FER_NAMES.items():
         records, p = best_folds(runs_by_name.get(name))
@@ -212,8 +212,8 @@ def fer_class_figures(fer_runs: list[ProfileRuns]) -> list:
     return figures
 
 
-def pooled_confusions(runs: list[ProfileRuns], names: dict[str, str], experiments_shown: tuple[str, ...]) -> list:
-    runs_by_name = by_name(runs)
+def pooled_confusions(runs: list[ProfileRuns], names: dict[str, str], experiments_shown: tuple[str, ...]) -> Section:
+    runs_by_name = runs_by_experiment(runs)
     items = []
     for name in experiments_shown:
         records, p = best_folds(runs_by_name.get(name))
@@ -225,7 +225,7 @@ def pooled_confusions(runs: list[ProfileRuns], names: dict[str, str], experiment
 
 def subject_fold_curves(ck_runs: list[ProfileRuns]):
     name = "001-igc-ckplus-subject"
-    records, p = best_folds(by_name(ck_runs).get(name))
+    records, p = best_folds(runs_by_experiment(ck_runs).get(name))
     return sections.fold_curves(records, f"{CK_NAMES[name]} ({p}): the five folds") if records else None
 
 
@@ -259,7 +259,7 @@ def _difference(igc: list, plain: list) -> str:
     return f"{interval.estimate:+.2f} [{interval.low:+.2f}, {interval.high:+.2f}], {how.split(', McNemar')[0]}"
 
 
-def paired_table(runs_root=None) -> list:
+def paired_table(runs_root=None) -> Section:
     """IGC against plain per protocol and budget: fold means and the paired difference (same folds, same epochs)."""
     rows = []
     for dataset, protocol in PAIRED_PROTOCOLS:
@@ -395,7 +395,7 @@ def fer_budget_figure(profile: str = "cpu", runs_root=None):
 
 def fold_scheme_sentences(ck_runs: list[ProfileRuns]) -> str | None:
     """What random folds add on CK+: the accuracy with random folds minus the one with subject folds."""
-    runs = by_name(ck_runs)
+    runs = runs_by_experiment(ck_runs)
     lines = []
     for m in MODELS:
         r_recs, p1 = best_folds(runs.get(f"001-{m}-ckplus-random"))

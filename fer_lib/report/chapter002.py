@@ -9,7 +9,7 @@ from .. import experiments
 from ..data.base import FaceData
 from ..models import build_model, count_parameters
 from ..models.se_sepnet import standard_conv_equivalent
-from . import Note, plots, sections
+from . import Note, Section, plots, sections
 from .tables import ProfileRuns, best_record, confusion_summary, per_class_table
 
 LABELS = {"002-paper-split": "paper split 80/10/10", "002-standard": "Training / PublicTest / PrivateTest"}
@@ -37,19 +37,19 @@ def experiments_for(profile: str):
     return [experiments.by_name(name, profile) for name in LABELS]
 
 
-def data_section(fer: FaceData | None, profile: str) -> list:
+def data_section(fer: FaceData | None, profile: str) -> Section:
     if fer is None:
         return []
     return sections.split_summary(experiments.experiment("002", "paper-split", profile), fer, f"images ({profile} profile)")
 
 
-def run_notes(runs: list[ProfileRuns]) -> list:
+def run_notes(runs: list[ProfileRuns]) -> Section:
     if any(pr.records for pr in runs):
         return []
     return [Note("No finished run of this chapter exists yet, so there is nothing to show below.", "warning")]
 
 
-def confusion_section(runs: list[ProfileRuns]) -> list:
+def confusion_section(runs: list[ProfileRuns]) -> Section:
     """The paper split's confusion matrices and what they say (the paper's Fig. 9 has no numbers to compare)."""
     main, p = best_record(runs[0])
     if main is None:
@@ -61,7 +61,7 @@ def confusion_section(runs: list[ProfileRuns]) -> list:
         + confusion_summary(report))]
 
 
-def per_class_section(runs: list[ProfileRuns]) -> list:
+def per_class_section(runs: list[ProfileRuns]) -> Section:
     main, p = best_record(runs[0])
     if main is None:
         return []
@@ -71,7 +71,7 @@ def per_class_section(runs: list[ProfileRuns]) -> list:
             per_class_table(main), plots.per_class_bars(reports, "f1")]
 
 
-def sample_faces(runs: list[ProfileRuns], fer: FaceData | None) -> list:
+def sample_faces(runs: list[ProfileRuns], fer: FaceData | None) -> Section:
     """Twelve random test faces with their true and predicted classes."""
     main, p = best_record(runs[0])
     if main is None:

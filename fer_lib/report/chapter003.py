@@ -19,7 +19,7 @@ from ..models.weights import weights_path
 from ..store.results import RunRecord
 from ..judge.scoring import deduplicated_accuracy
 from ..judge.uncertainty import wilson
-from . import Note, count, plots, sections
+from . import Note, Section, count, plots, sections
 from .tables import ProfileRuns, best_record, confusion_summary
 
 RAF_VARIANTS = ("rafdb-vgg16", "rafdb-lip")
@@ -68,7 +68,7 @@ def claims_table() -> pd.DataFrame:
                          for c in claims.claims_for("003", include_cited=True)])
 
 
-def missing_notes(raf: FaceData | None) -> list:
+def missing_notes(raf: FaceData | None) -> Section:
     """What this machine lacks for the paper's own rows, and what stands in for it."""
     missing = []
     if not weights_path(VGG16_BN_IMAGENET).exists():
@@ -155,7 +155,7 @@ def ten_crop_figure(fer: FaceData | None):
     return fig
 
 
-def inputs_section(profile: str) -> list:
+def inputs_section(profile: str) -> Section:
     def exp(v):
         return experiments.experiment("003", v, profile)
     fer_cfg, sfew_cfg = exp("fer2013-lip").train, exp("sfew-lip").train
@@ -181,7 +181,7 @@ def inputs_section(profile: str) -> list:
     return items
 
 
-def rafdb_section(raf_main: dict[str, RunRecord]) -> list:
+def rafdb_section(raf_main: dict[str, RunRecord]) -> Section:
     if not raf_main:
         return [Note("No RAF-DB run exists: the images are needed (see above). Table 1 stays claims-only here.")]
     return [pd.DataFrame([{"row": name, "accuracy (%)": accuracy(raf_main[v], role)} for name, v, role in (
@@ -189,7 +189,7 @@ def rafdb_section(raf_main: dict[str, RunRecord]) -> list:
         if v in raf_main])]
 
 
-def ablation_table(fer_main: dict[str, RunRecord], twins: set[str] | None) -> list:
+def ablation_table(fer_main: dict[str, RunRecord], twins: set[str] | None) -> Section:
     """Table 1's rows re-measured on FER2013 (max pooling, LIP, ten-crop) beside the paper's RAF-DB numbers."""
     if len(fer_main) != 2:
         return [Note("The FER2013 ablation has no pair of runs at a shared budget yet.", "warning")]
@@ -309,7 +309,7 @@ def _input_size(record: RunRecord) -> str:
     return f"{side}x{side}" if side else "as stored"
 
 
-def sfew_section(sfew_main: dict[str, RunRecord]) -> list:
+def sfew_section(sfew_main: dict[str, RunRecord]) -> Section:
     if not sfew_main:
         return [Note("No SFEW run exists yet.", "warning")]
     paper = claimed()
@@ -321,7 +321,7 @@ def sfew_section(sfew_main: dict[str, RunRecord]) -> list:
             f"Paper, Table 3: VGG16 (ImageNet) {paper['vgg16-sfew']} %, this model (RAF-DB init) {paper['lip-sfew']} %."]
 
 
-def confusions(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) -> list:
+def confusions(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) -> Section:
     items = []
     for title, main, key, role in (("FER2013 PrivateTest, VGG16 + LIP, ten-crop", fer_main, "fer2013-lip", "test_tencrop"),
                                    ("SFEW Val, VGG16 + LIP, FER2013 init", sfew_main, "sfew-lip-ferinit", "test")):
@@ -371,7 +371,7 @@ def _correct(record: RunRecord, role: str = "test") -> pd.Series:
     return p["true"] == p["pred"]
 
 
-def lip_editions_section(profile: str = "cpu", runs_root=None) -> list:
+def lip_editions_section(profile: str = "cpu", runs_root=None) -> Section:
     """Our LIP before and after the fidelity fix against max pooling, budget by budget: PrivateTest accuracy
     (centre crop) with its Wilson interval, and each LIP edition against max pooling on the same images
     (McNemar's exact test, paired bootstrap interval of the difference)."""

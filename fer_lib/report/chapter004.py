@@ -17,7 +17,7 @@ from ..models.weights import weights_path
 from ..store.results import RunRecord
 from ..judge.scoring import deduplicated_accuracy
 from ..judge.uncertainty import wilson
-from . import Note, explanations, plots, sections
+from . import Note, Section, explanations, plots, sections
 from . import ledger as report_ledger
 from .tables import ProfileRuns, best_record, confusion_summary, per_class_table
 
@@ -32,7 +32,7 @@ def ledger() -> list[claims.Claim]:
     return claims.claims_for("004", include_detail=True)
 
 
-def claimed_section() -> list:
+def claimed_section() -> Section:
     """Table 2 as printed, and the published FER2013 marks for context."""
     table2 = pd.DataFrame([{"model": "traditional CNN" if c.experiment == "004-cnn" else "ResNet50 + MLP (the paper's model)",
                             "set": ROLES[c.role], "metric": c.metric, "claimed": c.value} for c in ledger()])
@@ -54,13 +54,13 @@ def parameters_table() -> pd.DataFrame:
     return pd.DataFrame(rows).assign(parameters=lambda d: d["parameters"].map("{:,}".format))
 
 
-def data_section(fer: FaceData | None, profile: str) -> list:
+def data_section(fer: FaceData | None, profile: str) -> Section:
     if fer is None:
         return []
     return sections.split_summary(experiments.experiment("004", "resnet50-all", profile), fer, f"images ({profile} profile)")
 
 
-def setup_section(profile: str) -> list:
+def setup_section(profile: str) -> Section:
     """The paper's training setup (Table 1, Sec. 2.3) beside ours."""
     cfg = experiments.experiment("004", "resnet50-all", profile).train
     paper_epochs = experiments.experiment("004", "resnet50-all", "paper").train.epochs
@@ -97,7 +97,7 @@ def main_records(runs: list[ProfileRuns]) -> dict[str, RunRecord]:
     return {pr.experiment: best_record(pr)[0] for pr in runs if best_record(pr)[0] is not None}
 
 
-def run_notes(main: dict[str, RunRecord], train: bool) -> list:
+def run_notes(main: dict[str, RunRecord], train: bool) -> Section:
     items = []
     if not weights_path(RESNET50_IMAGENET).exists():
         items.append(Note(f"`{weights_path(RESNET50_IMAGENET)}` is not here, so the paper's own configuration "
@@ -111,7 +111,7 @@ def run_notes(main: dict[str, RunRecord], train: bool) -> list:
     return items
 
 
-def curves(main: dict[str, RunRecord]) -> list:
+def curves(main: dict[str, RunRecord]) -> Section:
     """Loss and accuracy per epoch, and every evaluated set's accuracy per epoch (the test sets only watched)."""
     if not main:
         return []
@@ -147,7 +147,7 @@ def table2(main: dict[str, RunRecord], twins: set[str] | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def confusions(main: dict[str, RunRecord]) -> list:
+def confusions(main: dict[str, RunRecord]) -> Section:
     items = []
     for name in ("004-resnet50-all", "004-cnn"):
         if name in main:
@@ -205,7 +205,7 @@ def duplicate_groups(fer: FaceData | None):
     return audit.pixel_groups(fer) if fer is not None else None
 
 
-def duplicate_section(fer: FaceData | None, groups) -> list:
+def duplicate_section(fer: FaceData | None, groups) -> Section:
     if fer is None:
         return [Note("The duplicate audit needs FER2013 itself; it is not available in this execution.", "warning")]
     return [audit.duplicate_summary(fer, groups).reset_index()]
@@ -232,7 +232,7 @@ def twin_table(main: dict[str, RunRecord], twin_ids: set[str]) -> pd.DataFrame |
     return twins.assign(role=twins["role"].map(ROLES))
 
 
-def epoch_selection_section(main: dict[str, RunRecord]) -> list:
+def epoch_selection_section(main: dict[str, RunRecord]) -> Section:
     """What choosing the epoch on a test set would report, against the last epoch."""
     rows = [dict(model=LABELS[name], **scoring.epoch_selection(r.history, f"{role}_acc"))
             for name, r in main.items() for role in ("public_test", "private_test") if f"{role}_acc" in r.history]
@@ -247,7 +247,7 @@ def epoch_selection_section(main: dict[str, RunRecord]) -> list:
     return items
 
 
-def ferplus_section(fer: FaceData | None, data_root=None) -> list:
+def ferplus_section(fer: FaceData | None, data_root=None) -> Section:
     try:
         votes = ferplus.load(resolve_root(data_root))
         if fer is not None:
@@ -257,7 +257,7 @@ def ferplus_section(fer: FaceData | None, data_root=None) -> list:
     return [pd.Series(votes.usage).value_counts().rename("FER+ rows").rename_axis("usage").reset_index()]
 
 
-def explanations_section(main: dict[str, RunRecord], fer: FaceData | None, twin_ids: set[str]) -> list:
+def explanations_section(main: dict[str, RunRecord], fer: FaceData | None, twin_ids: set[str]) -> Section:
     """The best honest run (chosen on validation, never a test set), and what each explanation gives on it."""
     if not main or fer is None:
         return []
@@ -269,12 +269,12 @@ def explanations_section(main: dict[str, RunRecord], fer: FaceData | None, twin_
             explanations.explanations_table(best, main.get("004-resnet50-last4"), twin_ids)]
 
 
-def table2_verdicts(runs_root=None) -> list:
+def table2_verdicts(runs_root=None) -> Section:
     return ["**Every cell of Table 2** against our runs (losses without a verdict):",
             report_ledger.verdict_table([c for c in ledger() if c.detail], runs_root).drop(columns=["paper", "source"])]
 
 
-def cnn_seeds_section(profile: str = "cpu", runs_root=None) -> list:
+def cnn_seeds_section(profile: str = "cpu", runs_root=None) -> Section:
     """The traditional CNN at the paper's 50 epochs over every seed trained, keeping the last epoch as the paper
     did: each seed's PrivateTest accuracy with its Wilson interval, their mean with Student's t over seeds, and
     each seed's watched PrivateTest curve over the last ten epochs (recorded, never used to choose anything)."""

@@ -11,7 +11,7 @@ from ..train.cost import COST_RUN
 from ..experiments import COMPARISON_MODELS as MODELS
 from ..judge.scoring import deduplicated_accuracy
 from ..judge.uncertainty import over_seeds, wilson
-from . import Note, count, plots
+from . import Note, Section, count, plots
 from .tables import provenance_caveats
 
 PUSH_GOAL = 70.0  # PrivateTest (%) the comparison issue asks of one run within comparison.PUSH_HOURS
@@ -22,11 +22,11 @@ def chosen_variants(models: str) -> list[str]:
     return [v.strip() for v in models.split(",") if v.strip()] or list(MODELS)
 
 
-def experiments_for(variants: list[str], profile: str) -> list:
+def experiments_for(variants: list[str], profile: str) -> Section:
     return [experiments.comparison(v, profile) for v in variants]
 
 
-def long_budget_experiments(variants: list[str], profile: str) -> list:
+def long_budget_experiments(variants: list[str], profile: str) -> Section:
     """The second-budget runs of `variants` (see `comparison.long_budget`)."""
     epochs = comparison.long_budget(profile)
     return [experiments.with_budget(experiments.comparison(v, profile), epochs) for v in variants] if epochs else []
@@ -46,7 +46,7 @@ def protocol_table(profile: str) -> pd.DataFrame:
     ], columns=["", "setting"])
 
 
-def table_section(table: pd.DataFrame, profile: str) -> list:
+def table_section(table: pd.DataFrame, profile: str) -> Section:
     items = [table.drop(columns=["variant"]).round(2).astype(object).fillna("")]
     missing = table[table.seeds == 0]
     if len(missing):
@@ -59,14 +59,14 @@ def literature() -> list[claims.Claim]:
     return claims.claims_for("lit", include_cited=True)
 
 
-def marks_section() -> list:
+def marks_section() -> Section:
     return ["**Published FER2013 marks** (claimed; from the claims ledger, with the protocol read from each "
             "work's published code):",
             pd.DataFrame([{"model": c.description, "accuracy (%)": c.value, "source": c.source,
                            "protocol": c.protocol.label()} for c in literature()])]
 
 
-def cost_figures(table: pd.DataFrame) -> list:
+def cost_figures(table: pd.DataFrame) -> Section:
     """PrivateTest accuracy against forward cost and against training minutes, the published mark dotted."""
     marks = {f"{c.description.split(',')[0]}{'' if c.protocol.same_as_ours else ', different protocol'}": c.value
              for c in literature() if c.key == "vggnet"}
@@ -77,7 +77,7 @@ def cost_figures(table: pd.DataFrame) -> list:
 def publictest_curves(profile: str, runs_root=None):
     """PublicTest accuracy per epoch of every model's seed-0 run."""
     histories = {MODELS[v][0].split(" (")[0]: runs[0].history for v in MODELS
-                 if (runs := list(comparison.seed_runs(v, profile, runs_root).values()))}
+                 if (runs := list(comparison.model_seed_runs(v, profile, runs_root).values()))}
     if not histories:
         return None
     fig, ax = plt.subplots(figsize=(8.5, 4.5))
@@ -88,7 +88,7 @@ def publictest_curves(profile: str, runs_root=None):
     return fig
 
 
-def budget_section(profile: str, runs_root=None, chosen: list[str] | None = None) -> list:
+def budget_section(profile: str, runs_root=None, chosen: list[str] | None = None) -> Section:
     """Both budgets side by side (seed 0), who moved up or down by PublicTest, and accuracy against training
     minutes with a line per model joining its budgets."""
     table = comparison.budget_table(profile, runs_root, chosen)
@@ -118,12 +118,12 @@ def best_to_push(profile: str, chosen: list[str], runs_root=None) -> str | None:
     return push[0].removesuffix("-push") if push else None
 
 
-def push_section(best: str | None, profile: str, twins: set[str] | None, runs_root=None) -> list:
+def push_section(best: str | None, profile: str, twins: set[str] | None, runs_root=None) -> Section:
     """The best model's seeds under the one protocol beside its pushed runs, and the gap to the published mark."""
     if best is None:
         return [Note("No comparison run is finished yet, so there is no best model to push.", "warning")]
-    push = comparison.seed_runs(f"{best}-push", profile, runs_root)
-    base = comparison.seed_runs(best, profile, runs_root)
+    push = comparison.model_seed_runs(f"{best}-push", profile, runs_root)
+    base = comparison.model_seed_runs(best, profile, runs_root)
     rows = []
     for name, runs in (("one protocol", base), ("pushed", push)):
         for seed, r in runs.items():
@@ -174,7 +174,7 @@ def _recipe(best: str, record) -> str:
     return record.config["name"].removeprefix(f"cmp-{best}-").replace("-", " + ")
 
 
-def push_record_section(best: str, profile: str, twins: set[str] | None, runs_root=None) -> list:
+def push_record_section(best: str, profile: str, twins: set[str] | None, runs_root=None) -> Section:
     """The pushed runs, the one the book reports (best PublicTest within the hour limit) against the goal and the
     published single model, and the command for the next long push."""
     mark = next(c for c in literature() if c.key == "vggnet")
@@ -205,7 +205,7 @@ def push_cost_figure(best: str | None, profile: str, runs_root=None):
     pushed ones with their fixed ten-crop), beside the published marks (claimed, with their protocols)."""
     if best is None:
         return None
-    base = list(comparison.seed_runs(best, profile, runs_root).values())
+    base = list(comparison.model_seed_runs(best, profile, runs_root).values())
     if not base:
         return None
     acc = [100 * r.metrics["test"]["accuracy"] for r in base]
@@ -229,7 +229,7 @@ def push_cost_figure(best: str | None, profile: str, runs_root=None):
     return fig
 
 
-def provenance_section(profile: str, runs_root=None) -> list:
+def provenance_section(profile: str, runs_root=None) -> Section:
     rows = []
     # every finished run of the chapter: each model at both budgets and all seeds, and every pushed recipe
     for v in list(MODELS) + [recipe for m in MODELS for recipe in comparison.push_recipes(m)]:
@@ -257,7 +257,7 @@ def provenance_section(profile: str, runs_root=None) -> list:
 PREDICT_PHOTOS = ("KA.HA1.29.tiff", "KL.SU1.164.tiff", "YM.AN1.61.tiff")
 
 
-def predict_section(data_root=None) -> list:
+def predict_section(data_root=None) -> Section:
     """The published model read through `fer predict`'s own path (face detection, crop, batched bf16 inference)
     on a few full-frame photographs, with the boxes drawn; or a reader's note when JAFFE is not here."""
     from ..data.base import data_root as root_of

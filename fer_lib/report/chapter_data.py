@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..data import audit, ferplus, overview, rafdb
 from ..data.base import DatasetError, FaceData
-from . import Note, plots
+from . import Note, Section, plots
 
 DATASETS = {"fer2013": "FER2013", "jaffe": "JAFFE", "ckplus": "CK+48", "sfew": "SFEW 2.0"}
 
@@ -50,7 +50,7 @@ def summary_table(loaded: dict[str, FaceData | None], root: Path, votes) -> pd.D
     return pd.DataFrame(rows).fillna("")
 
 
-def dataset_section(d: FaceData | None, folder: Path, per_class: int = 8, seed: int = 0) -> list:
+def dataset_section(d: FaceData | None, folder: Path, per_class: int = 8, seed: int = 0) -> Section:
     """The grid of faces, the split x class table and the files' formats of one loaded dataset."""
     if d is None:
         return []
@@ -60,13 +60,13 @@ def dataset_section(d: FaceData | None, folder: Path, per_class: int = 8, seed: 
             "The files on disk (format, size, mode as PIL reads them):", overview.file_formats(folder)]
 
 
-def jaffe_subjects(jaffe: FaceData | None) -> list:
+def jaffe_subjects(jaffe: FaceData | None) -> Section:
     if jaffe is None:
         return []
     return ["Images per subject:", overview.subject_table(jaffe).T.rename_axis("").reset_index()]
 
 
-def ckplus_subjects(ckplus: FaceData | None) -> list:
+def ckplus_subjects(ckplus: FaceData | None) -> Section:
     if ckplus is None:
         return []
     subjects = overview.subject_table(ckplus)
@@ -75,7 +75,7 @@ def ckplus_subjects(ckplus: FaceData | None) -> list:
             "The ten subjects with most images:", subjects.head(10).T.rename_axis("").reset_index()]
 
 
-def _flat_frames(d: FaceData, columns: int = 7) -> list:
+def _flat_frames(d: FaceData, columns: int = 7) -> Section:
     """Blank or near-constant frames: how many, by split, and the grid of them."""
     flat = audit.near_constant(d, max_std=3.0)
     spread = d.images.reshape(len(d), -1).std(1)
@@ -83,7 +83,7 @@ def _flat_frames(d: FaceData, columns: int = 7) -> list:
                                                            for k in flat], columns=columns)]
 
 
-def sfew_problems(sfew: FaceData | None) -> list:
+def sfew_problems(sfew: FaceData | None) -> Section:
     if sfew is None:
         return []
     flat, spread, grid = _flat_frames(sfew)
@@ -94,7 +94,7 @@ def sfew_problems(sfew: FaceData | None) -> list:
             overview.same_file_in_two_classes(sfew)]
 
 
-def labels_only_section(root: Path, votes) -> list:
+def labels_only_section(root: Path, votes) -> Section:
     """RAF-DB's labels per split and class, and FER+'s most-voted label per FER2013 usage."""
     items = []
     try:
@@ -119,7 +119,7 @@ def duplicate_groups(fer: FaceData | None) -> np.ndarray | None:
     return audit.pixel_groups(fer) if fer is not None else None
 
 
-def duplicates_section(fer: FaceData | None, groups: np.ndarray | None) -> list:
+def duplicates_section(fer: FaceData | None, groups: np.ndarray | None) -> Section:
     """Groups of pixel-identical images, per pair of splits, and twins with different labels."""
     if fer is None:
         return [Note("FER2013 is not here, so the audit below is skipped.", "warning")]
@@ -157,12 +157,12 @@ def near_duplicates(fer: FaceData, groups: np.ndarray, hash_distance: int, seed:
     return NearDuplicates(candidates, by_distance, baseline, hash_distance)
 
 
-def near_duplicate_table(near: NearDuplicates) -> list:
+def near_duplicate_table(near: NearDuplicates) -> Section:
     return [f"Pairs per dHash distance (pixel-identical pairs excluded), with their pixel correlation r; "
             f"99.9 % of random pairs have r below {near.baseline_r:.2f}:", near.by_distance.round(3).reset_index()]
 
 
-def near_duplicate_examples(fer: FaceData, near: NearDuplicates, seed: int = 0) -> list:
+def near_duplicate_examples(fer: FaceData, near: NearDuplicates, seed: int = 0) -> Section:
     """Eight random pairs at distance 1, just past the threshold, and 5, to see where faces stop matching."""
     rng = np.random.default_rng(seed)
     items = []
@@ -176,7 +176,7 @@ def near_duplicate_examples(fer: FaceData, near: NearDuplicates, seed: int = 0) 
     return items
 
 
-def threshold_section(fer: FaceData, near: NearDuplicates, groups: np.ndarray) -> list:
+def threshold_section(fer: FaceData, near: NearDuplicates, groups: np.ndarray) -> Section:
     t = near.threshold
     kept = near.candidates[near.candidates.distance <= t]
     i, j = kept.i.to_numpy(), kept.j.to_numpy()
@@ -192,7 +192,7 @@ def threshold_section(fer: FaceData, near: NearDuplicates, groups: np.ndarray) -
             "have no pixel twin there, so the de-duplicated PrivateTest below still holds them."]
 
 
-def blank_and_outlier_section(fer: FaceData) -> list:
+def blank_and_outlier_section(fer: FaceData) -> Section:
     flat, spread, grid = _flat_frames(fer)
     outliers = audit.face_space_outliers(fer, np.flatnonzero(fer.split == "train"), components=40, top=24)
     return [f"**{len(flat)} images** have a pixel standard deviation below 3 grey levels "

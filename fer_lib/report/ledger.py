@@ -9,7 +9,7 @@ from ..judge import assessment, claims
 from ..judge.claims import Claim
 from ..data.base import FaceData
 from ..judge.scoring import claim_twins
-from . import plots
+from . import Section, plots
 
 PROFILES = assessment.VERDICT_PROFILES
 
@@ -91,7 +91,7 @@ def headline_table(paper: str | None = None, runs_root=None, data: FaceData | No
     return out if paper is None else out.drop(columns=["paper"])
 
 
-def claimed_vs_measured_figures(runs_root=None) -> list:
+def claimed_vs_measured_figures(runs_root=None) -> Section:
     """One figure per paper: each headline claim's value beside our best-informed measurement."""
     claim_list = [c for c in claims.CLAIMS if not c.cited and not c.detail]
     best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
@@ -131,7 +131,7 @@ def budget_figure(claim_list: list[Claim], profile: str, runs_root=None, title: 
     intervals = {label: {b: (ci.low, ci.high) for b, (_, ci) in
                          assessment.budget_measurements(by_label[label], profile, runs_root).items() if ci is not None}
                  for label in found}
-    return plots.budget_curve(found, title, intervals) if found else None
+    return plots.budget_curve_figure(found, title, intervals) if found else None
 
 
 def train_command(experiment: str, profile: str, epochs: int) -> str:
@@ -197,7 +197,7 @@ def protocol_lines() -> str:
                      for c in claims.claims_for("lit", include_cited=True))
 
 
-def backtest_section(runs_root=None) -> list:
+def backtest_section(runs_root=None) -> Section:
     """The projection rule checked against the store: every doubling projected to each later budget trained."""
     from ..judge import backtest
     table = backtest.cases(backtest.curves(runs_root))
@@ -219,7 +219,7 @@ def backtest_section(runs_root=None) -> list:
     return [lead, backtest.summary(table), cases]
 
 
-def comparative_section(runs_root=None, papers=None, profile: str = "cpu") -> list:
+def comparative_section(runs_root=None, papers=None, profile: str = "cpu") -> Section:
     """The papers' comparative claims, each judged on paired evidence (see `fer_lib.judge.comparative`)."""
     from ..judge import comparative
     table = comparative.comparative_table(profile, runs_root, papers)
@@ -237,7 +237,7 @@ def _fold_mean(experiment: str, runs_root=None) -> float | None:
     return None
 
 
-def findings_section(runs_root=None) -> list:
+def findings_section(runs_root=None) -> Section:
     """The intro's opening: the tally of verdicts, then what the book found, each sentence computed from the
     records, then how far to trust it. A finding whose records are missing is left out, never guessed."""
     from ..judge import backtest, comparative

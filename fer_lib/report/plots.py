@@ -216,7 +216,7 @@ def accuracy_vs_cost(table: pd.DataFrame, cost: str, accuracy: str = "PrivateTes
     return fig
 
 
-def budget_curve(verdicts: dict, title: str = "", intervals: dict[str, dict[int, tuple[float, float]]] | None = None):
+def budget_curve_figure(verdicts: dict, title: str = "", intervals: dict[str, dict[int, tuple[float, float]]] | None = None):
     """Measured value against epochs trained (log axis), one line of points per verdict (label -> Verdict),
     each point with its 95 % interval (`intervals`: label -> epochs -> (low, high)) as an error bar where given:
     the claim as a horizontal line, the paper's budget as a vertical one, the projection to it dashed."""

@@ -4,18 +4,18 @@ from __future__ import annotations
 import pandas as pd
 
 from ..train.runner import make_split
-from . import Note, plots
+from . import Note, Section, plots
 from .tables import ProfileRuns, confusion_summary
 
 
-def split_summary(exp, data, label: str) -> list:
+def split_summary(exp, data, label: str) -> Section:
     """The sizes of the parts of `exp`'s split of `data`, one row labelled `label`, and their class balance."""
     split = make_split(exp, data)
     return [pd.DataFrame([{"": label, **split.sizes()}]),
             plots.class_distribution({part: data.labels[idx] for part, idx in split.parts.items()}, data.classes)]
 
 
-def learning_curves(runs: list[ProfileRuns], labels: dict[str, str]) -> list:
+def learning_curve_figures(runs: list[ProfileRuns], labels: dict[str, str]) -> Section:
     """One figure per experiment: its runs' loss and accuracy per epoch, a line per profile."""
     figures = []
     for pr in runs:
@@ -35,7 +35,7 @@ def fold_curves(records, title: str):
     return fig
 
 
-def confusion(report: dict, title: str, label: str | None = None, after: str = "") -> list:
+def confusion(report: dict, title: str, label: str | None = None, after: str = "") -> Section:
     """The confusion matrices of a classification report, then (with `label`) a note reading them."""
     items = [plots.confusion_matrices(report, title)]
     if label is not None:

@@ -12,6 +12,7 @@ from ..store import results
 from ..experiments import PROFILES
 from ..store.results import RunRecord
 from ..judge.scoring import deduplicated_accuracy
+from . import Section
 from ..judge.uncertainty import Interval, mean_interval, per_class_intervals, wilson
 
 
@@ -72,7 +73,7 @@ def provenance_caveats(paper: str, runs_root=None) -> str | None:
             "(`fer train ... --force`) removes it:\n" + "\n".join(lines))
 
 
-def provenance_section(paper: str, runs: list[ProfileRuns], runs_root=None) -> list:
+def provenance_section(paper: str, runs: list[ProfileRuns], runs_root=None) -> Section:
     """A chapter's provenance: the caveats of its records that were not trained from a clean tree, then the
     table of the runs its tables show."""
     return [provenance_caveats(paper, runs_root), provenance_table(runs)]

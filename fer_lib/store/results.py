@@ -24,7 +24,6 @@ import pandas as pd
 from . import atomic
 
 RUNS_ROOT = Path(os.environ.get("FER_RUNS", "runs"))
-FILES = ("config.json", "history.csv", "metrics.json", "predictions.csv.gz", "provenance.json")
 SPLITS = "_splits"  # not an experiment: the folder of shared split id lists
 
 

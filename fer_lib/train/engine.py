@@ -7,7 +7,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Literal
 
 import numpy as np
 import torch
@@ -31,6 +31,10 @@ class Preprocess:
     std: float = 0.5
 
 
+Optimizer = Literal["adam", "sgd"]
+Scheduler = Literal["step", "cosine", "plateau", "hold_then_decay"]
+Monitor = Literal["val_loss", "val_acc"]
+
 _LATER_FIELDS = {"label_smoothing": 0.0, "warmup_epochs": 0, "mixup": 0.0, "cutmix": 0.0, "ema_decay": None}
 
 
@@ -38,14 +42,14 @@ _LATER_FIELDS = {"label_smoothing": 0.0, "warmup_epochs": 0, "mixup": 0.0, "cutm
 class TrainConfig:
     epochs: int = 50
     batch_size: int = 64
-    optimizer: str = "adam"                  # "adam" (PyTorch defaults = Keras defaults) or "sgd"
+    optimizer: Optimizer = "adam"            # PyTorch's Adam defaults are Keras' defaults
     lr: float = 1e-3
     momentum: float = 0.9
     weight_decay: float = 0.0
-    scheduler: str | None = None             # None, "step", "cosine", "plateau", "hold_then_decay"
+    scheduler: Scheduler | None = None       # None: a constant learning rate
     scheduler_args: dict = field(default_factory=dict)
     early_stopping: int | None = None        # patience in epochs; None trains every epoch
-    monitor: str = "val_loss"                # "val_loss" (Keras' EarlyStopping default) or "val_acc"
+    monitor: Monitor = "val_loss"            # "val_loss" is Keras' EarlyStopping default
     restore_best: bool = True                # end with the best validation epoch's weights
     class_weights: list[float] | None = None
     seed: int = 0
@@ -70,13 +74,6 @@ class TrainConfig:
         if not d["augment"]["erase"]:
             del d["augment"]["erase"]
         return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        d = dict(d)
-        d["augment"] = Augment(**d.get("augment", {}))
-        d["preprocess"] = Preprocess(**d.get("preprocess", {}))
-        return cls(**d)
 
 
 class Batches:
@@ -135,7 +132,7 @@ class Trainer:
     checkpoint holds the unwrapped weights, so a run resumes on any number of processes.
     """
 
-    def __init__(self, model: nn.Module, config: TrainConfig, run_dir: str | Path | None = None,
+    def __init__(self, model: nn.Module, config: TrainConfig, *, run_dir: str | Path | None = None,
                  device: str | None = None, cpu_bf16_default: bool = False,
                  callbacks: list[Callable] | None = None, log: Callable[[str], None] | None = None):
         self.config = config
@@ -221,7 +218,7 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     # ----- training -----
-    def fit(self, train: Batches, val: Batches | None = None, resume: bool = True,
+    def fit(self, train: Batches, val: Batches | None = None, *, resume: bool = True,
             watch: dict[str, Batches] | None = None) -> list[dict]:
         """Train for config.epochs (or until early stopping); returns the per-epoch history.
 

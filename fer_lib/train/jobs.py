@@ -75,11 +75,6 @@ def jobs_for(paper: str, variants, profile: str, epochs=None, fold: int | None =
     return jobs
 
 
-def is_finished(job: Job, runs_root=None) -> bool:
-    """True when the store holds a finished run of exactly this job's experiment (on any copy of the data)."""
-    return finished_run(job.experiment, runs_root) is not None
-
-
 def finished_run(exp: Experiment, runs_root=None) -> results.RunRecord | None:
     """The newest finished run whose config matches `exp` in every experiment field. The split digest and
     dataset checksum are not compared: they need the data loaded, and the plan must work without it."""

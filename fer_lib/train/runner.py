@@ -34,7 +34,7 @@ def run_config(exp: Experiment, data: FaceData, split: splits.Split) -> dict:
                 split_description=split.description, dataset_checksum=data.checksum)
 
 
-def run(exp: Experiment, data_root=None, runs_root=None, force: bool = False, device: str | None = None,
+def run(exp: Experiment, data_root=None, runs_root=None, *, force: bool = False, device: str | None = None,
         log=print, data: FaceData | None = None) -> RunRecord:
     """Train and evaluate `exp`, writing `runs/<name>/<hash>/`; a finished run with the same config is reused.
 
