@@ -92,6 +92,29 @@ def shared_budget(c: Comparison, profile: str, runs_root=None) -> tuple[int | No
     return (shared[-1], a[shared[-1]], b[shared[-1]]) if shared else (None, [], [])
 
 
+def shared_budgets(a: str, b: str, runs_root=None) -> tuple[str | None, dict[int, tuple[list, list]]]:
+    """(profile, {epochs: (a's runs, b's runs)}) at every budget where experiments `a` and `b` both have all
+    their folds, under the most faithful profile that has one: two models compared at different budgets would
+    measure the budget, not the models."""
+    for profile in ("paper", "cpu", "smoke"):
+        curve_a, curve_b = budget_runs(a, profile, runs_root), budget_runs(b, profile, runs_root)
+        common = sorted(set(curve_a) & set(curve_b))
+        if common:
+            return profile, {epochs: (curve_a[epochs], curve_b[epochs]) for epochs in common}
+    return None, {}
+
+
+def ordering_trend(differences: dict[int, float]) -> str:
+    """Whether a paired difference A - B (epochs -> points) keeps its sign as the budget grows: "A leads at every
+    budget", "B leads at every budget", "the ordering changes as training grows", or "the only budget"."""
+    signs = {float(np.sign(d)) for d in differences.values()}
+    if len(differences) == 1:
+        return "the only budget"
+    if len(signs) == 1:
+        return "A leads at every budget" if signs == {1.0} else "B leads at every budget"
+    return "the ordering changes as training grows"
+
+
 def paired_accuracy_difference(a: list[RunRecord], b: list[RunRecord], role_a: str = "test", role_b: str = "test"
                                ) -> tuple[Interval, float | None, str] | None:
     """accuracy(A) - accuracy(B) in points, with its 95 % interval, p-value and how it was paired: over the

@@ -10,7 +10,7 @@ from .. import experiments
 from ..store import results
 from ..data.base import FaceData
 from ..experiments import Experiment
-from ..judge.comparative import paired_accuracy_difference
+from ..judge.comparative import ordering_trend, paired_accuracy_difference, shared_budgets
 from ..models import build_model, count_parameters
 from ..models.igc import InterleavedGroupConv
 from ..models.summary import layer_table
@@ -230,14 +230,10 @@ def subject_fold_curves(ck_runs: list[ProfileRuns]):
 
 
 def budget_pairs(dataset: str, protocol: str, runs_root=None) -> tuple[str | None, dict[int, dict[str, list]]]:
-    """(profile, {epochs: {model: every fold's run}}) at the budgets where *both* models have all folds, under the
-    most faithful profile that has one. Comparing the models at different budgets would measure the budget."""
-    for profile in ("paper", "cpu", "smoke"):
-        curves = {m: results.budget_runs(f"001-{m}-{dataset}-{protocol}", profile, runs_root) for m in MODELS}
-        common = sorted(set(curves["igc"]) & set(curves["plain"]))
-        if common:
-            return profile, {epochs: {m: curves[m][epochs] for m in MODELS} for epochs in common}
-    return None, {}
+    """(profile, {epochs: {model: every fold's run}}) at the budgets where *both* models have all folds (see
+    comparative.shared_budgets)."""
+    profile, shared = shared_budgets(f"001-igc-{dataset}-{protocol}", f"001-plain-{dataset}-{protocol}", runs_root)
+    return profile, {epochs: {"igc": igc, "plain": plain} for epochs, (igc, plain) in shared.items()}
 
 
 def _test_accuracies(records) -> np.ndarray:
@@ -290,13 +286,10 @@ def ordering_sentences(runs_root=None) -> str | None:
         diffs = {e: float(np.mean(_test_accuracies(pair["igc"]) - _test_accuracies(pair["plain"])))
                  for e, pair in budgets.items()}
         points = ", ".join(f"{d:+.2f} points after {e} epochs" for e, d in diffs.items())
-        signs = {np.sign(d) for d in diffs.values()}
-        if len(diffs) == 1:
-            trend = "the only budget both models have"
-        elif len(signs) == 1:
-            trend = f"the {'improved' if signs == {1.0} else 'plain'} CNN leads at every budget"
-        else:
-            trend = "the ordering changes as training grows"
+        trend = {"the only budget": "the only budget both models have",
+                 "A leads at every budget": "the improved CNN leads at every budget",
+                 "B leads at every budget": "the plain CNN leads at every budget"}.get(
+            ordering_trend(diffs), "the ordering changes as training grows")
         scheme = "standard split, PrivateTest" if protocol == "standard" else f"{protocol} folds"
         lines.append(f"- {dataset}, {scheme} ({profile}): IGC - plain = {points}; {trend}.")
     return "**Does the ordering hold as training grows?**\n" + "\n".join(lines) if lines else None
