@@ -471,3 +471,25 @@ def test_the_execution_page_sums_each_chapters_training_hours_per_profile(tmp_pa
     table = training_table(tmp_path)
     assert table[["chapter", "profile", "records", "training hours", "not from a clean tree"]].values.tolist() == [
         ["001", "cpu", 2, 1.5, 1], ["001", "paper", 1, 0.2, 0], ["comparison", "cpu", 1, 0.1, 0]]
+
+
+def test_a_number_judged_as_binary_accuracy_carries_that_numbers_interval_and_its_run(tmp_path):
+    """The ledger row of 004's ResNet50 claim shows the element-wise accuracy of the frozen run it is tested on,
+    with a bootstrap interval over images, never the 7-class accuracy's interval of another run."""
+    folder = _legacy_run(tmp_path, "004-resnet50-last4", IDS, epochs=50)
+    columns = ",".join(f"p_{k}" for k in range(7))
+    unsure = ",".join(["0.18"] + ["0.1367"] * 6)            # every output under 0.5: 6 of 7 outputs right
+    wrong = ",".join(["0.10", "0.60"] + ["0.06"] * 5)      # one wrong output over 0.5: 5 of 7 right
+    rows = [f"private_test,PrivateTest_{i},0,0,{unsure}" for i in range(9)] + [f"private_test,PrivateTest_9,0,1,{wrong}"]
+    (folder / "predictions.csv").write_text(f"role,id,true,pred,{columns}\n" + "\n".join(rows) + "\n")
+    resnet = next(c for c in claims.CLAIMS if c.key == "resnet50-all-private_test-accuracy")
+    record, interval = assessment.explained_measurement(resnet, "cpu", tmp_path)
+    assert record.path == folder and interval.estimate == pytest.approx(100 * (9 * 6 / 7 + 5 / 7) / 10)  # 84.29
+    assert interval.method == "bootstrap over 10 images"
+    # resamples hold 0 to 10 copies of the one 5-of-7 image: the interval lies inside [71.43, 85.71]
+    assert (round(interval.low, 2), round(interval.high, 2)) == (81.43, 85.71)
+    other = _legacy_run(tmp_path, "004-resnet50-all", IDS, epochs=50)  # the claim's own experiment: another number
+    (other / "metrics.json").write_text(json.dumps(dict(private_test=dict(accuracy=0.43, n=10))))
+    row = assessment.assess([resnet], profiles=("cpu",), runs_root=tmp_path).iloc[0]
+    assert row["verdict"] == "reproduced" and row["run"] == f"004-resnet50-last4/{folder.name}"
+    assert (row["low"], row["high"]) == (round(interval.low, 2), round(interval.high, 2))

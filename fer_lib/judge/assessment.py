@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from .backtest import cases, curves, margin_per_doubling
@@ -151,6 +152,23 @@ def explained_verdict(claim: Claim, profile: str, runs_root=None) -> Verdict:
                    reason=f"the binary-accuracy reading does not match ({pair}); the ImageNet model is not run here")
 
 
+def explained_measurement(claim: Claim, profile: str, runs_root=None) -> tuple[RunRecord, Interval] | None:
+    """The run a "binary-accuracy:<exp>" explanation is tested on (<exp>'s newest under `profile`), with its
+    element-wise accuracy (%) on the claim's role and that number's 95 % interval: a bootstrap over the test
+    images of each image's share of its one-hot outputs thresholded right (the outputs of one image are not
+    independent, so no Wilson interval over outputs). None without such a run."""
+    from .scoring import probabilities
+    from .uncertainty import mean_bootstrap
+    record = latest_run(claim.explained_by.partition(":")[2], profile, runs_root)
+    if record is None:
+        return None
+    p = record.predictions[record.predictions["role"] == claim.role]
+    probs = probabilities(p)
+    onehot = np.eye(probs.shape[1], dtype=bool)[p["true"].to_numpy()]
+    per_image = ((probs > 0.5) == onehot).mean(axis=1)
+    return record, mean_bootstrap(per_image).scaled(100)
+
+
 def judge(claim: Claim, profile: str, runs_root=None, without: frozenset[str] = frozenset()) -> Verdict:
     """The budget-aware verdict on `claim` from the runs of its experiment under `profile`, with its proxy's
     runs where it has one (see verdicts.py); a claim with a testable explanation is judged by it, and a
@@ -233,6 +251,10 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
             found = True
             points = budget_measurements(c, profile, runs_root)
             records, interval = points[max(points)]
+            explained = (explained_measurement(c, profile, runs_root)
+                         if c.explained_by and c.metric != "loss" else None)
+            if explained is not None:  # the number judged is the explanation's run's, with its own interval
+                records, interval = [explained[0]], explained[1]
             verdict, basis = v.verdict, v.reason
             # A smoke run trains one epoch on a few hundred images: it proves the code path, never a claim.
             if profile == "smoke":
@@ -240,7 +262,7 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
             elif c.metric == "loss":
                 verdict, basis = "no verdict (loss)", "shown beside ours; a loss is not a claim of quality alone"
             kfold = records[0].config.get("data", {}).get("protocol") == "kfold"
-            run = (f"{c.experiment}/{records[0].config_hash}" if len(records) == 1
+            run = (f"{records[0].config['name']}/{records[0].config_hash}" if len(records) == 1
                    else f"{c.experiment}, mean of {len(records)} {'folds' if kfold else 'seeds'}")
             rows.append(dict(base, profile=profile, measured=round(v.measured, 2),
                              low=None if interval is None else round(interval.low, 2),
@@ -251,7 +273,7 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
                              gain=None if v.gain is None or c.metric == "loss" else round(v.gain, 2),
                              ceiling=None if v.ceiling is None or c.metric == "loss" else round(v.ceiling, 1),
                              verdict=verdict, basis=basis, run=run,
-                             caveat="; ".join(dict.fromkeys(f"{c.experiment}/{r.config_hash}: {r.tree_caveat}"
+                             caveat="; ".join(dict.fromkeys(f"{r.config['name']}/{r.config_hash}: {r.tree_caveat}"
                                                             for r in records if r.tree_caveat)),
                              **_deduplicated(c, profile, runs_root, records, frozenset(twins.get((c.experiment, profile), ())))))
         if not found:

@@ -59,6 +59,20 @@ def mean_interval(values, level: float = LEVEL, what: str = "folds") -> Interval
     return Interval(mean, float(low), float(high), f"t over {len(values)} {what}")
 
 
+def mean_bootstrap(values, level: float = LEVEL, resamples: int = 1999, seed: int = 0, what: str = "images"
+                   ) -> Interval:
+    """The mean of per-item scores that are no single proportion (e.g. each image's share of its seven one-hot
+    outputs predicted right), with a percentile bootstrap interval over the items."""
+    values = np.asarray(values, dtype=float)
+    estimate = float(values.mean())
+    if np.all(values == values[0]):
+        return Interval(estimate, estimate, estimate, f"bootstrap over {len(values):,} {what}")
+    res = stats.bootstrap((values,), np.mean, confidence_level=level, n_resamples=resamples, method="percentile",
+                          random_state=np.random.default_rng(seed))
+    ci = res.confidence_interval
+    return Interval(estimate, float(ci.low), float(ci.high), f"bootstrap over {len(values):,} {what}")
+
+
 def over_seeds(percentages, n: int, level: float = LEVEL) -> Interval:
     """The mean accuracy (%) of runs that differ only in their training seed and share one test set of `n`
     images: Student's t over the seeds, widened to at least one run's Wilson interval, since the seeds' spread

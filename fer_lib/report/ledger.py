@@ -283,3 +283,25 @@ def findings_section(runs_root=None) -> Section:
              f"each named beside its verdict, with a projection checked against {len(cases)} later measurements "
              f"(the ledger's backtest).")
     return ["\n".join([lines[0], ""] + [f"- {f}" for f in found] + ["", trust])]
+
+
+def takeaways(paper: str, runs_root=None) -> str:
+    """A chapter's closing summary, computed from the ledger: the tally of its headline verdicts, then one line
+    per claim with the measurement and interval it rests on and its budget, the decided ones first."""
+    claim_list = [c for c in claims.CLAIMS if c.paper == paper and not c.cited and not c.detail]
+    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
+    order = {"reproduced": 0, "not reproduced": 1, "open": 2}
+    best = best.assign(_order=best["verdict"].map(order).fillna(3)).sort_values("_order", kind="stable")
+    words = best["verdict"].value_counts()
+    lines = [f"**Takeaways.** {len(best)} headline claim{'s' if len(best) != 1 else ''}: "
+             + ", ".join(f"{n} {word}" for word, n in words.items()) + "."]
+    for row in best.itertuples():
+        if row.measured is None or pd.isna(row.measured):
+            lines.append(f"- *{row.verdict}*: {row.claim} (claimed {row.claimed:.2f}): {row.basis}.")
+            continue
+        ours = _with_interval(row.measured, row.low, row.high)
+        budget = (f" after {int(row.epochs)} of the paper's {int(row.paper_epochs)} epochs"
+                  if pd.notna(row.epochs) and pd.notna(row.paper_epochs) else "")
+        lines.append(f"- *{row.verdict}*: {row.claim}: claimed {row.claimed:.2f}, ours {ours}{budget} "
+                     f"({row.profile} profile).")
+    return "\n".join(lines)
