@@ -59,18 +59,20 @@ def mean_interval(values, level: float = LEVEL, what: str = "folds") -> Interval
     return Interval(mean, float(low), float(high), f"t over {len(values)} {what}")
 
 
-def mean_bootstrap(values, level: float = LEVEL, resamples: int = 1999, seed: int = 0, what: str = "images"
-                   ) -> Interval:
+def mean_bootstrap(values, level: float = LEVEL, resamples: int = 1999, seed: int = 0, what: str = "images",
+                   method: str = "percentile", label: str | None = None) -> Interval:
     """The mean of per-item scores that are no single proportion (e.g. each image's share of its seven one-hot
-    outputs predicted right), with a percentile bootstrap interval over the items."""
+    outputs predicted right), with a bootstrap interval over the items (`method`: scipy's "percentile" or
+    "BCa"); `label` names the interval (default "bootstrap over N <what>")."""
     values = np.asarray(values, dtype=float)
     estimate = float(values.mean())
+    label = label or f"bootstrap over {len(values):,} {what}"
     if np.all(values == values[0]):
-        return Interval(estimate, estimate, estimate, f"bootstrap over {len(values):,} {what}")
-    res = stats.bootstrap((values,), np.mean, confidence_level=level, n_resamples=resamples, method="percentile",
+        return Interval(estimate, estimate, estimate, label)
+    res = stats.bootstrap((values,), np.mean, confidence_level=level, n_resamples=resamples, method=method,
                           random_state=np.random.default_rng(seed))
     ci = res.confidence_interval
-    return Interval(estimate, float(ci.low), float(ci.high), f"bootstrap over {len(values):,} {what}")
+    return Interval(estimate, float(ci.low), float(ci.high), label)
 
 
 def over_seeds(percentages, n: int, level: float = LEVEL) -> Interval:
@@ -109,14 +111,8 @@ def paired_difference(correct_a, correct_b, level: float = LEVEL, resamples: int
                       ) -> Interval:
     """accuracy(A) - accuracy(B) on the same images, with a paired bootstrap (BCa) interval over the images."""
     a, b = _paired(correct_a, correct_b)
-    diff = a.astype(float) - b.astype(float)
-    estimate = float(diff.mean())
-    if np.all(diff == diff[0]):
-        return Interval(estimate, estimate, estimate, f"paired bootstrap, n={len(diff):,}")
-    res = stats.bootstrap((diff,), np.mean, confidence_level=level, n_resamples=resamples, method="BCa",
-                          random_state=np.random.default_rng(seed))
-    ci = res.confidence_interval
-    return Interval(estimate, float(ci.low), float(ci.high), f"paired bootstrap, n={len(diff):,}")
+    return mean_bootstrap(a.astype(float) - b.astype(float), level, resamples, seed, method="BCa",
+                          label=f"paired bootstrap, n={len(a):,}")
 
 
 def paired_test(correct_a, correct_b, level: float = LEVEL) -> PairedTest:
