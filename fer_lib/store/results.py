@@ -111,7 +111,7 @@ def provenance(code: dict, dataset_checksum: str, wall_seconds: float, device: s
     import numpy, sklearn, torch, torchvision  # noqa: E401  (versions only)
     return dict(
         **code, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        dataset_checksum=dataset_checksum, wall_seconds=round(wall_seconds, 1), device=device,
+        dataset_checksum=dataset_checksum, wall_seconds=round(wall_seconds, 3), device=device,
         cpu=_cpu_name(), cpu_threads=torch.get_num_threads(),
         gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         python=platform.python_version(), torch=torch.__version__, torchvision=torchvision.__version__,
