@@ -2,7 +2,6 @@
 right counts; never a traceback from numpy / PIL / zipfile / csv, never a silent success with a wrong count."""
 from __future__ import annotations
 
-import io
 import string
 import zipfile
 from pathlib import Path
@@ -16,7 +15,7 @@ from fer_lib.cli import main
 from fer_lib.data.base import DatasetError
 from fer_lib.data.validate import PartialDatasetWarning
 
-from conftest import FER_FOLDERS, encode, face, fer_entries, write_fer_csv, write_fer_folder, write_fer_zip
+from conftest import encode, face, fer_entries, write_fer_folder, write_fer_zip
 
 CSV_HEADER = "emotion,pixels,Usage\n"
 PIXELS = " ".join(["128"] * 2304)

@@ -3,7 +3,6 @@ whole process group is killed, resumes on another number of processes, and its m
 process computes from the same weights."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess

@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from fer_lib.data.transforms import Augment, ten_crop
-from fer_lib.train.engine import Batches, TrainConfig, Trainer
+from fer_lib.experiments.config import TrainConfig
+from fer_lib.train.engine import Batches, Trainer
 from fer_lib.models import build_model
 
 
@@ -88,7 +89,7 @@ RUN_SCRIPT = textwrap.dedent("""
     import numpy as np, torch
     sys.path.insert(0, {tests!r})
     from test_engine import _toy_batches, _small
-    from fer_lib.train.engine import TrainConfig
+    from fer_lib.experiments.config import TrainConfig
     from fer_lib.data.transforms import Augment
 
     class KillAt:

@@ -16,7 +16,8 @@ from PIL import Image
 from conftest import face
 from fer_lib.cli import main
 from fer_lib.models import build_model, published
-from fer_lib.train.engine import Batches, Preprocess, TrainConfig, Trainer
+from fer_lib.experiments.config import Preprocess, TrainConfig
+from fer_lib.train.engine import Batches, Trainer
 from fer_lib.predict import NO_FACE, FaceDetector, Predictor, expand, predict, read_image
 from fer_lib.predict.predictor import BF16_TOLERANCE
 from fer_lib.store.results import RunRecord

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from ..data.splits import DataSpec
 from ..data.transforms import Augment
-from ..train.engine import Preprocess, TrainConfig
+from .config import Preprocess, TrainConfig
 from .base import PROFILES, SMOKE_IMAGES, Experiment, Profile
 from .comparison import COMPARISON_MODELS, PUSH_INGREDIENTS, comparison
 from .paper000 import _000_VARIANTS, compressed_000_schedule, paper_000

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Literal, get_args
 
 from ..data.splits import DataSpec
-from ..train.engine import TrainConfig
+from .config import TrainConfig
 
 Profile = Literal["smoke", "cpu", "paper"]
 PROFILES: tuple[Profile, ...] = get_args(Profile)

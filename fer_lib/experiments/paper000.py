@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from ..data.splits import DataSpec
 from ..data.transforms import Augment
-from ..train.engine import Preprocess, TrainConfig
+from .config import Preprocess, TrainConfig
 from .base import Experiment, Profile, _profiled
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..data.splits import DataSpec
 from ..data.transforms import Augment
-from ..train.engine import Preprocess, TrainConfig
+from .config import Preprocess, TrainConfig
 from .base import Experiment, Profile, _profiled
 
 

@@ -31,7 +31,7 @@ class Published:
     bytes: int
     model: str
     model_args: dict
-    preprocess: dict           # engine.Preprocess fields: channels, size, crop, ten_crop, mean, std
+    preprocess: dict           # experiments.config.Preprocess fields: channels, size, crop, ten_crop, mean, std
     classes: list[str]
     run: str                   # <experiment>/<config hash> in the run store
     commit: str

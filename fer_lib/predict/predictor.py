@@ -9,7 +9,8 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from ..train.engine import Batches, Preprocess, TrainConfig, Trainer
+from ..experiments.config import Preprocess, TrainConfig
+from ..train.engine import Batches, Trainer
 from ..models import REGISTRY, published
 from .faces import DEFAULT_DETECTOR, DEFAULT_MARGIN, Box, FaceDetector, crop_face, whole_face
 from .inputs import Frame, InputError, is_video, read_image, video_frames

@@ -9,7 +9,8 @@ import torch
 from ..judge import claims
 from .. import experiments
 from ..data.base import FaceData
-from ..train.engine import TrainConfig, Trainer
+from ..experiments.config import TrainConfig
+from ..train.engine import Trainer
 from ..experiments import Experiment
 from ..models import build_model, count_parameters
 from ..models.presnet import RReLU

@@ -12,7 +12,8 @@ import torch
 
 from .. import data as datasets
 from ..data.transforms import Augment
-from .engine import Batches, Preprocess, TrainConfig, Trainer
+from ..experiments.config import Preprocess, TrainConfig
+from .engine import Batches, Trainer
 from ..models import REGISTRY, build_model
 
 
