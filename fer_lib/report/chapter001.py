@@ -146,11 +146,8 @@ def fold_notes(fold_frame: pd.DataFrame, dataset: str, train: bool) -> Section:
         items.append(Note("No complete set of CK+ folds exists yet, so there is nothing to show in this section.",
                           "warning"))
     elif fold_frame.empty:
-        items.append(Note("No complete set of FER2013 folds exists yet." + ("" if train else
-                          " This execution trained nothing (`train=False`); `fer train 001 igc-fer2013-random "
-                          "plain-fer2013-random --profile cpu` makes them."), "warning"))
-    if not train and dataset == "ckplus":
-        items.append(Note("This execution trained nothing (`train=False`): it shows the committed run records only."))
+        items.append(Note("No complete set of FER2013 folds exists yet: `fer train 001 igc-fer2013-random "
+                          "plain-fer2013-random --profile cpu` makes them.", "warning"))
     return items
 
 

@@ -106,8 +106,6 @@ def run_notes(main: dict[str, RunRecord], train: bool) -> Section:
                           "warning"))
     if not main:
         items.append(Note("No finished run of this chapter exists yet, so there is nothing to show below.", "warning"))
-    elif not train:
-        items.append(Note("This execution trained nothing (`train=False`): it shows the committed run records only."))
     return items
 
 
