@@ -71,7 +71,8 @@ def test_chapter_002_smoke_profile_on_real_data(tmp_path):
 @pytest.mark.slow
 def test_missing_dataset_is_a_note_not_a_failure(tmp_path):
     notes = _notes_without_data("002", tmp_path)
-    assert "fer2013 is not available here" in notes and str(tmp_path / "fer2013") in notes
+    # the note names where it looked, below the data root and never as this machine's path
+    assert "fer2013 is not available here" in notes and "<data root>/fer2013" in notes and str(tmp_path) not in notes
     assert "No finished run of this chapter exists yet" in notes
 
 

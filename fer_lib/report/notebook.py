@@ -95,7 +95,8 @@ def load_or_note(name: str, data_root=None, consequence: str = "this section use
     except DatasetError as exc:
         from ..data.check import present
         state = "is broken here" if present(name, datasets.data_root(data_root)) else "is not available here"
-        note(f"**{name} {state}, so {consequence}.**\n\n{exc}", "warning" if "not available" in state else "error")
+        note(f"**{name} {state}, so {consequence}.**\n\n{exc}\n\n(<data root> is the folder given as `data_root`, "
+             "else `$FER_DATA`, else `data/`.)", "warning" if "not available" in state else "error")
         return None
 
 
