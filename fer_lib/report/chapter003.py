@@ -251,6 +251,19 @@ def ablation_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     return table.reset_index()
 
 
+def ablation_budget_shown(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+    """`ablation_budget_table` as the chapter shows it: each accuracy with its Wilson 95 % interval on the
+    PrivateTest images (the differences' paired intervals are in the LIP table below)."""
+    table = ablation_budget_table(profile, runs_root)
+    if table.empty:
+        return table
+    n = int(ablation_points(profile, runs_root)["test images"].iloc[0])
+    for column in [c for c in table.columns if c.endswith("(%)")]:
+        table[column] = [("" if pd.isna(v) else wilson(round(v / 100 * n), n).scaled(100).format())
+                         for v in table[column]]
+    return table
+
+
 def ablation_budget_figure(profile: str = "cpu", runs_root=None):
     """PrivateTest accuracy of both models against epochs, centre crop and ten-crop (None without runs)."""
     points = ablation_points(profile, runs_root)
