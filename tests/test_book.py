@@ -63,7 +63,7 @@ def test_chapter_002_smoke_profile_on_real_data(tmp_path):
     records = [RunRecord(p.parent) for p in sorted((tmp_path / "runs").glob("002-*/*/metrics.json"))]
     assert len(records) == 2
     # the page shows exactly what the records hold: accuracy and test-set size of each protocol's run
-    shown = sorted((round(float(r["test accuracy (%)"]), 2), int(r["test images"])) for r in smoke_rows)
+    shown = sorted((round(float(r["test accuracy (%)"].replace(",", "")), 2), int(r["test images"].replace(",", ""))) for r in smoke_rows)
     assert shown == sorted((round(100 * r.metrics["test"]["accuracy"], 2), r.config["split_sizes"]["test"])
                            for r in records)
 
@@ -149,7 +149,7 @@ def test_chapter_001_smoke_runs_both_fold_schemes_and_both_fer_protocols(tmp_pat
     fer = _results_rows(nb, "fer-fold-table")
     assert len(fer) == 2 and all(len(r["per fold"].split(" / ")) == 5 for r in fer)
     standard = _results_rows(nb, "results-table")
-    assert len(standard) == 2 and all(int(r["test images"]) > 0 for r in standard)
+    assert len(standard) == 2 and all(int(r["test images"].replace(",", "")) > 0 for r in standard)
 
 
 @pytest.mark.slow
@@ -168,13 +168,13 @@ def test_chapter_003_smoke_runs_the_fer_ablation_and_sfew_with_its_init(tmp_path
         "003-fer2013-vgg16", "003-fer2013-lip", "003-sfew-vgg16", "003-sfew-lip", "003-sfew-lip-ferinit"}
     ablation = _results_rows(nb, "ablation-table")
     assert [r["row"] for r in ablation][-1] == "+ pre-training" and len(ablation) == 5
-    shown = {round(float(r["PrivateTest accuracy (%)"]), 2) for r in ablation[:4]}
+    shown = {round(float(r["PrivateTest accuracy (%)"].replace(",", "")), 2) for r in ablation[:4]}
     recorded = {round(100 * RunRecord(p.parent).metrics[role]["accuracy"], 2)
                 for name in ("003-fer2013-vgg16", "003-fer2013-lip") for p in runs.glob(f"{name}/*/metrics.json")
                 for role in ("test", "test_tencrop") if role in RunRecord(p.parent).metrics}
     assert shown <= recorded and len(shown) >= 2  # each row is one of the records' numbers
     sfew = _results_rows(nb, "sfew-table")
-    assert len(sfew) == 3 and all(int(r["Val images"]) > 0 for r in sfew)
+    assert len(sfew) == 3 and all(int(r["Val images"].replace(",", "")) > 0 for r in sfew)
     assert sfew[2]["initialised from"].startswith("003-fer2013-lip/")
     notes = _notes(nb)
     assert "RAF-DB aligned images are missing" in notes and "vgg16_bn-6c64b313.pth" in notes
@@ -198,10 +198,10 @@ def test_chapter_004_smoke_trains_three_models_and_measures_each_explanation(tmp
     probs = part[[c for c in part.columns if c.startswith("p_")]].to_numpy()
     onehot = np.eye(probs.shape[1])[part["true"].to_numpy()]
     by_hand = round(100 * float(((probs > 0.5) == onehot).mean()), 2)
-    shown = [float(r["binary accuracy (%)"]) for r in binary if "CNN" in r.get("model", "") and "PrivateTest" in
+    shown = [float(r["binary accuracy (%)"].replace(",", "")) for r in binary if "CNN" in r.get("model", "") and "PrivateTest" in
              " ".join(r.values())]
     assert shown and shown[0] == pytest.approx(by_hand, abs=0.01)
-    dups = {(r["split a"], r["split b"]): int(r["groups"]) for r in _results_rows(nb, "duplicate-table")}
+    dups = {(r["split a"], r["split b"]): int(r["groups"].replace(",", "")) for r in _results_rows(nb, "duplicate-table")}
     assert dups[("train", "private_test")] > 0 and len(dups) == 6  # the full dataset, not the smoke subset
     twins = _results_rows(nb, "twin-table")
     assert len(twins) == 3 * 2
@@ -295,7 +295,7 @@ def test_data_chapter_audits_the_real_fer2013(tmp_path):
     near = {r["distance"]: r for r in _results_rows(nb, "near-duplicates-table")}
     assert near["0"]["pairs"] == "290" and near["2"]["pairs"] == "616"  # exhaustive search: fixed counts
     dedup = _results_rows(nb, "dedup-table")[0]
-    assert (dedup["PrivateTest"], dedup["with a Training twin"], dedup["de-duplicated PrivateTest"]) == ("3589", "288", "3301")
+    assert (dedup["PrivateTest"], dedup["with a Training twin"], dedup["de-duplicated PrivateTest"]) == ("3,589", "288", "3,301")
     assert "12 exactly uniform" in _notes(nb) and "HarryPotter_Deathly_Hallows_1_001610960_00000028" in str(nb)
 
 
@@ -328,9 +328,9 @@ def test_comparison_chapter_trains_the_chosen_models_extra_seeds_and_the_push(tm
         variant = variant_of[html.unescape(r["model"])]
         records = [RunRecord(p.parent) for p in (tmp_path / "runs").glob(f"cmp-{variant}/*/metrics.json")]
         records = [x for x in records if x.epochs == min(y.epochs for y in records)]  # the first budget
-        assert len(records) == int(r["seeds"])
+        assert len(records) == int(r["seeds"].replace(",", ""))
         mean = 100 * np.mean([x.metrics["test"]["accuracy"] for x in records])
-        assert float(r["PrivateTest acc (%)"]) == pytest.approx(mean, abs=0.01)
+        assert float(r["PrivateTest acc (%)"].replace(",", "")) == pytest.approx(mean, abs=0.01)
     assert len(list((tmp_path / "runs").glob("cmp-*-push/*/metrics.json"))) == 1
     assert "No cost record yet" in _notes(nb)
     # the second budget (2 epochs under smoke) for each chosen model, seed 0, and its side-by-side table

@@ -81,7 +81,7 @@ def test_styled_tables_have_no_index_fixed_decimals_right_aligned_numbers_and_no
                           "note": [np.nan, "x"]}, index=[7, 3])
     html = styled(frame)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
-    assert cells == ["a&lt;b", "56.900", "3589", "—", "—", "12.345", "28,709", "x"]  # row order kept, no index
+    assert cells == ["a&lt;b", "56.900", "3,589", "—", "—", "12.345", "28,709", "x"]  # row order kept, no index; thousands grouped
     assert "NaN" not in html and "None" not in html and "<th" in html and ">7<" not in html
     style = html[:html.index("</style>")]
     cells = re.findall(r"#T_\w+_row\d+_(col\d+)", style)

@@ -199,7 +199,7 @@ def styled(frame: pd.DataFrame) -> str:
             formats[c] = lambda v: "yes" if v is True or v is np.True_ else "no" if v is False or v is np.False_ else _cell(v)
     for c in numeric:
         places = _decimals(shown[c]) if pd.api.types.is_float_dtype(shown[c]) else 0
-        formats[c] = (lambda v, p=places: "—" if pd.isna(v) else f"{v:,.{p}f}" if abs(v) >= 1e4 else f"{v:.{p}f}")
+        formats[c] = (lambda v, p=places: "—" if pd.isna(v) else f"{v:,.{p}f}" if abs(v) >= 1e3 else f"{v:.{p}f}")
     # Each table's cell ids (and so its alignment CSS) must be its own on a page; derived from the content, the
     # id stays the same at every execution.
     uid = hashlib.sha256(shown.to_json(default_handler=str).encode()).hexdigest()[:10]
