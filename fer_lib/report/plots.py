@@ -202,9 +202,10 @@ def accuracy_vs_cost(table: pd.DataFrame, cost: str, accuracy: str = "PrivateTes
     err = np.vstack([done[accuracy] - done["95 % low"], done["95 % high"] - done[accuracy]])
     ax.errorbar(done[cost], done[accuracy], yerr=np.nan_to_num(err).clip(min=0), fmt="o", capsize=3,
                 label="ours, with 95 % interval")
-    for _, row in done.iterrows():
+    # labels of points close in accuracy alternate above and below their point, so neighbours do not overprint
+    for k, (_, row) in enumerate(done.sort_values(accuracy).iterrows()):
         ax.annotate(row["model"].split(" (")[0], (row[cost], row[accuracy]), textcoords="offset points",
-                    xytext=(5, 4), fontsize=8)
+                    xytext=(5, 4 if k % 2 == 0 else -11), fontsize=8)
     for k, (label, value) in enumerate((marks or {}).items()):
         ax.axhline(value, ls="--", lw=1, color=f"C{k + 1}")
         ax.annotate(f"{label}: {value:.2f} (claimed)", (0.01, value), xycoords=("axes fraction", "data"),
