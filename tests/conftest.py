@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -25,6 +26,19 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     """Every test gets its own decode cache and run store, so no test sees another's leftovers."""
     monkeypatch.setenv("FER_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("FER_RUNS", str(tmp_path_factory.mktemp("runs")))
+
+
+def write_record(root: Path, experiment: str, name: str, *, config: dict, metrics: dict, provenance: dict,
+                 history: str | None = None, predictions: str | None = None, weights: dict | None = None) -> Path:
+    """A finished run record in the store `root`, at `root/experiment/name`, written by the store's own writer
+    (`store.results.write_record`, which the runner uses too): the one way the tests make records. `history`
+    and `predictions` are CSV text with a header row."""
+    from fer_lib.store.results import write_record as store_write
+    table = lambda text: None if text is None else pd.read_csv(io.StringIO(text))
+    folder = Path(root) / experiment / name
+    store_write(folder, config=config, metrics=metrics, provenance=provenance, history=table(history),
+                predictions=table(predictions), weights=weights)
+    return folder
 
 
 def face(seed: int, size=(48, 48), mode="L") -> np.ndarray:

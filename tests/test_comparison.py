@@ -1,7 +1,6 @@
 """The comparison table: one row per model, summarised over its seeds (newest run per seed, one profile only)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -10,23 +9,23 @@ import pytest
 
 from fer_lib.judge import comparison
 
+from conftest import write_record
+
 
 def _fake_run(root: Path, seed: int, accuracy: float, finished_at: str, wall_seconds: float,
               profile: str = "cpu", variant: str = "plain-cnn", epochs: int = 3) -> None:
     """A finished run record of `cmp-<variant>`: 10 PrivateTest images, the first `10 * accuracy` right; images
     p0 and p1 (both right) are the ones with a twin in Training."""
-    folder = root / f"cmp-{variant}" / f"s{seed}{finished_at[-2:]}{profile}e{epochs}"
-    folder.mkdir(parents=True)
-    config = dict(name=f"cmp-{variant}", profile=profile, train=dict(seed=seed, epochs=epochs),
-                  data=dict(roles=dict(train="train", val="public_test", test="private_test")))
-    (folder / "config.json").write_text(json.dumps(config))
     right = round(10 * accuracy)
-    (folder / "metrics.json").write_text(json.dumps(dict(
-        test=dict(accuracy=accuracy, macro_f1=accuracy / 2, n=10), epochs_run=epochs, best_epoch=2)))
-    (folder / "history.csv").write_text(f"epoch,val_acc\n1,0.1\n2,{accuracy - 0.05}\n3,0.2\n")
     rows = [f"test,p{i},0,{0 if i < right else 1}" for i in range(10)]
-    (folder / "predictions.csv").write_text("role,id,true,pred\n" + "\n".join(rows) + "\n")
-    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=finished_at, wall_seconds=wall_seconds)))
+    write_record(root, f"cmp-{variant}", f"s{seed}{finished_at[-2:]}{profile}e{epochs}",
+                 config=dict(name=f"cmp-{variant}", profile=profile, train=dict(seed=seed, epochs=epochs),
+                             data=dict(roles=dict(train="train", val="public_test", test="private_test"))),
+                 metrics=dict(test=dict(accuracy=accuracy, macro_f1=accuracy / 2, n=10), epochs_run=epochs,
+                              best_epoch=2),
+                 history=f"epoch,val_acc\n1,0.1\n2,{accuracy - 0.05}\n3,0.2\n",
+                 predictions="role,id,true,pred\n" + "\n".join(rows) + "\n",
+                 provenance=dict(finished_at=finished_at, wall_seconds=wall_seconds))
 
 
 def test_the_table_takes_the_newest_run_per_seed_of_one_profile(tmp_path):

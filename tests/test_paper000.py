@@ -1,7 +1,6 @@
 """Paper 000: P-ResNet / P-ResNet-VGG, RReLU, the k-fold protocols with test- or validation-selection, fold claims."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +19,8 @@ from fer_lib.train.engine import Trainer
 from fer_lib.models import build_model, count_parameters
 from fer_lib.models.presnet import PreActBottleneck, RReLU
 from fer_lib.models.summary import layer_table
+
+from conftest import write_record
 
 
 # ---------------------------------------------------------------- models
@@ -160,15 +161,13 @@ def test_compressed_schedule_ends_at_the_papers_final_rate(epochs):
 # ---------------------------------------------------------------- claims and chapter helpers over folds
 def _fake_fold(root: Path, experiment: str, fold: int, accuracy: float, finished_at: str, k: int = 5,
                seed: int = 0) -> None:
-    folder = root / experiment / f"f{fold}s{seed}{finished_at[-2:]}"
-    folder.mkdir(parents=True)
     data = dict(protocol="kfold", k=k, fold=fold, seed=seed)
-    (folder / "config.json").write_text(json.dumps(dict(name=experiment, profile="cpu", data=data, train=dict(epochs=30))))
     report = dict(accuracy=accuracy, macro_f1=accuracy, classes=["a", "b"], n=2,
                   per_class={"a": dict(recall=accuracy), "b": dict(recall=1.0)})
-    (folder / "metrics.json").write_text(json.dumps(dict(test=report, best_epoch=3)))
-    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=finished_at, wall_seconds=60)))
-    (folder / "predictions.csv").write_text(f"role,id,true,pred\ntest,x{fold},0,{0 if accuracy > .5 else 1}\n")
+    write_record(root, experiment, f"f{fold}s{seed}{finished_at[-2:]}",
+                 config=dict(name=experiment, profile="cpu", data=data, train=dict(epochs=30)),
+                 metrics=dict(test=report, best_epoch=3), provenance=dict(finished_at=finished_at, wall_seconds=60),
+                 predictions=f"role,id,true,pred\ntest,x{fold},0,{0 if accuracy > .5 else 1}\n")
 
 
 def test_a_fold_claim_needs_every_fold_and_measures_their_mean(tmp_path):
@@ -214,18 +213,13 @@ def test_fold_table_and_pooled_report(tmp_path):
 def _fake_budget(root: Path, experiment: str, epochs: int, val_acc: list[float], val_loss: list[float],
                  test_acc: float) -> None:
     """A finished hold-out record of `epochs` epochs: its history, and the lowest-loss epoch kept."""
-    folder = root / experiment / f"b{epochs:03d}"
-    folder.mkdir(parents=True)
-    data = dict(protocol="holdout", seed=0)
-    (folder / "config.json").write_text(json.dumps(dict(name=experiment, profile="cpu", data=data,
-                                                        train=dict(epochs=epochs, seed=0))))
-    kept = int(np.argmin(val_loss)) + 1
-    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=test_acc), best_epoch=kept,
-                                                         epochs_run=epochs)))
-    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=f"2026-01-01T00:{epochs:02d}:00",
-                                                            wall_seconds=450 * epochs)))
     rows = "\n".join(f"{e},{a},{l}" for e, (a, l) in enumerate(zip(val_acc, val_loss), start=1))
-    (folder / "history.csv").write_text("epoch,val_acc,val_loss\n" + rows + "\n")
+    write_record(root, experiment, f"b{epochs:03d}",
+                 config=dict(name=experiment, profile="cpu", data=dict(protocol="holdout", seed=0),
+                             train=dict(epochs=epochs, seed=0)),
+                 metrics=dict(test=dict(accuracy=test_acc), best_epoch=int(np.argmin(val_loss)) + 1, epochs_run=epochs),
+                 provenance=dict(finished_at=f"2026-01-01T00:{epochs:02d}:00", wall_seconds=450 * epochs),
+                 history="epoch,val_acc,val_loss\n" + rows + "\n")
 
 
 def test_selection_sensitivity_projects_the_best_validation_accuracy(tmp_path):

@@ -1,7 +1,6 @@
 """Chapter 001's FER2013 comparison pairs the two models fold by fold at the same budget only."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -11,27 +10,25 @@ from fer_lib.store import results
 from fer_lib.report import chapter001 as ch
 from fer_lib.report import tables
 
+from conftest import write_record
+
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
 
 def _fold(root: Path, model: str, fold: int, epochs: int, accuracy: float, protocol: str = "random") -> None:
     """A finished run record of fold `fold` (or, with protocol="standard", of the one standard-split run)."""
     experiment = f"001-{model}-fer2013-{protocol}"
-    folder = root / experiment / f"{model}{fold}e{epochs}"
-    folder.mkdir(parents=True)
     data = (dict(protocol="kfold", k=5, fold=fold, seed=0) if protocol == "random"
             else dict(protocol="official", k=0, fold=0, seed=0, roles=dict(test="private_test")))
-    config = dict(name=experiment, profile="cpu", data=data, train=dict(epochs=epochs))
     per_class = {c: dict(precision=accuracy, recall=accuracy, f1=accuracy, support=10) for c in CLASSES}
     report = dict(accuracy=accuracy, macro_f1=accuracy, classes=CLASSES, n=70, per_class=per_class,
                   confusion=[[10 if i == j else 0 for j in range(7)] for i in range(7)])
-    (folder / "config.json").write_text(json.dumps(config))
-    (folder / "metrics.json").write_text(json.dumps(dict(test=report, best_epoch=epochs)))
     # 100 shared test images, the first `accuracy` share of them right: what a paired comparison reads
     rows = [f"test,PrivateTest_{i},0,{0 if i < round(accuracy * 100) else 1}" for i in range(100)]
-    (folder / "predictions.csv").write_text("role,id,true,pred\n" + "\n".join(rows) + "\n")
-    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=f"2026-01-0{epochs % 9 + 1}T00:00:0{fold}",
-                                                            wall_seconds=60)))
+    write_record(root, experiment, f"{model}{fold}e{epochs}",
+                 config=dict(name=experiment, profile="cpu", data=data, train=dict(epochs=epochs)),
+                 metrics=dict(test=report, best_epoch=epochs), predictions="role,id,true,pred\n" + "\n".join(rows),
+                 provenance=dict(finished_at=f"2026-01-0{epochs % 9 + 1}T00:00:0{fold}", wall_seconds=60))
 
 
 def test_models_are_paired_only_at_budgets_where_both_have_every_fold(tmp_path):

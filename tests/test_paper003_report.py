@@ -1,20 +1,19 @@
 """Chapter 003's FER2013 ablation by budget: both models per budget, LIP's difference only where both ran."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fer_lib.report import chapter003 as ch
 
+from conftest import write_record
+
 
 def _run(root: Path, variant: str, epochs: int, centre: float, tencrop: float) -> None:
-    folder = root / f"003-{variant}" / f"e{epochs}"
-    folder.mkdir(parents=True)
-    config = dict(name=f"003-{variant}", profile="cpu", data=dict(protocol="official"), train=dict(epochs=epochs))
-    (folder / "config.json").write_text(json.dumps(config))
-    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=centre, n=100),
-                                                               test_tencrop=dict(accuracy=tencrop, n=100))))
-    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=f"2026-01-01T00:00:{epochs:02d}")))
+    write_record(root, f"003-{variant}", f"e{epochs}",
+                 config=dict(name=f"003-{variant}", profile="cpu", data=dict(protocol="official"),
+                             train=dict(epochs=epochs)),
+                 metrics=dict(test=dict(accuracy=centre, n=100), test_tencrop=dict(accuracy=tencrop, n=100)),
+                 provenance=dict(finished_at=f"2026-01-01T00:00:{epochs:02d}"))
 
 
 def test_lip_difference_per_budget_and_its_trend(tmp_path):

@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import face
+from conftest import face, write_record
 from fer_lib.cli import main
 from fer_lib.models import build_model, published
 from fer_lib.experiments.config import Preprocess, TrainConfig
@@ -27,18 +27,15 @@ CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
 def _record(root: Path, dirty: bool = False) -> RunRecord:
     """A finished run of the plain CNN as the run store keeps it (44x44 crops, as a pushed recipe trains)."""
-    folder = root / "runs" / "cmp-plain-cnn" / "abc123"
-    folder.mkdir(parents=True)
     torch.manual_seed(0)
-    torch.save(build_model("plain_cnn").state_dict(), folder / "model.pt")
     config = dict(name="cmp-plain-cnn", model="plain_cnn", model_args={}, profile="cpu", test_roles=["test"],
                   dataset_checksum="f9e1", train=dict(preprocess=dict(channels=1, size=None, crop=44, ten_crop=True,
                                                                       mean=0.5, std=0.5)))
-    (folder / "config.json").write_text(json.dumps(config))
-    (folder / "provenance.json").write_text(json.dumps(dict(git_commit="1234abcd", git_dirty=dirty)))
-    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=0.61, classes=CLASSES),
-                                                         test_tencrop=dict(accuracy=0.63, classes=CLASSES))))
-    return RunRecord(folder)
+    return RunRecord(write_record(root / "runs", "cmp-plain-cnn", "abc123", config=config,
+                                  weights=build_model("plain_cnn").state_dict(),
+                                  provenance=dict(git_commit="1234abcd", git_dirty=dirty),
+                                  metrics=dict(test=dict(accuracy=0.61, classes=CLASSES),
+                                               test_tencrop=dict(accuracy=0.63, classes=CLASSES))))
 
 
 def _image(path: Path, mode: str, size: tuple[int, int]) -> Path:

@@ -1,7 +1,6 @@
 """Run store reuse and provenance, the claims ledger's verdicts, and the `fer` command."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from fer_lib.train import runner
 from fer_lib.cli import main
 from fer_lib.store.results import config_hash, find_runs
 
-from conftest import fer_entries, write_ckplus, write_fer_zip
+from conftest import fer_entries, write_ckplus, write_fer_zip, write_record
 
 
 def _tiny_experiment():
@@ -105,11 +104,9 @@ def test_ledger_has_unique_keys_and_a_reason_for_every_unrun_claim():
 
 
 def _fake_run(root: Path, experiment: str, profile: str, accuracy: float, finished_at: str) -> None:
-    folder = root / experiment / f"{profile}{finished_at[-2:]}"
-    folder.mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps(dict(name=experiment, profile=profile, train=dict(epochs=50))))
-    (folder / "metrics.json").write_text(json.dumps(dict(test=dict(accuracy=accuracy))))
-    (folder / "provenance.json").write_text(json.dumps(dict(finished_at=finished_at)))
+    write_record(root, experiment, f"{profile}{finished_at[-2:]}",
+                 config=dict(name=experiment, profile=profile, train=dict(epochs=50)),
+                 metrics=dict(test=dict(accuracy=accuracy)), provenance=dict(finished_at=finished_at))
 
 
 def test_assess_uses_the_newest_run_per_profile(tmp_path):

@@ -53,6 +53,28 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def write_record(folder: Path, *, metrics: dict, provenance: dict, config: dict | None = None,
+                 history: pd.DataFrame | None = None, predictions: pd.DataFrame | None = None,
+                 weights: dict | None = None) -> None:
+    """Write a run's record into `folder`, in the order that keeps a killed writer's record unfinished:
+    config (when given), history, predictions, provenance, weights (a state dict), and metrics.json last, whose
+    presence marks the run finished. The runner and the tests' records both come through here."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if config is not None:
+        write_json(folder / "config.json", config)
+    if history is not None:
+        write_csv(folder / "history.csv", history)
+    if predictions is not None:
+        write_csv(folder / "predictions.csv.gz", predictions)
+    write_json(folder / "provenance.json", provenance)
+    if weights is not None:
+        import torch  # only a training process has weights to write; the store's readers never need torch
+        tmp = folder / "model.pt.tmp"
+        torch.save(weights, tmp)
+        os.replace(tmp, folder / "model.pt")
+    write_json(folder / "metrics.json", metrics)
+
+
 def split_digest(ids: dict[str, list[str]]) -> str:
     """sha256 over a split's image ids per role (the digest a run's config records as split_digest)."""
     return hashlib.sha256(json.dumps(ids, sort_keys=True).encode()).hexdigest()

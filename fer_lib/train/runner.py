@@ -1,7 +1,6 @@
 """Run one Experiment end to end into the run store, or reuse the finished run with the same config."""
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from contextlib import nullcontext
@@ -19,7 +18,8 @@ from .engine import Batches, Trainer
 from ..experiments import Experiment
 from .metrics import classification_report, cross_entropy
 from ..models import REGISTRY, build_model, count_parameters
-from ..store.results import RunRecord, code_version, latest_run, provenance, run_dir, write_csv, write_json, write_split
+from ..store.results import (RunRecord, code_version, latest_run, provenance, run_dir, write_csv, write_json,
+                             write_record, write_split)
 from ..store.runlock import RunLock
 
 
@@ -112,16 +112,13 @@ def _train(exp: Experiment, data: FaceData, split: splits.Split, config: dict, f
     metrics.update(epochs_run=len(history), best_epoch=trainer.best_epoch, stopped_early=trainer.stopped_early,
                    parameters=count_parameters(model), train_img_per_s=float(np.mean([h["img_per_s"] for h in history])))
     wall = sum(h["wall_seconds"] for h in history) + time.perf_counter() - start
-    write_csv(folder / "predictions.csv.gz", pd.concat(predictions))
     prov = provenance(code, data.checksum, wall, str(trainer.device))
     prov["world_size"] = distributed.world_size()  # processes that trained it (torchrun), 1 without
     if data.notes:  # e.g. a partial copy of the dataset: the record keeps what it was trained on
         prov["dataset_notes"] = list(data.notes)
-    write_json(folder / "provenance.json", prov)
-    tmp = folder / "model.pt.tmp"
-    torch.save(model.state_dict(), tmp)
-    os.replace(tmp, folder / "model.pt")  # before metrics.json: a finished run always has its weights
-    write_json(folder / "metrics.json", metrics)  # written last: its presence marks the run finished
+    # the weights before metrics.json, so that a finished run always has them
+    write_record(folder, predictions=pd.concat(predictions), provenance=prov, weights=model.state_dict(),
+                 metrics=metrics)
     (folder / "checkpoint.pt").unlink(missing_ok=True)
     log(f"finished {exp.name}: " + ", ".join(f"{r} accuracy {metrics[r]['accuracy']:.4f}" for r in exp.test_roles))
 
