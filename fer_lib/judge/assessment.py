@@ -273,6 +273,7 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
                              gain=None if v.gain is None or c.metric == "loss" else round(v.gain, 2),
                              ceiling=None if v.ceiling is None or c.metric == "loss" else round(v.ceiling, 1),
                              verdict=verdict, basis=basis, run=run,
+                             reading="as element-wise accuracy" if explained is not None else "",
                              caveat="; ".join(dict.fromkeys(f"{r.config['name']}/{r.config_hash}: {r.tree_caveat}"
                                                             for r in records if r.tree_caveat)),
                              **_deduplicated(c, profile, runs_root, records, frozenset(twins.get((c.experiment, profile), ())))))
@@ -282,7 +283,7 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
             rows.append(dict(base, profile="", measured=None, low=None, high=None, interval=None, difference=None,
                              epochs=None,
                              paper_epochs=paper_epochs(c.experiment) if c.experiment else None, gain=None,
-                             ceiling=None, verdict=NOT_RUN, basis=reason, run=reason, caveat="",
+                             ceiling=None, verdict=NOT_RUN, basis=reason, run=reason, caveat="", reading="",
                              dedup=None, dedup_low=None, dedup_high=None, dedup_removed=None, dedup_verdict=None))
     return pd.DataFrame(rows)
 

@@ -27,7 +27,7 @@ def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES, da
     # the verdict right after the claim, so it is in sight before any scrolling, on a phone too; what it rests
     # on (a sentence) last, so it never widens the numbers
     out = pd.DataFrame({
-        "paper": table["paper"], "claim": table["claim"], "verdict": table["verdict"],
+        "paper": table["paper"], "claim": table["claim"], "verdict": _verdict_words(table),
         "claimed": table["claimed"].map(lambda v: f"{v:.2f}"),
         "ours [95 % interval]": [_with_interval(m, lo, hi) for m, lo, hi in
                                  zip(table["measured"], table["low"], table["high"])],
@@ -64,6 +64,12 @@ def _with_dedup(out: pd.DataFrame, table: pd.DataFrame, before: str) -> pd.DataF
                                           *out.columns[list(out.columns).index(before):]]]
 
 
+def _verdict_words(table: pd.DataFrame) -> list[str]:
+    """The verdict as the reader sees it: with the reading it holds under when that is not the paper's own
+    (004's 85.71 % reproduces as element-wise accuracy, not as 7-class accuracy)."""
+    return [f"{v} ({r})" if r else v for v, r in zip(table["verdict"], table["reading"])]
+
+
 def _with_interval(measured, low, high) -> str:
     if measured is None or pd.isna(measured):
         return ""
@@ -82,7 +88,7 @@ def headline_table(paper: str | None = None, runs_root=None, data: FaceData | No
     budget = [f"{int(e)} of {int(p)} epochs ({profile})" if pd.notna(e) and pd.notna(p) else "—"
               for e, p, profile in zip(best["epochs"], best["paper_epochs"], best["profile"])]
     # the verdict right after the claim, so a narrow screen shows it before it has to scroll
-    out = pd.DataFrame({"paper": best["paper"], "claim": best["claim"], "verdict": best["verdict"],
+    out = pd.DataFrame({"paper": best["paper"], "claim": best["claim"], "verdict": _verdict_words(best),
                         "claimed (%)": best["claimed"].map(lambda v: f"{v:.2f}"),
                         "ours (%) [95 % interval]": [_with_interval(m, lo, hi) or "—" for m, lo, hi in
                                                      zip(best["measured"], best["low"], best["high"])],
@@ -302,6 +308,7 @@ def takeaways(paper: str, runs_root=None) -> str:
         ours = _with_interval(row.measured, row.low, row.high)
         budget = (f" after {int(row.epochs)} of the paper's {int(row.paper_epochs)} epochs"
                   if pd.notna(row.epochs) and pd.notna(row.paper_epochs) else "")
-        lines.append(f"- *{row.verdict}*: {row.claim}: claimed {row.claimed:.2f}, ours {ours}{budget} "
+        verdict = f"{row.verdict} ({row.reading})" if row.reading else row.verdict
+        lines.append(f"- *{verdict}*: {row.claim}: claimed {row.claimed:.2f}, ours {ours}{budget} "
                      f"({row.profile} profile).")
     return "\n".join(lines)
