@@ -493,3 +493,6 @@ def test_a_number_judged_as_binary_accuracy_carries_that_numbers_interval_and_it
     row = assessment.assess([resnet], profiles=("cpu",), runs_root=tmp_path).iloc[0]
     assert row["verdict"] == "reproduced" and row["run"] == f"004-resnet50-last4/{folder.name}"
     assert (row["low"], row["high"]) == (round(interval.low, 2), round(interval.high, 2))
+    from fer_lib.report import ledger
+    shown = ledger.verdict_table([resnet], tmp_path, profiles=("cpu",))
+    assert shown["verdict"].tolist() == ["reproduced (as element-wise accuracy)"]  # said in the verdict cell
