@@ -1,7 +1,9 @@
 """Open a built book page in headless Chromium as a reader would, at a given window width, and report what is
 wrong: images that did not load, tables wider than their container with no scroll box around them, cells
 tagged to be hidden (parameters, remove-cell) that show anyway, and verdicts a reader cannot see without
-scrolling sideways (or whose word is cut off). Optionally screenshots the page.
+scrolling sideways (or whose word is cut off), what of the build shows through (local paths, execution notes,
+Python reprs, snake_case headers, index columns) and images without a numbered caption. Optionally screenshots
+the page.
 
 Usage: python tests/browser_check.py _build/html/book/chapters/002_se_sepnet.html [screenshot.png] [width]
 
@@ -58,10 +60,32 @@ window.addEventListener("load", function () {
         unseen.push((cell.innerText || "").trim().replace(/\\s+/g, "_"));
     });
   });
+  // what of the build shows through: local paths, execution notes, Python reprs, snake_case headers, an index
+  // column, and figures (images in the text) without a numbered caption
+  var main = document.querySelector("main") || document.body;
+  var text = main.innerText || "";
+  var leaks = [];
+  [/\\/(work|home|tmp|Users)\\/[\\w.-]+\\//, /\\.\\.\\/shared\\//, /train ?= ?False/, /trained nothing/,
+   /\\{'\\w+': /, /\\[\\d\\.\\d{8,}/].forEach(function (re) { var m = text.match(re); if (m) leaks.push(m[0]); });
+  tables.forEach(function (t) {
+    if (t.offsetParent === null) return;
+    Array.from(t.querySelectorAll("thead th")).forEach(function (h) {
+      var words = (h.innerText || "").trim();
+      if (/[a-z]_[a-z]/.test(words)) leaks.push("header:" + words);
+    });
+    var first = t.querySelector("thead th");
+    if (first && (first.innerText || "").trim() === "" && t.querySelector("tbody th")) leaks.push("index-column");
+  });
+  var uncaptioned = Array.from(main.querySelectorAll("img")).filter(function (i) {
+    var fig = i.closest("figure");
+    return !(fig && fig.querySelector("figcaption") && i.alt);
+  }).length;
   var out = document.createElement("pre"); out.id = "fer-page-probe";
   out.textContent = "IMAGES " + imgs.length + " BROKEN " + broken.length + " " + broken.join(" ") +
     " | TABLES " + tables.length + " WIDE " + wide.length + " " + wide.join(" ") + " | SHOWN " + hidden.length +
-    " | VERDICTS " + verdicts.length + " UNSEEN " + unseen.length + " " + unseen.slice(0, 8).join(" ") + " |";
+    " | VERDICTS " + verdicts.length + " UNSEEN " + unseen.length + " " + unseen.slice(0, 8).join(" ") +
+    " | LEAKS " + leaks.length + " " + leaks.slice(0, 6).join(" ").replace(/\\|/g, "/") +
+    " | UNCAPTIONED " + uncaptioned + " |";
   document.body.appendChild(out);
 });
 </script>"""
@@ -76,10 +100,13 @@ class PageCheck:
     shown_hidden: int = 0                                 # cells tagged to be hidden that are visible
     verdicts: int = 0                                     # verdict cells in the page's tables
     unseen: list[str] = field(default_factory=list)       # verdicts out of sight without scrolling, or cut off
+    leaks: list[str] = field(default_factory=list)        # the build showing: paths, notes, reprs, snake_case
+    uncaptioned: int = 0                                  # images in the text without a numbered caption
 
     @property
     def ok(self) -> bool:
-        return not self.broken and not self.wide and self.shown_hidden == 0 and not self.unseen
+        return (not self.broken and not self.wide and self.shown_hidden == 0 and not self.unseen
+                and not self.leaks and self.uncaptioned == 0)
 
 
 def chromium() -> str | None:
@@ -105,11 +132,11 @@ def check_page(page: Path, screenshot: Path | None = None, width: int = 1280) ->
         finally:
             probe_page.unlink(missing_ok=True)
     match = re.search(r"IMAGES (\d+) BROKEN \d+ ?([^|]*)\| TABLES (\d+) WIDE \d+ ?([^|]*)\| SHOWN (\d+) "
-                      r"\| VERDICTS (\d+) UNSEEN \d+ ?([^|]*)\|", dom)
+                      r"\| VERDICTS (\d+) UNSEEN \d+ ?([^|]*)\| LEAKS \d+ ?([^|]*)\| UNCAPTIONED (\d+) \|", dom)
     if match is None:
         raise RuntimeError(f"{page}: the page did not finish loading in Chromium (no probe output)")
     return PageCheck(int(match[1]), match[2].split(), int(match[3]), match[4].split(), int(match[5]),
-                     int(match[6]), match[7].split())
+                     int(match[6]), match[7].split(), match[8].split(), int(match[9]))
 
 
 if __name__ == "__main__":

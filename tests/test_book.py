@@ -266,7 +266,8 @@ def test_book_build_has_chapter_title_claims_table_and_images(built_book):
 def test_every_page_reads_well_in_chromium_on_a_laptop_and_a_phone(built_book, tmp_path):
     """Each page at 1280 and at 390 px: every image loads, no table runs off its container without a scroll
     box, no cell tagged to be hidden shows, every verdict is in sight without scrolling sideways and not cut
-    off; the screenshots are real pictures."""
+    off, nothing of the build shows (paths, execution notes, reprs, snake_case headers, index columns), every
+    figure has a numbered caption; the screenshots are real pictures."""
     pages = sorted((built_book / "book").rglob("*.html"))
     assert len(pages) == 11  # nine pages of chapters and summaries, the references and the execution page
     problems = []
@@ -361,3 +362,21 @@ def test_the_browser_check_finds_a_verdict_out_of_sight_and_one_cut_off(tmp_path
     cut = check_page(page("cut", ["verdict", *numbers], "max-width: 2em; overflow: hidden; white-space: nowrap"),
                      width=390)
     assert cut.unseen == ["not_reproduced"]
+
+
+@pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_the_browser_check_finds_the_build_showing_through_and_an_uncaptioned_figure(tmp_path):
+    pixel = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    bad = tmp_path / "bad.html"
+    bad.write_text(f'<html><body><main><p>read from /work/shared/datasets/fer2013/archive.zip; '
+                   f"{{'hold': 50, 'every': 5}}</p><table><thead><tr><th>config_hash</th></tr></thead>"
+                   f'<tbody><tr><td>abc</td></tr></tbody></table><img src="{pixel}"></main></body></html>')
+    check = check_page(bad, width=1280)
+    assert not check.ok and check.uncaptioned == 1
+    assert "/work/shared/" in check.leaks and "header:config_hash" in check.leaks and "{'hold':" in check.leaks
+    good = tmp_path / "good.html"
+    good.write_text(f'<html><body><main><p>read from the data root</p><table><thead><tr><th>run</th></tr></thead>'
+                    f'<tbody><tr><td>abc</td></tr></tbody></table><figure><img src="{pixel}" alt="Figure 1: a dot">'
+                    f"<figcaption>Figure 1. A dot.</figcaption></figure></main></body></html>")
+    check = check_page(good, width=1280)
+    assert check.ok and check.leaks == [] and check.uncaptioned == 0 and check.images == 1
