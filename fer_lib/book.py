@@ -12,6 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "book"
 DOWNLOADS = BOOK / "_static" / "downloads"  # written at build time, copied into the HTML with the static files
+SOURCE_PAGES = BOOK / "_static" / "source"  # the library's code as pages, written at build time the same way
 # Execution order: chapters first, then the ledger and the intro page (they read every chapter's run records).
 CHAPTERS = {
     "data": BOOK / "chapters" / "data.ipynb",
@@ -95,6 +96,9 @@ def run_chapters(names: list[str] | None, profile: str, data_root: str | None = 
         # (.json: jupyter-book renders only .ipynb) and the page is replaced only when the execution finished;
         # a killed run leaves the page as it was.
         scratch = executing_path(target)
+        # the page's way to the book's static files in the HTML (which mirrors the sources' folders), for the
+        # links from its tables and figures to the code that made them (report.notebook.source_link)
+        os.environ["FER_BOOK_STATIC"] = os.path.relpath(REPO / "_static", source.parent)
         try:
             pm.execute_notebook(str(source), str(scratch), parameters=params, cwd=str(REPO), kernel_name="python3",
                                 progress_bar=False, log_output=True)
@@ -145,6 +149,7 @@ def build(strict: bool = False, output: str | Path | None = None) -> int:
     executed, never re-run here."""
     from . import downloads
     downloads.write(DOWNLOADS)  # the ledger and every run's metrics, from the records, linked from the ledger page
+    downloads.write_source_pages(SOURCE_PAGES)  # the code each table and figure links to
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe if exe.exists() else "jupyter-book"), "build", str(REPO), "--toc", str(BOOK / "_toc.yml"),
            "--config", str(REPO / "_config.yml")]

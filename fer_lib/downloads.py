@@ -1,5 +1,5 @@
-"""The ledger and every run's metrics as files a reader can download (CSV and JSON), written from the records
-when the book is built."""
+"""Files the book links to, written when it is built: the ledger and every run's metrics as CSV and JSON (from the
+records), and the library's source as highlighted pages that each table and figure links to."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,4 +46,23 @@ def write(folder: Path, runs_root=None) -> list[Path]:
         frame.to_csv(folder / f"{name}.csv", index=False)
         frame.to_json(folder / f"{name}.json", orient="records", indent=1)
         written += [folder / f"{name}.csv", folder / f"{name}.json"]
+    return written
+
+
+def write_source_pages(folder: Path) -> list[Path]:
+    """One HTML page per module of `fer_lib` (`<folder>/fer_lib/<path>.py.html`), numbered lines anchored as
+    `#line-<n>`, so that a page can link a table to the line where its function starts."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    package = Path(__file__).resolve().parent
+    written = []
+    for module in sorted(package.rglob("*.py")):
+        relative = module.relative_to(package.parent).as_posix()
+        target = folder / f"{relative}.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        formatter = HtmlFormatter(full=True, title=relative, linenos="inline", lineanchors="line", anchorlinenos=True)
+        target.write_text(highlight(module.read_text(), PythonLexer(), formatter))
+        written.append(target)
     return written

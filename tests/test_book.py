@@ -380,3 +380,30 @@ def test_the_browser_check_finds_the_build_showing_through_and_an_uncaptioned_fi
                     f"<figcaption>Figure 1. A dot.</figcaption></figure></main></body></html>")
     check = check_page(good, width=1280)
     assert check.ok and check.leaks == [] and check.uncaptioned == 0 and check.images == 1
+
+
+def test_a_table_names_the_function_that_made_it_and_links_to_its_first_line(tmp_path, monkeypatch):
+    from fer_lib import downloads
+    from fer_lib.report import chapter001, notebook
+
+    monkeypatch.setenv("FER_BOOK_STATIC", "../../_static")
+    link = notebook.source_link(chapter001.interleaving_table())
+    href, name = re.search(r'href="\.\./\.\./_static/source/([^"]+)"><code>([^<]+)</code>', link).groups()
+    assert name == "fer_lib.report.chapter001.interleaving_table"
+    page, line = href.split("#line-")
+    downloads.write_source_pages(tmp_path)
+    code = (tmp_path / page).read_text()
+    assert f'id="line-{line}"' in code
+    source_line = (book.REPO / page.removesuffix(".html")).read_text().splitlines()[int(line) - 1]
+    assert source_line in ("@made_by", "def interleaving_table() -> pd.DataFrame:"), source_line
+    assert notebook.source_link("a sentence made by no function") == ""
+
+
+def test_every_table_and_figure_on_a_committed_page_links_to_its_code():
+    missing = []
+    for name, page in book.CHAPTERS.items():
+        for i, cell in enumerate(nbformat.read(page, as_version=4).cells):
+            shown = "".join(o.get("data", {}).get("text/html", "") for o in cell.get("outputs", []))
+            if ("<table" in shown or 'class="fer-figure"' in shown) and 'class="fer-source"' not in shown:
+                missing.append(f"{name} cell {i}")
+    assert not missing, f"tables or figures without a link to their code: {missing}"

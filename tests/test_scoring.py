@@ -100,3 +100,22 @@ def test_headline_table_has_one_row_per_headline_claim_with_its_budget(tmp_path)
     # the verdict next to the claim: on a phone the box shows it before the table has to scroll
     assert list(headline_table("002", runs_root=tmp_path).columns) == ["claim", "verdict", "claimed (%)",
                                                                        "ours (%) [95 % interval]", "budget"]
+
+
+def test_a_confusion_summary_says_what_this_matrix_shows_and_only_that():
+    from fer_lib.report.tables import confusion_summary
+
+    lopsided = {"classes": ["angry", "sad", "happy", "fear"],
+                "confusion": [[50, 2, 3, 0], [10, 5, 20, 0], [1, 2, 30, 1], [0, 0, 3, 0]]}
+    text = confusion_summary(lopsided)
+    assert text.startswith("Easiest: *angry*, recall 91 % [80, 96]; hardest: *fear*, 0 % [0, 56].")
+    assert "Most *fear* images that are missed go to *happy* (100 % of all *fear* images)." in text
+    assert "over-predicts *happy*: 44 % of its answers, for 27 % of the images" in text
+    assert "never gets *fear* right" in text and "*fear* has only 3 test images" in text
+    assert "even" not in text
+
+    even = {"classes": ["angry", "sad", "happy"], "confusion": [[80, 10, 10], [9, 82, 9], [10, 12, 78]]}
+    text = confusion_summary(even)
+    assert "Recall is even across the classes" in text and "*sad* taking the most (12 %)" in text
+    for absent in ("over-predicts", "never", "only", "Most "):
+        assert absent not in text

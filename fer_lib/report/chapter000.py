@@ -20,7 +20,7 @@ from ..train.runner import make_split
 from ..judge.uncertainty import per_class_intervals
 from ..judge.scoring import fold_mean_report, pooled_report
 from ..judge.verdicts import TOLERANCE_PP, project
-from . import Note, Section, plots, sections
+from . import Note, Section, made_by, plots, sections
 from .tables import ProfileRuns, best_folds, best_record
 
 MODELS = {"presnet": "P-ResNet", "presnetvgg": "P-ResNet-VGG"}
@@ -40,6 +40,7 @@ def experiments_for(names: dict[str, str], profile: str) -> list[Experiment]:
 
 # ---------------------------------------------------------------- what the paper claims, and the models
 
+@made_by
 def claimed_tables() -> Section:
     """Tables 1-2 (per-class accuracy) as printed, with their class means, and Tables 3-4 (accuracy)."""
     detail = [c for c in claims.claims_for("000", include_detail=True) if c.detail]
@@ -55,6 +56,7 @@ def claimed_tables() -> Section:
             "**Tables 3-4** (accuracy, %):", table34.sort_values(["dataset", "accuracy (%)"])]
 
 
+@made_by
 def architecture_tables() -> Section:
     nets = {key: build_model("presnet" if key == "presnet" else "presnet_vgg") for key in MODELS}
     return [pd.DataFrame([{"model": MODELS[k], "parameters": f"{count_parameters(m):,}"} for k, m in nets.items()]),
@@ -62,6 +64,7 @@ def architecture_tables() -> Section:
             "**P-ResNet-VGG, branch by branch:**", layer_table(nets["presnetvgg"], depth=2)]
 
 
+@made_by
 def rrelu_table() -> pd.DataFrame:
     """RReLU on a negative input: random slopes in training (per element or one per call), fixed in evaluation."""
     torch.manual_seed(0)  # the slopes drawn are random; seeded, the page is the same at every execution
@@ -83,6 +86,7 @@ def rrelu_table() -> pd.DataFrame:
 
 # ---------------------------------------------------------------- data and schedule
 
+@made_by
 def data_section(fer: FaceData | None, jaffe: FaceData | None, profile: str) -> Section:
     """FER2013's paper split and its class balance; JAFFE's images per woman and its subject folds."""
     items = []
@@ -113,6 +117,7 @@ def _lr_per_epoch(config: TrainConfig) -> list[float]:
     return lrs
 
 
+@made_by
 def schedule_figure():
     """The learning rate per epoch under the paper profile and the compressed cpu profile."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 2.6))
@@ -128,6 +133,7 @@ def schedule_figure():
 
 # ---------------------------------------------------------------- FER2013
 
+@made_by
 def fer_notes(fer_runs: list[ProfileRuns]) -> Section:
     items = []
     if not any(pr.records for pr in fer_runs):
@@ -165,6 +171,7 @@ def _per_class_vs_claims(dataset: str, experiment_of: dict[str, str], reports: d
     return [frame.rename_axis("class").reset_index()] + (["Measured: " + "; ".join(used)] if used else [])
 
 
+@made_by
 def fer_per_class(fer_runs: list[ProfileRuns]) -> Section:
     by_model = {m: next(pr for pr in fer_runs if pr.experiment == f"000-{m}-fer-paper") for m in MODELS}
     reports, used = {}, []
@@ -176,6 +183,7 @@ def fer_per_class(fer_runs: list[ProfileRuns]) -> Section:
     return _per_class_vs_claims("fer2013", {m: f"000-{m}-fer-paper" for m in MODELS}, reports, used)
 
 
+@made_by
 def selection_sensitivity(profile: str = "cpu", runs_root=None) -> tuple[pd.DataFrame, str]:
     """Does the verdict hang on keeping the lowest-loss epoch? Per paper-split budget: the kept epoch, its test
     and selection-set accuracy, and the best selection-set accuracy of any epoch of that run. Projecting the
@@ -216,6 +224,7 @@ def selection_sensitivity(profile: str = "cpu", runs_root=None) -> tuple[pd.Data
     return pd.DataFrame(rows), "\n".join(sentences)
 
 
+@made_by
 def fer_confusions(fer_runs: list[ProfileRuns]) -> Section:
     items = []
     for m in MODELS:
@@ -238,11 +247,13 @@ def fold_mean_accuracy(pr: ProfileRuns | None) -> tuple[float | None, str | None
     return (100 * np.mean([r.metrics["test"]["accuracy"] for r in records]), p) if records else (None, None)
 
 
+@made_by
 def jaffe_notes(jaffe_table: pd.DataFrame) -> Section:
     return [Note("No complete set of JAFFE folds exists yet, so there is nothing to show in this section.",
                  "warning")] if jaffe_table.empty else []
 
 
+@made_by
 def jaffe_protocol_figure(jaffe_runs: list[ProfileRuns]):
     """Mean fold accuracy under each protocol, per model, with the claimed accuracies dotted."""
     grid = {}
@@ -261,6 +272,7 @@ def jaffe_protocol_figure(jaffe_runs: list[ProfileRuns]):
     return ax.figure
 
 
+@made_by
 def jaffe_per_class(jaffe_runs: list[ProfileRuns]) -> Section:
     reports, used = {}, []
     for m in MODELS:
@@ -271,6 +283,7 @@ def jaffe_per_class(jaffe_runs: list[ProfileRuns]) -> Section:
     return _per_class_vs_claims("jaffe", {m: f"000-{m}-jaffe-random-testsel" for m in MODELS}, reports, used)
 
 
+@made_by
 def jaffe_confusions(jaffe_runs: list[ProfileRuns]) -> Section:
     items = []
     for pr in jaffe_runs:
@@ -280,6 +293,7 @@ def jaffe_confusions(jaffe_runs: list[ProfileRuns]) -> Section:
     return items
 
 
+@made_by
 def jaffe_fold_curves(jaffe_runs: list[ProfileRuns]) -> Section:
     items = []
     for pr in jaffe_runs:

@@ -17,7 +17,7 @@ from ..models.summary import layer_table
 from ..train.runner import make_split
 from ..judge.scoring import deduplicated_accuracy, fold_mean_report, pooled_report
 from ..judge.uncertainty import Interval, mean_interval, per_class_intervals, wilson
-from . import Note, Section, plots, sections
+from . import Note, Section, made_by, plots, sections
 from .tables import ProfileRuns, best_folds
 
 MODELS = {"igc": "improved CNN (IGC)", "plain": "plain CNN"}
@@ -39,6 +39,7 @@ def runs_by_experiment(runs: list[ProfileRuns]) -> dict[str, ProfileRuns]:
 
 # ---------------------------------------------------------------- claims and models
 
+@made_by
 def printed_tables() -> pd.DataFrame:
     """Tables 1-3 as printed: per-class precision and recall (%) of the four expressions."""
     ledger = pd.DataFrame([{"table": c.source, "dataset": c.dataset, "metric": c.metric.split(":")[0],
@@ -48,6 +49,7 @@ def printed_tables() -> pd.DataFrame:
                               sort=False)[list(FOUR)]
 
 
+@made_by
 def implied_f1(printed: pd.DataFrame) -> pd.DataFrame:
     """Fig. 1 (F1 on CK+) is lost, but its values follow from Tables 1-2: F1 = 2PR / (P + R)."""
     ck = printed.xs("ckplus", level="dataset")
@@ -56,6 +58,7 @@ def implied_f1(printed: pd.DataFrame) -> pd.DataFrame:
     return (2 * p * r / (p + r)).round(2)
 
 
+@made_by
 def claimed_section() -> Section:
     printed = printed_tables()
     return [printed.reset_index(),
@@ -63,6 +66,7 @@ def claimed_section() -> Section:
             implied_f1(printed).reset_index()]
 
 
+@made_by
 def architecture_tables() -> Section:
     nets = {key: build_model("igc_net" if key == "igc" else "plain_cnn") for key in MODELS}
     return [pd.DataFrame([{"model": MODELS[k], "parameters": f"{count_parameters(m):,}"} for k, m in nets.items()]),
@@ -80,6 +84,7 @@ def _inputs_reaching(forward, channels: int = 32) -> list[int]:
     return seen
 
 
+@made_by
 def interleaving_table() -> pd.DataFrame:
     """The permutation between the two group convolutions makes every output depend on every input."""
     torch.manual_seed(0)
@@ -103,6 +108,7 @@ def interleaving_table() -> pd.DataFrame:
 
 # ---------------------------------------------------------------- data and profiles
 
+@made_by
 def data_section(ckplus: FaceData | None, fer: FaceData | None, profile: str) -> Section:
     """CK+'s sequences and how much of each test fold has a frame of the same sequence in training; FER2013's folds."""
     items = []
@@ -127,6 +133,7 @@ def data_section(ckplus: FaceData | None, fer: FaceData | None, profile: str) ->
     return items
 
 
+@made_by
 def profiles_table() -> pd.DataFrame:
     rows = []
     for p in ("paper", "cpu"):
@@ -140,6 +147,7 @@ def profiles_table() -> pd.DataFrame:
 
 # ---------------------------------------------------------------- results
 
+@made_by
 def fold_notes(fold_frame: pd.DataFrame, dataset: str, train: bool) -> Section:
     items = []
     if fold_frame.empty and dataset == "ckplus":
@@ -151,6 +159,7 @@ def fold_notes(fold_frame: pd.DataFrame, dataset: str, train: bool) -> Section:
     return items
 
 
+@made_by
 def claims_table(dataset: str, runs: list[ProfileRuns]) -> pd.DataFrame:
     """Each printed cell of Tables 1-3 for `dataset` beside our fold mean (random folds, the paper's protocol)."""
     runs_by_name = runs_by_experiment(runs)
@@ -173,6 +182,7 @@ def claims_table(dataset: str, runs: list[ProfileRuns]) -> pd.DataFrame:
     return wide.reset_index()
 
 
+@made_by
 def ck_f1_figure(ck_runs: list[ProfileRuns]):
     """F1 of the four expressions on CK+, ours (fold means) beside the F1 implied by Tables 1-2."""
     paper = (implied_f1(printed_tables()).loc["improved CNN (IGC)"] * 100).to_dict()
@@ -191,6 +201,7 @@ def ck_f1_figure(ck_runs: list[ProfileRuns]):
     return fig
 
 
+@made_by
 def fer_class_figures(fer_runs: list[ProfileRuns]) -> Section:
     """Recall and F1 of the seven classes on FER2013, fold means (the analogues of the lost Figs 2-3)."""
     runs_by_name = runs_by_experiment(fer_runs)
@@ -209,6 +220,7 @@ def fer_class_figures(fer_runs: list[ProfileRuns]) -> Section:
     return figures
 
 
+@made_by
 def pooled_confusions(runs: list[ProfileRuns], names: dict[str, str], experiments_shown: tuple[str, ...]) -> Section:
     runs_by_name = runs_by_experiment(runs)
     items = []
@@ -220,6 +232,7 @@ def pooled_confusions(runs: list[ProfileRuns], names: dict[str, str], experiment
     return items
 
 
+@made_by
 def subject_fold_curves(ck_runs: list[ProfileRuns]):
     name = "001-igc-ckplus-subject"
     records, p = best_folds(runs_by_experiment(ck_runs).get(name))
@@ -252,6 +265,7 @@ def _difference(igc: list, plain: list) -> str:
     return f"{interval.estimate:+.2f} [{interval.low:+.2f}, {interval.high:+.2f}], {how.split(', McNemar')[0]}"
 
 
+@made_by
 def paired_table(runs_root=None) -> Section:
     """IGC against plain per protocol and budget: fold means and the paired difference (same folds, same epochs)."""
     rows = []
@@ -299,6 +313,7 @@ def ordering_sentences(runs_root=None) -> str | None:
 STANDARD = ", standard split"  # how the budget table and figure mark the standard protocol's runs
 
 
+@made_by
 def fer_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     """FER2013 per model and budget: accuracy and the four claimed classes' precision (%), as fold means of the
     paper's 5 folds, then as the one PrivateTest run of the standard split (the claims' cheaper proxy), with
@@ -324,6 +339,7 @@ def fer_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@made_by
 def fer_budget_shown(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     """`fer_budget_table` as the chapter shows it: the accuracy's interval as one "[low, high]" column."""
     frame = fer_budget_table(profile, runs_root)
@@ -346,6 +362,7 @@ def _accuracy_interval(records: list) -> Interval:
     return wilson(round(test["accuracy"] * test["n"]), test["n"]).scaled(100)
 
 
+@made_by
 def standard_table(twins: set[str], profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     """FER2013's standard split, one row per model and budget: PrivateTest accuracy and macro-F1, and the accuracy
     on the de-duplicated PrivateTest (the images with a pixel-identical twin in Training removed, `twins`)."""
@@ -364,6 +381,7 @@ def standard_table(twins: set[str], profile: str = "cpu", runs_root=None) -> pd.
     return pd.DataFrame(rows)
 
 
+@made_by
 def fer_budget_figure(profile: str = "cpu", runs_root=None):
     """Accuracy and the four claimed precisions against epochs trained, both models (None without runs)."""
     frame = fer_budget_table(profile, runs_root)

@@ -9,18 +9,20 @@ from .. import experiments
 from ..data.base import FaceData
 from ..models import build_model, count_parameters
 from ..models.se_sepnet import standard_conv_equivalent
-from . import Note, Section, plots, sections
+from . import Note, Section, made_by, plots, sections
 from .tables import ProfileRuns, best_record, confusion_summary, per_class_table
 
 LABELS = {"002-paper-split": "paper split 80/10/10", "002-standard": "Training / PublicTest / PrivateTest"}
 
 
+@made_by
 def claims_table() -> pd.DataFrame:
     return pd.DataFrame([{"algorithm": c.description, "test accuracy (%)": c.value, "source": c.source,
                           "kind": "cited" if c.cited else "claim of this paper"}
                          for c in claims.claims_for("002", include_cited=True)])
 
 
+@made_by
 def separable_table() -> pd.DataFrame:
     """Eq. (1): a separable convolution costs 1/C2 + 1/K^2 of a standard one; measured on the network."""
     model = build_model("se_sepnet", num_classes=7, in_channels=1)
@@ -37,18 +39,21 @@ def experiments_for(profile: str):
     return [experiments.by_name(name, profile) for name in LABELS]
 
 
+@made_by
 def data_section(fer: FaceData | None, profile: str) -> Section:
     if fer is None:
         return []
     return sections.split_summary(experiments.experiment("002", "paper-split", profile), fer, f"images ({profile} profile)")
 
 
+@made_by
 def run_notes(runs: list[ProfileRuns]) -> Section:
     if any(pr.records for pr in runs):
         return []
     return [Note("No finished run of this chapter exists yet, so there is nothing to show below.", "warning")]
 
 
+@made_by
 def confusion_section(runs: list[ProfileRuns]) -> Section:
     """The paper split's confusion matrices and what they say (the paper's Fig. 9 has no numbers to compare)."""
     main, p = best_record(runs[0])
@@ -61,6 +66,7 @@ def confusion_section(runs: list[ProfileRuns]) -> Section:
         + confusion_summary(report))]
 
 
+@made_by
 def per_class_section(runs: list[ProfileRuns]) -> Section:
     main, p = best_record(runs[0])
     if main is None:
@@ -71,6 +77,7 @@ def per_class_section(runs: list[ProfileRuns]) -> Section:
             per_class_table(main), plots.per_class_bars(reports, "f1")]
 
 
+@made_by
 def sample_faces(runs: list[ProfileRuns], fer: FaceData | None) -> Section:
     """Twelve random test faces with their true and predicted classes."""
     main, p = best_record(runs[0])

@@ -19,7 +19,7 @@ from ..models.weights import weights_path
 from ..store.results import RunRecord
 from ..judge.scoring import deduplicated_accuracy
 from ..judge.uncertainty import wilson
-from . import Note, Section, count, plots, sections
+from . import Note, Section, count, made_by, plots, sections
 from .tables import ProfileRuns, best_record, confusion_summary
 
 RAF_VARIANTS = ("rafdb-vgg16", "rafdb-lip")
@@ -62,12 +62,14 @@ def experiments_for(variants, profile: str):
     return [experiments.experiment("003", v, profile) for v in variants]
 
 
+@made_by
 def claims_table() -> pd.DataFrame:
     return pd.DataFrame([{"table": c.source, "dataset": c.dataset, "model": c.description, "accuracy (%)": c.value,
                           "kind": "cited" if c.cited else "claim of this paper"}
                          for c in claims.claims_for("003", include_cited=True)])
 
 
+@made_by
 def missing_notes(raf: FaceData | None) -> Section:
     """What this machine lacks for the paper's own rows, and what stands in for it."""
     missing = []
@@ -94,6 +96,7 @@ class _Scaled(torch.nn.Module):
         return self.beta * x if self.beta else torch.zeros_like(x)
 
 
+@made_by
 def lip_limits_table() -> pd.DataFrame:
     """LIP with a constant logit is average pooling; with a large one it approaches max pooling."""
     torch.manual_seed(0)
@@ -107,6 +110,7 @@ def lip_limits_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@made_by
 def lip_init_table() -> pd.DataFrame:
     """How far each edition of our LIP starts from average pooling: one LIP layer, freshly initialised, on a
     random 64-channel map (the authors' zero-initialised logit starts exactly at it)."""
@@ -128,6 +132,7 @@ def lip_init_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@made_by
 def parameters_table() -> pd.DataFrame:
     plain = build_model("vgg16_plain")
     lip = build_model("vgg16_lip", **{k: v for k, v in experiments.experiment("003", "fer2013-lip", "paper")
@@ -141,6 +146,7 @@ def parameters_table() -> pd.DataFrame:
          "parameters": f"{count_parameters(torchvision.models.vgg16_bn()):,}"}])
 
 
+@made_by
 def ten_crop_figure(fer: FaceData | None):
     """The ten 44x44 crops of one FER2013 face: four corners and the centre, and their mirrors."""
     if fer is None:
@@ -155,6 +161,7 @@ def ten_crop_figure(fer: FaceData | None):
     return fig
 
 
+@made_by
 def inputs_section(profile: str) -> Section:
     def exp(v):
         return experiments.experiment("003", v, profile)
@@ -181,6 +188,7 @@ def inputs_section(profile: str) -> Section:
     return items
 
 
+@made_by
 def rafdb_section(raf_main: dict[str, RunRecord]) -> Section:
     if not raf_main:
         return [Note("No RAF-DB run exists: the images are needed (see above). Table 1 stays claims-only here.")]
@@ -189,6 +197,7 @@ def rafdb_section(raf_main: dict[str, RunRecord]) -> Section:
         if v in raf_main])]
 
 
+@made_by
 def ablation_table(fer_main: dict[str, RunRecord], twins: set[str] | None) -> Section:
     """Table 1's rows re-measured on FER2013 (max pooling, LIP, ten-crop) beside the paper's RAF-DB numbers."""
     if len(fer_main) != 2:
@@ -215,6 +224,7 @@ def ablation_table(fer_main: dict[str, RunRecord], twins: set[str] | None) -> Se
     return [budget, frame]
 
 
+@made_by
 def ablation_curves(fer_main: dict[str, RunRecord]):
     if not fer_main:
         return None
@@ -225,6 +235,7 @@ def ablation_curves(fer_main: dict[str, RunRecord]):
 ABLATION_MODELS = {"fer2013-vgg16": "VGG16 (max pooling)", "fer2013-lip": "VGG16 + LIP"}
 
 
+@made_by
 def ablation_points(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     """The FER2013 ablation's budget curves: one row per model and budget, PrivateTest accuracy with the centre
     crop and with ten-crop."""
@@ -234,6 +245,7 @@ def ablation_points(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
                          for epochs, (record, *_) in results.budget_runs(f"003-{variant}", profile, runs_root).items()])
 
 
+@made_by
 def ablation_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     """One row per budget: both models' accuracies and LIP's difference from max pooling (points), for the centre
     crop and ten-crop; a difference only where both models have the budget."""
@@ -251,6 +263,7 @@ def ablation_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     return table.reset_index()
 
 
+@made_by
 def ablation_budget_shown(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     """`ablation_budget_table` as the chapter shows it: each accuracy with its Wilson 95 % interval on the
     PrivateTest images (the differences' paired intervals are in the LIP table below)."""
@@ -264,6 +277,7 @@ def ablation_budget_shown(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
     return table
 
 
+@made_by
 def ablation_budget_figure(profile: str = "cpu", runs_root=None):
     """PrivateTest accuracy of both models against epochs, centre crop and ten-crop (None without runs)."""
     points = ablation_points(profile, runs_root)
@@ -322,6 +336,7 @@ def _input_size(record: RunRecord) -> str:
     return f"{side}x{side}" if side else "as stored"
 
 
+@made_by
 def sfew_section(sfew_main: dict[str, RunRecord]) -> Section:
     if not sfew_main:
         return [Note("No SFEW run exists yet.", "warning")]
@@ -334,6 +349,7 @@ def sfew_section(sfew_main: dict[str, RunRecord]) -> Section:
             f"Paper, Table 3: VGG16 (ImageNet) {paper['vgg16-sfew']} %, this model (RAF-DB init) {paper['lip-sfew']} %."]
 
 
+@made_by
 def confusions(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) -> Section:
     items = []
     for title, main, key, role in (("FER2013 PrivateTest, VGG16 + LIP, ten-crop", fer_main, "fer2013-lip", "test_tencrop"),
@@ -384,6 +400,7 @@ def _correct(record: RunRecord, role: str = "test") -> pd.Series:
     return p["true"] == p["pred"]
 
 
+@made_by
 def lip_editions_section(profile: str = "cpu", runs_root=None) -> Section:
     """Our LIP before and after the fidelity fix against max pooling, budget by budget: PrivateTest accuracy
     (centre crop) with its Wilson interval, and each LIP edition against max pooling on the same images

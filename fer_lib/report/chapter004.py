@@ -17,7 +17,7 @@ from ..models.weights import weights_path
 from ..store.results import RunRecord
 from ..judge.scoring import deduplicated_accuracy
 from ..judge.uncertainty import wilson
-from . import Note, Section, explanations, plots, sections
+from . import Note, Section, explanations, made_by, plots, sections
 from . import ledger as report_ledger
 from .tables import ProfileRuns, best_record, confusion_summary, per_class_table
 
@@ -32,6 +32,7 @@ def ledger() -> list[claims.Claim]:
     return claims.claims_for("004", include_detail=True)
 
 
+@made_by
 def claimed_section() -> Section:
     """Table 2 as printed, and the published FER2013 marks for context."""
     table2 = pd.DataFrame([{"model": "traditional CNN" if c.experiment == "004-cnn" else "ResNet50 + MLP (the paper's model)",
@@ -43,6 +44,7 @@ def claimed_section() -> Section:
     return [wide.reset_index(), "**Published FER2013 marks** (context; not claims of this paper):", marks]
 
 
+@made_by
 def parameters_table() -> pd.DataFrame:
     net = build_model("resnet50_mlp", trainable="all")
     rows = [{"part": "ResNet50 backbone (torchvision)", "parameters": count_parameters(net.backbone)},
@@ -54,12 +56,14 @@ def parameters_table() -> pd.DataFrame:
     return pd.DataFrame(rows).assign(parameters=lambda d: d["parameters"].map("{:,}".format))
 
 
+@made_by
 def data_section(fer: FaceData | None, profile: str) -> Section:
     if fer is None:
         return []
     return sections.split_summary(experiments.experiment("004", "resnet50-all", profile), fer, f"images ({profile} profile)")
 
 
+@made_by
 def setup_section(profile: str) -> Section:
     """The paper's training setup (Table 1, Sec. 2.3) beside ours."""
     cfg = experiments.experiment("004", "resnet50-all", profile).train
@@ -97,6 +101,7 @@ def main_records(runs: list[ProfileRuns]) -> dict[str, RunRecord]:
     return {pr.experiment: best_record(pr)[0] for pr in runs if best_record(pr)[0] is not None}
 
 
+@made_by
 def run_notes(main: dict[str, RunRecord], train: bool) -> Section:
     items = []
     if not weights_path(RESNET50_IMAGENET).exists():
@@ -109,6 +114,7 @@ def run_notes(main: dict[str, RunRecord], train: bool) -> Section:
     return items
 
 
+@made_by
 def curves(main: dict[str, RunRecord]) -> Section:
     """Loss and accuracy per epoch, and every evaluated set's accuracy per epoch (the test sets only watched)."""
     if not main:
@@ -119,6 +125,7 @@ def curves(main: dict[str, RunRecord]) -> Section:
                                                 "private_test_acc": "PrivateTest (watched)"})]
 
 
+@made_by
 def table2(main: dict[str, RunRecord], twins: set[str] | None) -> pd.DataFrame:
     """Table 2 re-measured: loss and accuracy on every set, the paper's beside ours, plus the de-duplicated
     PrivateTest and the training set's running average of the last epoch."""
@@ -145,6 +152,7 @@ def table2(main: dict[str, RunRecord], twins: set[str] | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@made_by
 def confusions(main: dict[str, RunRecord]) -> Section:
     items = []
     for name in ("004-resnet50-all", "004-cnn"):
@@ -155,6 +163,7 @@ def confusions(main: dict[str, RunRecord]) -> Section:
     return items
 
 
+@made_by
 def binary_table(main: dict[str, RunRecord]) -> pd.DataFrame | None:
     """Accuracy, binary (element-wise) accuracy and loss of every run on every set."""
     frames = []
@@ -165,6 +174,7 @@ def binary_table(main: dict[str, RunRecord]) -> pd.DataFrame | None:
     return pd.concat(frames).round(2) if frames else None
 
 
+@made_by
 def frozen_table(main: dict[str, RunRecord]) -> pd.DataFrame | None:
     """The paper's frozen configuration on a random backbone: its binary accuracy and loss beside Table 2."""
     if "004-resnet50-last4" not in main:
@@ -178,6 +188,7 @@ def frozen_table(main: dict[str, RunRecord]) -> pd.DataFrame | None:
                          for role in ("train", "val", "private_test")])
 
 
+@made_by
 def loss_vs_accuracy_figure(main: dict[str, RunRecord]):
     """Every evaluated (loss, accuracy) pair of our runs, per epoch, beside the paper's Table 2 pairs."""
     points = []
@@ -203,6 +214,7 @@ def duplicate_groups(fer: FaceData | None):
     return audit.pixel_groups(fer) if fer is not None else None
 
 
+@made_by
 def duplicate_section(fer: FaceData | None, groups) -> Section:
     if fer is None:
         return [Note("The duplicate audit needs FER2013 itself; it is not available in this execution.", "warning")]
@@ -221,6 +233,7 @@ def test_twin_ids(fer: FaceData | None, groups) -> set[str]:
     return twin_ids
 
 
+@made_by
 def twin_table(main: dict[str, RunRecord], twin_ids: set[str]) -> pd.DataFrame | None:
     rows = [dict(model=LABELS[name], **scoring.accuracy_by_twin(r.predictions, twin_ids, role))
             for name, r in main.items() for role in ("public_test", "private_test")]
@@ -230,6 +243,7 @@ def twin_table(main: dict[str, RunRecord], twin_ids: set[str]) -> pd.DataFrame |
     return twins.assign(role=twins["role"].map(ROLES))
 
 
+@made_by
 def epoch_selection_section(main: dict[str, RunRecord]) -> Section:
     """What choosing the epoch on a test set would report, against the last epoch."""
     rows = [dict(model=LABELS[name], **scoring.epoch_selection(r.history, f"{role}_acc"))
@@ -245,6 +259,7 @@ def epoch_selection_section(main: dict[str, RunRecord]) -> Section:
     return items
 
 
+@made_by
 def ferplus_section(fer: FaceData | None, data_root=None) -> Section:
     try:
         votes = ferplus.load(resolve_root(data_root))
@@ -255,6 +270,7 @@ def ferplus_section(fer: FaceData | None, data_root=None) -> Section:
     return [pd.Series(votes.usage).value_counts().rename("FER+ rows").rename_axis("usage").reset_index()]
 
 
+@made_by
 def explanations_section(main: dict[str, RunRecord], fer: FaceData | None, twin_ids: set[str]) -> Section:
     """The best honest run (chosen on validation, never a test set), and what each explanation gives on it."""
     if not main or fer is None:
@@ -267,11 +283,13 @@ def explanations_section(main: dict[str, RunRecord], fer: FaceData | None, twin_
             explanations.explanations_table(best, main.get("004-resnet50-last4"), twin_ids)]
 
 
+@made_by
 def table2_verdicts(runs_root=None) -> Section:
     return ["**Every cell of Table 2** against our runs (losses without a verdict):",
             report_ledger.verdict_table([c for c in ledger() if c.detail], runs_root).drop(columns=["paper", "source"])]
 
 
+@made_by
 def cnn_seeds_section(profile: str = "cpu", runs_root=None) -> Section:
     """The traditional CNN at the paper's 50 epochs over every seed trained, keeping the last epoch as the paper
     did: each seed's PrivateTest accuracy with its Wilson interval, their mean with Student's t over seeds, and

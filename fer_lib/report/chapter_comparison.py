@@ -11,7 +11,7 @@ from ..train.cost import COST_RUN
 from ..experiments import COMPARISON_MODELS as MODELS
 from ..judge.scoring import deduplicated_accuracy
 from ..judge.uncertainty import over_seeds, wilson
-from . import Note, Section, count, plots
+from . import Note, Section, count, made_by, plots
 from .tables import provenance_caveats
 
 PUSH_GOAL = 70.0  # PrivateTest (%) the comparison issue asks of one run within comparison.PUSH_HOURS
@@ -22,16 +22,19 @@ def chosen_variants(models: str) -> list[str]:
     return [v.strip() for v in models.split(",") if v.strip()] or list(MODELS)
 
 
+@made_by
 def experiments_for(variants: list[str], profile: str) -> Section:
     return [experiments.comparison(v, profile) for v in variants]
 
 
+@made_by
 def long_budget_experiments(variants: list[str], profile: str) -> Section:
     """The second-budget runs of `variants` (see `comparison.long_budget`)."""
     epochs = comparison.long_budget(profile)
     return [experiments.with_budget(experiments.comparison(v, profile), epochs) for v in variants] if epochs else []
 
 
+@made_by
 def protocol_table(profile: str) -> pd.DataFrame:
     t = experiments.comparison("vgg-style", profile).train
     return pd.DataFrame([
@@ -46,6 +49,7 @@ def protocol_table(profile: str) -> pd.DataFrame:
     ], columns=["", "setting"])
 
 
+@made_by
 def table_section(table: pd.DataFrame, profile: str) -> Section:
     items = [table.drop(columns=["variant"]).round(2).astype(object).fillna("")]
     missing = table[table.seeds == 0]
@@ -59,6 +63,7 @@ def literature() -> list[claims.Claim]:
     return claims.claims_for("lit", include_cited=True)
 
 
+@made_by
 def marks_section() -> Section:
     return ["**Published FER2013 marks** (claimed; from the claims ledger, with the protocol read from each "
             "work's published code):",
@@ -66,6 +71,7 @@ def marks_section() -> Section:
                            "protocol": c.protocol.label()} for c in literature()])]
 
 
+@made_by
 def cost_figures(table: pd.DataFrame) -> Section:
     """PrivateTest accuracy against forward cost and against training minutes, the published mark dotted."""
     marks = {f"{c.description.split(',')[0]}{'' if c.protocol.same_as_ours else ', different protocol'}": c.value
@@ -74,6 +80,7 @@ def cost_figures(table: pd.DataFrame) -> Section:
             if table.dropna(subset=[cost, "PrivateTest acc (%)"]).shape[0]]
 
 
+@made_by
 def publictest_curves(profile: str, runs_root=None):
     """PublicTest accuracy per epoch of every model's seed-0 run."""
     histories = {MODELS[v][0].split(" (")[0]: runs[0].history for v in MODELS
@@ -88,6 +95,7 @@ def publictest_curves(profile: str, runs_root=None):
     return fig
 
 
+@made_by
 def budget_section(profile: str, runs_root=None, chosen: list[str] | None = None) -> Section:
     """Both budgets side by side (seed 0), who moved up or down by PublicTest, and accuracy against training
     minutes with a line per model joining its budgets."""
@@ -118,6 +126,7 @@ def best_to_push(profile: str, chosen: list[str], runs_root=None) -> str | None:
     return push[0].removesuffix("-push") if push else None
 
 
+@made_by
 def push_section(best: str | None, profile: str, twins: set[str] | None, runs_root=None) -> Section:
     """The best model's seeds under the one protocol beside its pushed runs, and the gap to the published mark."""
     if best is None:
@@ -149,6 +158,7 @@ def push_section(best: str | None, profile: str, twins: set[str] | None, runs_ro
     return items + push_record_section(best, profile, twins, runs_root)
 
 
+@made_by
 def push_record_table(best: str, profile: str, twins: set[str] | None, runs_root=None) -> pd.DataFrame:
     """Every pushed run of `best` (any recipe and budget), oldest first: PublicTest of its selected epoch, the
     PrivateTest it reports (ten-crop) and its centre crop, the de-duplicated PrivateTest of the reported
@@ -174,6 +184,7 @@ def _recipe(best: str, record) -> str:
     return record.config["name"].removeprefix(f"cmp-{best}-").replace("-", " + ")
 
 
+@made_by
 def push_record_section(best: str, profile: str, twins: set[str] | None, runs_root=None) -> Section:
     """The pushed runs, the one the book reports (best PublicTest within the hour limit) against the goal and the
     published single model, and the command for the next long push."""
@@ -200,6 +211,7 @@ def push_record_section(best: str, profile: str, twins: set[str] | None, runs_ro
     return items
 
 
+@made_by
 def push_cost_figure(best: str | None, profile: str, runs_root=None):
     """PrivateTest accuracy against training CPU-hours for the best model's runs, one protocol and pushed (the
     pushed ones with their fixed ten-crop), beside the published marks (claimed, with their protocols)."""
@@ -229,6 +241,7 @@ def push_cost_figure(best: str | None, profile: str, runs_root=None):
     return fig
 
 
+@made_by
 def provenance_section(profile: str, runs_root=None) -> Section:
     rows = []
     # every finished run of the chapter: each model at both budgets and all seeds, and every pushed recipe
@@ -257,6 +270,7 @@ def provenance_section(profile: str, runs_root=None) -> Section:
 PREDICT_PHOTOS = ("KA.HA1.29.tiff", "KL.SU1.164.tiff", "YM.AN1.61.tiff")
 
 
+@made_by
 def predict_section(data_root=None) -> Section:
     """The published model read through `fer predict`'s own path (face detection, crop, batched bf16 inference)
     on a few full-frame photographs, with the boxes drawn; or a reader's note when JAFFE is not here."""

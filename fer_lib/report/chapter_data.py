@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..data import audit, ferplus, overview, rafdb
 from ..data.base import DatasetError, FaceData
-from . import Note, Section, plots
+from . import Note, Section, made_by, plots
 
 DATASETS = {"fer2013": "FER2013", "jaffe": "JAFFE", "ckplus": "CK+48", "sfew": "SFEW 2.0"}
 
@@ -21,6 +21,7 @@ def votes_or_none(root: Path):
         return None
 
 
+@made_by
 def summary_table(loaded: dict[str, FaceData | None], root: Path, votes) -> pd.DataFrame:
     """One row per dataset: whether it is here, images, classes, official splits, storage, subjects."""
     rows = []
@@ -50,6 +51,7 @@ def summary_table(loaded: dict[str, FaceData | None], root: Path, votes) -> pd.D
     return pd.DataFrame(rows).fillna("")
 
 
+@made_by
 def dataset_section(d: FaceData | None, folder: Path, per_class: int = 8, seed: int = 0) -> Section:
     """The grid of faces, the split x class table and the files' formats of one loaded dataset."""
     if d is None:
@@ -60,12 +62,14 @@ def dataset_section(d: FaceData | None, folder: Path, per_class: int = 8, seed: 
             "The files on disk (format, size, mode as PIL reads them):", overview.file_formats(folder)]
 
 
+@made_by
 def jaffe_subjects(jaffe: FaceData | None) -> Section:
     if jaffe is None:
         return []
     return ["Images per subject:", overview.subject_table(jaffe).T.rename_axis("").reset_index()]
 
 
+@made_by
 def ckplus_subjects(ckplus: FaceData | None) -> Section:
     if ckplus is None:
         return []
@@ -83,6 +87,7 @@ def _flat_frames(d: FaceData, columns: int = 7) -> Section:
                                                            for k in flat], columns=columns)]
 
 
+@made_by
 def sfew_problems(sfew: FaceData | None) -> Section:
     if sfew is None:
         return []
@@ -94,6 +99,7 @@ def sfew_problems(sfew: FaceData | None) -> Section:
             overview.same_file_in_two_classes(sfew)]
 
 
+@made_by
 def labels_only_section(root: Path, votes) -> Section:
     """RAF-DB's labels per split and class, and FER+'s most-voted label per FER2013 usage."""
     items = []
@@ -119,6 +125,7 @@ def duplicate_groups(fer: FaceData | None) -> np.ndarray | None:
     return audit.pixel_groups(fer) if fer is not None else None
 
 
+@made_by
 def duplicates_section(fer: FaceData | None, groups: np.ndarray | None) -> Section:
     """Groups of pixel-identical images, per pair of splits, and twins with different labels."""
     if fer is None:
@@ -157,11 +164,13 @@ def near_duplicates(fer: FaceData, groups: np.ndarray, hash_distance: int, seed:
     return NearDuplicates(candidates, by_distance, baseline, hash_distance)
 
 
+@made_by
 def near_duplicate_table(near: NearDuplicates) -> Section:
     return [f"Pairs per dHash distance (pixel-identical pairs excluded), with their pixel correlation r; "
             f"99.9 % of random pairs have r below {near.baseline_r:.2f}:", near.by_distance.round(3).reset_index()]
 
 
+@made_by
 def near_duplicate_examples(fer: FaceData, near: NearDuplicates, seed: int = 0) -> Section:
     """Eight random pairs at distance 1, just past the threshold, and 5, to see where faces stop matching."""
     rng = np.random.default_rng(seed)
@@ -176,6 +185,7 @@ def near_duplicate_examples(fer: FaceData, near: NearDuplicates, seed: int = 0) 
     return items
 
 
+@made_by
 def threshold_section(fer: FaceData, near: NearDuplicates, groups: np.ndarray) -> Section:
     t = near.threshold
     kept = near.candidates[near.candidates.distance <= t]
@@ -192,6 +202,7 @@ def threshold_section(fer: FaceData, near: NearDuplicates, groups: np.ndarray) -
             "have no pixel twin there, so the de-duplicated PrivateTest below still holds them."]
 
 
+@made_by
 def blank_and_outlier_section(fer: FaceData) -> Section:
     flat, spread, grid = _flat_frames(fer)
     outliers = audit.face_space_outliers(fer, np.flatnonzero(fer.split == "train"), components=40, top=24)
@@ -204,6 +215,7 @@ def blank_and_outlier_section(fer: FaceData) -> Section:
                             columns=8)]
 
 
+@made_by
 def deduplicated_table(fer: FaceData, groups: np.ndarray) -> pd.DataFrame:
     twins = audit.twins_of(fer, "private_test", groups=groups)
     kept = audit.deduplicated(fer, "private_test", groups=groups)

@@ -12,11 +12,13 @@ import pandas as pd
 
 from ..store import results
 from ..store.results import code_version
+from . import made_by
 
 PACKAGES = ("torch", "torchvision", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "seaborn",
             "opencv-python-headless", "papermill", "jupyter-book")
 
 
+@made_by
 def pages_table(pages: dict[str, Path]) -> pd.DataFrame:
     """One row per page: the profile it was executed with, when, how long it took and whether it finished."""
     rows = []
@@ -36,6 +38,7 @@ def pages_table(pages: dict[str, Path]) -> pd.DataFrame:
 CHAPTER_OF = {"000": "000", "001": "001", "002": "002", "003": "003", "004": "004", "cmp": "comparison"}
 
 
+@made_by
 def training_table(runs_root=None) -> pd.DataFrame:
     """One row per chapter and profile: the finished run records behind it, the hours they trained (their
     recorded wall time, summed), on what, and how many were not trained from a clean tree."""
@@ -57,6 +60,7 @@ def training_table(runs_root=None) -> pd.DataFrame:
                            "devices": table["devices"].map(lambda d: ", ".join(sorted(d)))})
 
 
+@made_by
 def environment_table() -> pd.DataFrame:
     """The commit and the package versions of this execution, and the machine it ran on."""
     code = code_version()

@@ -8,6 +8,7 @@ import pandas as pd
 from ..judge import claims, scoring
 from ..store.results import RUNS_ROOT, SPLITS, RunRecord, find_runs
 from ..judge.verdicts import TOLERANCE_PP, pair_matches
+from . import made_by
 
 
 def _claimed(experiment: str, role: str, metric: str) -> float:
@@ -19,6 +20,7 @@ def best_by_validation(records: dict[str, RunRecord]) -> str:
     return max(records, key=lambda name: records[name].metrics["val"]["accuracy"])
 
 
+@made_by
 def explanations_table(best: RunRecord, frozen: RunRecord | None, twin_ids: set[str],
                        experiment: str = "004-resnet50-all") -> pd.DataFrame:
     """One row per explanation of the paper's test number: the score it gives on our records and whether it
@@ -62,6 +64,7 @@ def explanations_table(best: RunRecord, frozen: RunRecord | None, twin_ids: set[
     return table.rename(columns={"score": "score it gives (%)", "reproduces": f"gives {acc_claim:.2f} %?"})
 
 
+@made_by
 def other_fer_runs(runs_root=None, exclude_paper: str = "004") -> pd.DataFrame:
     """Accuracy, binary accuracy and loss on the test role of every other finished, non-smoke FER2013 run in
     the store: the newest run per experiment, profile and budget (one row per run)."""

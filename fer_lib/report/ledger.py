@@ -9,11 +9,12 @@ from ..judge import assessment, claims
 from ..judge.claims import Claim
 from ..data.base import FaceData
 from ..judge.scoring import claim_twins
-from . import Section, plots
+from . import Section, made_by, plots
 
 PROFILES = assessment.VERDICT_PROFILES
 
 
+@made_by
 def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES, data: FaceData | None = None
                   ) -> pd.DataFrame:
     """One row per claim and profile: claimed, measured, profile, epochs (ours / paper), the last doubling's
@@ -78,6 +79,7 @@ def _with_interval(measured, low, high) -> str:
     return f"{measured:.2f} [{low:.2f}, {high:.2f}]"
 
 
+@made_by
 def headline_table(paper: str | None = None, runs_root=None, data: FaceData | None = None) -> pd.DataFrame:
     """One row per headline claim (of `paper`, or of every paper): claimed, our best-informed measurement, the
     budget it rests on and the verdict word. The ledger at a glance, and each chapter's summary box. With
@@ -97,6 +99,7 @@ def headline_table(paper: str | None = None, runs_root=None, data: FaceData | No
     return out if paper is None else out.drop(columns=["paper"])
 
 
+@made_by
 def claimed_vs_measured_figures(runs_root=None) -> Section:
     """One figure per paper: each headline claim's value beside our best-informed measurement."""
     claim_list = [c for c in claims.CLAIMS if not c.cited and not c.detail]
@@ -109,6 +112,7 @@ def claimed_vs_measured_figures(runs_root=None) -> Section:
     return figures
 
 
+@made_by
 def cited_table(paper: str | None = None) -> pd.DataFrame:
     """Numbers a paper quotes from other work (and the literature marks), with their protocol where known."""
     rows = [dict(paper=c.paper, work=c.description, source=c.source, dataset=c.dataset, accuracy=f"{c.value:.2f}",
@@ -117,6 +121,7 @@ def cited_table(paper: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@made_by
 def counts(runs_root=None) -> pd.DataFrame:
     """Per paper: claims reproduced / not reproduced / open / not run (the paper profile decides where it ran)."""
     table = assessment.assess([c for c in claims.CLAIMS if not c.cited and not c.detail], profiles=PROFILES,
@@ -129,6 +134,7 @@ def verdicts(claim_list: list[Claim], profile: str, runs_root=None) -> dict[str,
     return {c.description: assessment.judge(c, profile, runs_root) for c in claim_list}
 
 
+@made_by
 def budget_figure(claim_list: list[Claim], profile: str, runs_root=None, title: str = ""):
     """The budget curve of each claim (see plots.budget_curve), each point with its 95 % interval; None when
     no claim has a run."""
@@ -203,6 +209,7 @@ def protocol_lines() -> str:
                      for c in claims.claims_for("lit", include_cited=True))
 
 
+@made_by
 def backtest_section(runs_root=None) -> Section:
     """The projection rule checked against the store: every doubling projected to each later budget trained."""
     from ..judge import backtest
@@ -225,6 +232,7 @@ def backtest_section(runs_root=None) -> Section:
     return [lead, backtest.summary(table), cases]
 
 
+@made_by
 def comparative_section(runs_root=None, papers=None, profile: str = "cpu") -> Section:
     """The papers' comparative claims, each judged on paired evidence (see `fer_lib.judge.comparative`)."""
     from ..judge import comparative
@@ -243,6 +251,7 @@ def _fold_mean(experiment: str, runs_root=None) -> float | None:
     return None
 
 
+@made_by
 def findings_section(runs_root=None) -> Section:
     """The intro's opening: the tally of verdicts, then what the book found, each sentence computed from the
     records, then how far to trust it. A finding whose records are missing is left out, never guessed."""

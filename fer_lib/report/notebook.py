@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import itertools
+import os
 from html import escape
 
 import pandas as pd
@@ -17,7 +18,7 @@ from .. import data as datasets
 from ..train import runner
 from ..data.base import DatasetError, FaceData
 from ..experiments import Experiment
-from . import Note
+from . import Note, source_of
 from . import ledger as report_ledger
 from .tables import ProfileRuns, profile_runs, styled
 
@@ -39,6 +40,20 @@ def note(text: str, kind: str = "note") -> None:
     display(Markdown("\n".join(f"> {line}" for line in lines)))
 
 
+def source_link(made) -> str:
+    """A line naming the library function that made `made` (see `report.made_by`), linked to its source: the
+    pages `downloads.write_source_pages` writes at build time, reached through $FER_BOOK_STATIC (the page's path
+    to the book's static files, which `fer book run` sets). Empty when `made` names no function."""
+    source = source_of(made)
+    if source is None:
+        return ""
+    name = f"<code>{escape(source.name)}</code>"
+    static = os.environ.get("FER_BOOK_STATIC")
+    if static:
+        name = f'<a href="{static}/source/{source.path}.html#line-{source.line}">{name}</a>'
+    return f'<p class="fer-source">Code: {name}</p>'
+
+
 # Each page executes in its own kernel, so a module-level counter numbers the figures of one page.
 _figure_numbers = itertools.count(1)
 
@@ -58,7 +73,7 @@ def show(fig, caption: str | None = None) -> None:
     alt = f"Figure {number}: {caption}. {figure_axes_text(fig)}".strip()
     display(HTML(f'<figure class="fer-figure" id="figure-{number}"><img src="data:image/png;base64,{image}" '
                  f'alt="{escape(alt)}"><figcaption><strong>Figure {number}.</strong> {escape(caption)}'
-                 '</figcaption></figure>'))
+                 f'{source_link(fig)}</figcaption></figure>'))
 
 
 def figure_caption(fig) -> str:
@@ -135,12 +150,14 @@ def show_all(items) -> None:
             note(item.text, item.kind)
         else:
             show(item)
+    if link := source_link(items):
+        display(HTML(link))
 
 
 def table(frame: pd.DataFrame) -> None:
     """Show a table as the reader should see it (see `report.tables.styled`), scrolling inside the page when
     it is wider than the text."""
-    display(HTML(f'<div class="fer-scroll">{styled(frame)}</div>'))
+    display(HTML(f'<div class="fer-scroll">{styled(frame)}</div>{source_link(frame)}'))
 
 
 def summary_box(paper: str, runs_root=None, data: FaceData | None = None) -> None:
@@ -153,7 +170,7 @@ def summary_box(paper: str, runs_root=None, data: FaceData | None = None) -> Non
     claims_word = "headline claim" if len(headline) == 1 else "headline claims"
     display(HTML(f'<div class="fer-summary"><p><strong>In short.</strong> {len(headline)} {claims_word}: {tally}. '
                  f'The verdicts section below gives the rule and the evidence.</p><div class="fer-scroll">{body}'
-                 '</div></div>'))
+                 f'</div>{source_link(headline)}</div>'))
 
 
 def verdict_section(paper: str, runs_root=None, curve_datasets: tuple[str, ...] = ("fer2013",),

@@ -8,9 +8,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from . import made_by
+
 sns.set_theme(style="whitegrid", context="notebook")
 
 
+@made_by
 def learning_curves(histories: dict[str, pd.DataFrame], best_epochs: dict[str, int | None] | None = None):
     """Loss and accuracy per epoch, train dashed and validation solid, one colour per run (like Figs 7-8 of 002)."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -30,6 +33,7 @@ def learning_curves(histories: dict[str, pd.DataFrame], best_epochs: dict[str, i
     return fig
 
 
+@made_by
 def confusion_matrices(report: dict, title: str = ""):
     """Counts and row-normalised confusion matrix side by side (rows: true class)."""
     cm = np.array(report["confusion"])
@@ -50,6 +54,7 @@ def confusion_matrices(report: dict, title: str = ""):
     return fig
 
 
+@made_by
 def per_class_bars(reports: dict[str, dict], metric: str = "f1", intervals: dict[str, dict] | None = None):
     """One group of bars per class, one bar per report (e.g. per protocol or profile), in percent, with each
     bar's 95 % interval as an error bar: from `intervals` (label -> class -> Interval, as fractions) where given,
@@ -78,6 +83,7 @@ def per_class_bars(reports: dict[str, dict], metric: str = "f1", intervals: dict
     return fig
 
 
+@made_by
 def claimed_vs_measured(table: pd.DataFrame):
     """Horizontal bars: each claim's value next to what we measured, with the measurement's 95 % interval as
     an error bar where the table has one (columns low / high)."""
@@ -101,6 +107,7 @@ def claimed_vs_measured(table: pd.DataFrame):
     return fig
 
 
+@made_by
 def class_distribution(labels_by_part: dict[str, np.ndarray], classes):
     """Images per class in each part of a split (Fig. 1 of paper 002 shows the whole set)."""
     rows = [dict(part=part, cls=classes[k], n=int(n)) for part, labels in labels_by_part.items()
@@ -112,6 +119,7 @@ def class_distribution(labels_by_part: dict[str, np.ndarray], classes):
     return fig
 
 
+@made_by
 def face_grid(images: np.ndarray, titles: list[str], columns: int = 6, colors: list[str] | None = None):
     """Faces in a grid, each with its (short) title."""
     rows = max(1, int(np.ceil(len(images) / columns)))
@@ -125,12 +133,14 @@ def face_grid(images: np.ndarray, titles: list[str], columns: int = 6, colors: l
     return fig
 
 
+@made_by
 def sample_grid(images: np.ndarray, true: np.ndarray, pred: np.ndarray, classes, columns: int = 6):
     """Faces with true and predicted label; wrong predictions titled in red (like Fig. 10 of paper 002)."""
     return face_grid(images, [f"true {classes[t]}\npred {classes[p]}" for t, p in zip(true, pred)], columns,
                      ["black" if t == p else "crimson" for t, p in zip(true, pred)])
 
 
+@made_by
 def accuracy_by_epoch(histories: dict[str, pd.DataFrame], sets: dict[str, str]):
     """One panel per run: accuracy per epoch on each set; `sets` maps a history column to its legend label."""
     fig, axes = plt.subplots(1, len(histories), figsize=(5.2 * len(histories), 3.6), squeeze=False)
@@ -144,6 +154,7 @@ def accuracy_by_epoch(histories: dict[str, pd.DataFrame], sets: dict[str, str]):
     return fig
 
 
+@made_by
 def loss_vs_accuracy(ours: pd.DataFrame, claimed: pd.DataFrame):
     """Cross-entropy against accuracy: every evaluated epoch of ours (columns loss, accuracy, source) as dots,
     the paper's claimed (loss, accuracy) pairs (columns loss, accuracy, label) as red crosses."""
@@ -158,6 +169,7 @@ def loss_vs_accuracy(ours: pd.DataFrame, claimed: pd.DataFrame):
     return fig
 
 
+@made_by
 def faces_by_class(images: np.ndarray, labels: np.ndarray, classes, per_class: int = 8, seed: int = 0):
     """A grid of real faces, one row per class, drawn at random (seeded) so no face is picked by hand."""
     rng = np.random.default_rng(seed)
@@ -177,6 +189,7 @@ def faces_by_class(images: np.ndarray, labels: np.ndarray, classes, per_class: i
     return fig
 
 
+@made_by
 def image_pairs(images: np.ndarray, pairs: np.ndarray, titles: list[str], columns: int = 4):
     """Pairs of images side by side (`pairs` rows of two indices), each pair titled: near-duplicate examples."""
     rows = int(np.ceil(len(pairs) / columns))
@@ -192,6 +205,7 @@ def image_pairs(images: np.ndarray, pairs: np.ndarray, titles: list[str], column
     return fig
 
 
+@made_by
 def accuracy_vs_cost(table: pd.DataFrame, cost: str, accuracy: str = "PrivateTest acc (%)",
                      marks: dict[str, float] | None = None, log_x: bool = True):
     """Each model as a point: `cost` (e.g. MFLOPs / image) against mean accuracy, with its 95 % interval
@@ -217,6 +231,7 @@ def accuracy_vs_cost(table: pd.DataFrame, cost: str, accuracy: str = "PrivateTes
     return fig
 
 
+@made_by
 def budget_curve_figure(verdicts: dict, title: str = "", intervals: dict[str, dict[int, tuple[float, float]]] | None = None):
     """Measured value against epochs trained (log axis), one line of points per verdict (label -> Verdict),
     each point with its 95 % interval (`intervals`: label -> epochs -> (low, high)) as an error bar where given:
@@ -248,6 +263,7 @@ def budget_curve_figure(verdicts: dict, title: str = "", intervals: dict[str, di
     return fig
 
 
+@made_by
 def metrics_by_budget(frame: pd.DataFrame, panels: dict[str, list[str]], claimed: dict[str, float] | None = None,
                       panel_models: dict[str, list[str]] | None = None):
     """One panel per entry of `panels` (title -> columns of `frame`): each column against `epochs` (log axis),
@@ -280,6 +296,7 @@ def metrics_by_budget(frame: pd.DataFrame, panels: dict[str, list[str]], claimed
     return fig
 
 
+@made_by
 def accuracy_vs_minutes_by_budget(points: pd.DataFrame):
     """PrivateTest accuracy against training minutes (log axis), one line per model joining its budgets in
     order (`points`: model, epochs, train min, PrivateTest (%), and its `test images` for each point's Wilson

@@ -4,10 +4,11 @@ from __future__ import annotations
 import pandas as pd
 
 from ..train.runner import make_split
-from . import Note, Section, plots
+from . import Note, Section, made_by, plots
 from .tables import ProfileRuns, confusion_summary
 
 
+@made_by
 def split_summary(exp, data, label: str) -> Section:
     """The sizes of the parts of `exp`'s split of `data`, one row labelled `label`, and their class balance."""
     split = make_split(exp, data)
@@ -15,6 +16,7 @@ def split_summary(exp, data, label: str) -> Section:
             plots.class_distribution({part: data.labels[idx] for part, idx in split.parts.items()}, data.classes)]
 
 
+@made_by
 def learning_curve_figures(runs: list[ProfileRuns], labels: dict[str, str]) -> Section:
     """One figure per experiment: its runs' loss and accuracy per epoch, a line per profile."""
     figures = []
@@ -27,6 +29,7 @@ def learning_curve_figures(runs: list[ProfileRuns], labels: dict[str, str]) -> S
     return figures
 
 
+@made_by
 def fold_curves(records, title: str):
     """Loss and accuracy per epoch of every fold of a k-fold experiment, its selected epochs marked."""
     fig = plots.learning_curves({f"fold {i + 1}": r.history for i, r in enumerate(records)},
@@ -35,6 +38,7 @@ def fold_curves(records, title: str):
     return fig
 
 
+@made_by
 def confusion(report: dict, title: str, label: str | None = None, after: str = "") -> Section:
     """The confusion matrices of a classification report, then (with `label`) a note reading them."""
     items = [plots.confusion_matrices(report, title)]

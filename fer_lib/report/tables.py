@@ -12,7 +12,7 @@ from ..store import results
 from ..experiments import PROFILES
 from ..store.results import RunRecord
 from ..judge.scoring import deduplicated_accuracy
-from . import Section
+from . import Section, made_by
 from ..judge.uncertainty import Interval, mean_interval, per_class_intervals, wilson
 
 
@@ -40,6 +40,7 @@ def profile_runs(experiment: str, runs_root=None) -> ProfileRuns:
     return ProfileRuns(experiment, records, folds)
 
 
+@made_by
 def provenance_table(runs: list[ProfileRuns]) -> pd.DataFrame:
     """Which run produced each number: profile, run, commit, whether its tree was clean (and why not), device,
     epochs, the kept epoch, wall time, training speed and split."""
@@ -73,12 +74,14 @@ def provenance_caveats(paper: str, runs_root=None) -> str | None:
             "(`fer train ... --force`) removes it:\n" + "\n".join(lines))
 
 
+@made_by
 def provenance_section(paper: str, runs: list[ProfileRuns], runs_root=None) -> Section:
     """A chapter's provenance: the caveats of its records that were not trained from a clean tree, then the
     table of the runs its tables show."""
     return [provenance_caveats(paper, runs_root), provenance_table(runs)]
 
 
+@made_by
 def results_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test",
                   twins: set[str] | None = None) -> pd.DataFrame:
     """Test accuracy and macro-F1 per experiment and profile, in percent. With `twins` (see `training_twins`), a
@@ -104,6 +107,7 @@ def _wilson_text(report: dict) -> str:
     return f"[{ci.low:.2f}, {ci.high:.2f}]"
 
 
+@made_by
 def per_class_table(record: RunRecord, role: str = "test") -> pd.DataFrame:
     """Precision, recall and F1 per class in percent, each with its 95 % interval (see
     uncertainty.per_class_intervals), and the class's test images."""
@@ -119,6 +123,7 @@ def per_class_table(record: RunRecord, role: str = "test") -> pd.DataFrame:
                           "F1 (%)": cell(c, "f1"), "test images": per[c]["support"]} for c in report["classes"]])
 
 
+@made_by
 def fold_table(runs: list[ProfileRuns], labels: dict[str, str], role: str = "test") -> pd.DataFrame:
     """Per k-fold experiment and profile: the fold mean of accuracy and macro-F1 with its 95 % interval
     (Student's t over the folds, clipped to 0-100), and each fold's accuracy."""
@@ -142,20 +147,46 @@ def _fold_mean(values: list[float]) -> str:
 
 
 def confusion_summary(report: dict) -> str:
-    """One paragraph read off a confusion matrix: easiest and hardest classes, and where the hardest goes."""
-    cm = np.array(report["confusion"], dtype=float)
+    """What this confusion matrix shows, in two to four sentences: the easiest and hardest classes (with the
+    recall's interval), then only what applies to it: a confusion that takes most of a class, a class the model
+    over-predicts, a class it never gets right, recall that is even across classes, a class too small to judge."""
+    cm = np.array(report["confusion"], dtype=int)
     classes = report["classes"]
-    recall = np.diag(cm) / np.maximum(cm.sum(1), 1)
-    order = np.argsort(recall)[::-1]
-    worst = order[-1]
+    support, predicted = cm.sum(1), cm.sum(0)
+    recall = np.diag(cm) / np.maximum(support, 1)
+    order = [i for i in np.argsort(recall)[::-1] if support[i] > 0]
+    best, worst = order[0], order[-1]
+
+    def pct(fraction: float) -> str:
+        return f"{100 * fraction:.0f} %"
+
+    def recall_of(i: int) -> str:
+        return wilson(int(cm[i, i]), int(support[i])).scaled(100).format(0, "%")
+
+    said = [f"Easiest: *{classes[best]}*, recall {recall_of(best)}; hardest: *{classes[worst]}*, {recall_of(worst)}."]
     off = cm[worst].copy()
     off[worst] = 0
-    goes = np.argsort(off)[::-1][:2]
-    share = off[goes] / max(cm[worst].sum(), 1)
-    return (f"Highest recall: *{classes[order[0]]}* ({recall[order[0]]:.0%}) and *{classes[order[1]]}* "
-            f"({recall[order[1]]:.0%}). Lowest: *{classes[worst]}* ({recall[worst]:.0%}), mistaken mostly for "
-            f"*{classes[goes[0]]}* ({share[0]:.0%} of its images) and *{classes[goes[1]]}* ({share[1]:.0%}). "
-            f"The smallest class, *{classes[int(np.argmin(cm.sum(1)))]}*, has {int(cm.sum(1).min())} test images.")
+    target = int(np.argmax(off))
+    share = off[target] / support[worst]
+    if share >= 0.4:
+        said.append(f"Most *{classes[worst]}* images that are missed go to *{classes[target]}* "
+                    f"({pct(share)} of all *{classes[worst]}* images).")
+    elif off.sum():
+        said.append(f"Its misses spread over several classes, *{classes[target]}* taking the most ({pct(share)}).")
+    if recall[best] - recall[worst] < 0.15:
+        said.append("Recall is even across the classes: no expression is singled out.")
+    excess = predicted / max(cm.sum(), 1) - support / max(cm.sum(), 1)
+    if excess.max() >= 0.08:
+        big = int(np.argmax(excess))
+        said.append(f"The model over-predicts *{classes[big]}*: {pct(predicted[big] / cm.sum())} of its answers, "
+                    f"for {pct(support[big] / cm.sum())} of the images.")
+    never = [classes[i] for i in range(len(classes)) if support[i] and cm[i, i] == 0]
+    if never:
+        said.append(f"It never gets {', '.join(f'*{c}*' for c in never)} right.")
+    small = int(np.argmin(np.where(support > 0, support, support.max() + 1)))
+    if support[small] < 30:
+        said.append(f"*{classes[small]}* has only {support[small]} test images, so its recall says little.")
+    return " ".join(said)
 
 
 def best_profile(pr: ProfileRuns) -> str | None:
