@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .store.results import RunStore
+
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "book"
 DOWNLOADS = BOOK / "_static" / "downloads"  # written at build time, copied into the HTML with the static files
@@ -32,7 +34,7 @@ CHAPTERS = {
 CHAPTER_PAPERS = {"000": "000", "001": "001", "002": "002", "003": "003", "004": "004", "comparison": "cmp"}
 
 
-def chapter_jobs(chapters, profile: str, runs_root=None) -> list:
+def chapter_jobs(chapters, profile: str, *, store: RunStore = RunStore()) -> list:
     """Every run the chapters train under `profile` (all chapters when `chapters` is empty), including the
     comparison's follow-ups once its first runs have ranked the models (further seeds, the pushed recipe and its
     ingredient ablation) and priced them (the second budget of the models cheap enough for it). Here, not in
@@ -43,9 +45,9 @@ def chapter_jobs(chapters, profile: str, runs_root=None) -> list:
     papers = [CHAPTER_PAPERS[c] for c in (chapters or CHAPTER_PAPERS) if c in CHAPTER_PAPERS]
     jobs = [job for paper in papers for job in jobs_for(paper, EXPERIMENTS[paper][1], profile)]
     if "cmp" in papers:
-        jobs += jobs_for("cmp", follow_up_variants(profile, runs_root), profile)
-        jobs += jobs_for("cmp", ingredient_variants(profile, runs_root), profile)
-        jobs += jobs_for("cmp", long_budget_variants(profile, runs_root), profile, [long_budget(profile)])
+        jobs += jobs_for("cmp", follow_up_variants(profile, store=store), profile)
+        jobs += jobs_for("cmp", ingredient_variants(profile, store=store), profile)
+        jobs += jobs_for("cmp", long_budget_variants(profile, store=store), profile, [long_budget(profile)])
     return jobs
 
 
@@ -69,10 +71,11 @@ def executed_profile(notebook: Path) -> str | None:
     return meta.get("parameters", {}).get("profile")
 
 
-def run_chapters(names: list[str] | None, profile: str, data_root: str | None = None, parameters: dict | None = None,
-                 output_dir: str | Path | None = None, stale_only: bool = False,
-                 runs_root: str | Path | None = None) -> list[ChapterResult]:
-    """Execute chapters in order, writing each executed notebook back (or into output_dir); go on past failures."""
+def run_chapters(names: list[str] | None, profile: str, *, data_root: str | None = None,
+                 parameters: dict | None = None, output_dir: str | Path | None = None, stale_only: bool = False,
+                 store: RunStore = RunStore()) -> list[ChapterResult]:
+    """Execute chapters in order, writing each executed notebook back (or into output_dir); go on past failures.
+    Each notebook gets the store's folder as its `runs_root` parameter and builds its own `RunStore` from it."""
     import papermill as pm
 
     names = names or list(CHAPTERS)
@@ -80,7 +83,7 @@ def run_chapters(names: list[str] | None, profile: str, data_root: str | None = 
     if unknown:
         raise ValueError(f"unknown chapter(s) {unknown}; the book has {list(CHAPTERS)}")
     params = dict(profile=profile, data_root=str(Path(data_root).resolve()) if data_root else None,
-                  runs_root=str(Path(runs_root).resolve()) if runs_root else None)
+                  runs_root=str(store.root.resolve()))
     params.update({k: _parse_value(v) for k, v in (parameters or {}).items()})
     results = []
     for name in names:

@@ -126,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
+    from .store.results import RunStore
+    store = RunStore(getattr(args, "runs_root", None))  # the one store every command below reads and writes
     if args.command == "data":
         from .data.check import broken, check_all, format_table
         root = data_root(args.data_root)
@@ -147,7 +149,7 @@ def _dispatch(args) -> int:
             if distributed.launched():
                 raise ValueError("--jobs runs separate runs in parallel; under torchrun the ranks already share "
                                  "each run, so leave --jobs at 1")
-            outcomes = jobs.run_jobs(todo, args.jobs, args.data_root, args.runs_root, args.force, args.device)
+            outcomes = jobs.run_jobs(todo, args.jobs, args.data_root, store=store, force=args.force, device=args.device)
             print(jobs.format_results(outcomes))
             return 0 if all(o.status != "failed" for o in outcomes) else 1
         device = distributed.init(args.device)  # joins torchrun's process group when launched by it
@@ -156,18 +158,18 @@ def _dispatch(args) -> int:
             if args.paper != "cmp":
                 raise ValueError("--follow-ups belongs to the comparison: fer train cmp --follow-ups")
             from .judge import comparison  # each stage ranks the models again, on the runs the one before finished
-            stages += [lambda: jobs.jobs_for("cmp", comparison.seed_variants(args.profile, args.runs_root, 2,
-                                                                              args.variant or None), args.profile),
-                       lambda: jobs.jobs_for("cmp", comparison.push_variant(args.profile, args.runs_root,
-                                                                            args.variant or None), args.profile),
-                       lambda: jobs.jobs_for("cmp", comparison.ingredient_variants(args.profile, args.runs_root,
-                                                                                   args.variant or None), args.profile),
-                       lambda: jobs.jobs_for("cmp", comparison.long_budget_variants(args.profile, args.runs_root,
-                                                                                    args.variant or None),
+            stages += [lambda: jobs.jobs_for("cmp", comparison.seed_variants(args.profile, store=store, extra_seeds=2,
+                                                                              variants=args.variant or None), args.profile),
+                       lambda: jobs.jobs_for("cmp", comparison.push_variant(args.profile, store=store,
+                                                                            variants=args.variant or None), args.profile),
+                       lambda: jobs.jobs_for("cmp", comparison.ingredient_variants(args.profile, store=store,
+                                                                                   variants=args.variant or None), args.profile),
+                       lambda: jobs.jobs_for("cmp", comparison.long_budget_variants(args.profile, store=store,
+                                                                                    variants=args.variant or None),
                                              args.profile, [comparison.long_budget(args.profile)])]
         for stage in stages:
             for job in stage():
-                record = runner.run(job.experiment, args.data_root, args.runs_root, force=args.force, device=device)
+                record = runner.run(job.experiment, args.data_root, store=store, force=args.force, device=device)
                 if distributed.is_main():
                     print(record.summary())
         return 0
@@ -182,18 +184,18 @@ def _dispatch(args) -> int:
     if args.command == "plan":
         from . import book
         from .train import plan
-        lines, total = plan.format_plan(book.chapter_jobs(args.chapters, args.profile, args.runs_root),
-                                        args.runs_root)
+        lines, total = plan.format_plan(book.chapter_jobs(args.chapters, args.profile, store=store),
+                                        store=store)
         print("\n".join(lines))
         print(total, file=sys.stderr)  # stdout stays one command per line, for a scheduler to consume
         return 0
     if args.command == "runs":
         from .store.migrations import compact, complete_provenance, fill_data_schema
-        moved = fill_data_schema(args.runs_root)
+        moved = fill_data_schema(store=store)
         for old, new in moved:
             print(f"config schema: {old} -> {new}")
-        counts = compact(args.runs_root)
-        completed = complete_provenance(args.runs_root)
+        counts = compact(store=store)
+        completed = complete_provenance(store=store)
         for folder in completed:
             print(f"provenance completed: {folder}")
         print(f"{len(moved)} configs migrated; {counts['splits']} split lists moved to the shared store; "
@@ -212,7 +214,7 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "cost":
         from .train.cost import measure_comparison
-        record = measure_comparison(args.variant, args.runs_root, args.seconds)
+        record = measure_comparison(args.variant, store=store, seconds=args.seconds)
         print(f"cost table written to {record.path}")
         return 0
     if args.command == "predict":
@@ -234,15 +236,15 @@ def _dispatch(args) -> int:
             parameters = dict(args.parameter)
             if args.jobs:
                 from .train import jobs
-                todo = book.chapter_jobs(args.chapters, args.profile, args.runs_root)
-                outcomes = jobs.run_jobs(todo, args.jobs, args.data_root, args.runs_root)
+                todo = book.chapter_jobs(args.chapters, args.profile, store=store)
+                outcomes = jobs.run_jobs(todo, args.jobs, args.data_root, store=store)
                 if "comparison" in (args.chapters or book.CHAPTERS):  # its follow-ups need the first ranking
-                    more = [j for j in book.chapter_jobs(["comparison"], args.profile, args.runs_root) if j not in todo]
-                    outcomes += jobs.run_jobs(more, args.jobs, args.data_root, args.runs_root) if more else []
+                    more = [j for j in book.chapter_jobs(["comparison"], args.profile, store=store) if j not in todo]
+                    outcomes += jobs.run_jobs(more, args.jobs, args.data_root, store=store) if more else []
                 print(jobs.format_results(outcomes))
                 parameters["train"] = "false"  # the chapters read the finished runs and train nothing
-            results = book.run_chapters(args.chapters, args.profile, args.data_root, parameters,
-                                        args.output_dir, stale_only=args.stale_only, runs_root=args.runs_root)
+            results = book.run_chapters(args.chapters, args.profile, data_root=args.data_root, parameters=parameters,
+                                        output_dir=args.output_dir, stale_only=args.stale_only, store=store)
             print(book.format_results(results))
             return 0 if all(r.status != "failed" for r in results) else 1
         return book.build(strict=args.strict)

@@ -7,20 +7,20 @@ from pathlib import Path
 import pandas as pd
 
 from .judge import assessment, claims
-from .store.results import RUNS_ROOT, RunRecord
+from .store.results import RunRecord, RunStore
 
 PROFILES = assessment.VERDICT_PROFILES
 
 
-def ledger_frame(runs_root=None) -> pd.DataFrame:
+def ledger_frame(*, store: RunStore = RunStore()) -> pd.DataFrame:
     """Every claim (cited numbers included) with its best-informed measurement, interval and verdict."""
-    table = assessment.assess(list(claims.CLAIMS), profiles=PROFILES, runs_root=runs_root)
+    table = assessment.assess(list(claims.CLAIMS), profiles=PROFILES, store=store)
     return assessment.decisive_rows(table).reset_index(drop=True)
 
 
-def runs_frame(runs_root=None) -> pd.DataFrame:
+def runs_frame(*, store: RunStore = RunStore()) -> pd.DataFrame:
     """One row per finished run in the store: what it was, its accuracy on each evaluated role, and its provenance."""
-    root = Path(runs_root or RUNS_ROOT)
+    root = store.root
     rows = []
     for folder in sorted(p for p in root.glob("*/*") if p.is_dir() and not p.parent.name.startswith("_")):
         record = RunRecord(folder)
@@ -38,11 +38,11 @@ def runs_frame(runs_root=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write(folder: Path, runs_root=None) -> list[Path]:
+def write(folder: Path, *, store: RunStore = RunStore()) -> list[Path]:
     """ledger.csv / .json and runs.csv / .json in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, frame in (("ledger", ledger_frame(runs_root)), ("runs", runs_frame(runs_root))):
+    for name, frame in (("ledger", ledger_frame(store=store)), ("runs", runs_frame(store=store))):
         frame.to_csv(folder / f"{name}.csv", index=False)
         frame.to_json(folder / f"{name}.json", orient="records", indent=1)
         written += [folder / f"{name}.csv", folder / f"{name}.json"]

@@ -12,7 +12,7 @@ import pytest
 
 from fer_lib import book
 from fer_lib.judge import claims
-from fer_lib.store.results import RunRecord
+from fer_lib.store.results import RunRecord, RunStore
 
 from browser_check import check_page, chromium
 from conftest import SHARED_DATA, needs_real_data
@@ -336,7 +336,7 @@ def test_comparison_chapter_trains_the_chosen_models_extra_seeds_and_the_push(tm
     assert "No cost record yet" in _notes(nb)
     # the second budget (2 epochs under smoke) for each chosen model, seed 0, and its side-by-side table
     from fer_lib.judge import comparison
-    assert all(len(comparison.model_seed_runs(v, "smoke", tmp_path / "runs", 2)) == 1
+    assert all(len(comparison.model_seed_runs(v, "smoke", store=RunStore(tmp_path / "runs"), epochs=2)) == 1
                for v in ("plain-cnn", "traditional-cnn", "igc"))
     assert "Among the 3 models with both budgets, ranked by PublicTest" in _notes(nb)
 

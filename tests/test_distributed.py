@@ -19,7 +19,7 @@ from fer_lib import data as datasets, experiments
 from fer_lib.train import runner
 from fer_lib.train.engine import Batches, Trainer
 from fer_lib.models import REGISTRY, build_model
-from fer_lib.store.results import find_runs
+from fer_lib.store.results import RunStore
 
 TORCHRUN = Path(sys.executable).with_name("torchrun")
 ARGS = ["train", "002", "standard", "--profile", "smoke", "--epochs", "3"]
@@ -70,7 +70,7 @@ def test_torchrun_resumes_after_the_process_group_is_killed_and_writes_one_recor
     log = resumed.stdout + resumed.stderr
     assert "resumed from" in log and "after epoch 2" in log
     assert log.count("finished 002-standard") == 1  # rank 0 alone reports and writes
-    records = find_runs("002-standard", root / "runs")
+    records = RunStore(root / "runs").find("002-standard")
     assert [r.path for r in records] == [folder]
     assert records[0].provenance["world_size"] == 2
     assert records[0].history["epoch"].tolist() == [1, 2, 3] and records[0].metrics["epochs_run"] == 3
@@ -79,7 +79,7 @@ def test_torchrun_resumes_after_the_process_group_is_killed_and_writes_one_recor
 
 def test_metrics_of_a_torchrun_run_equal_a_single_process_evaluation(killed_then_resumed):
     root, folder, _ = killed_then_resumed
-    record = find_runs("002-standard", root / "runs")[0]
+    record = RunStore(root / "runs").find("002-standard")[0]
     exp = experiments.experiment("002", "standard", "smoke", 3)
     data = datasets.load("fer2013", root)
     test = runner.make_split(exp, data)["test"]
@@ -102,7 +102,7 @@ def test_a_checkpoint_from_two_processes_resumes_in_one(killed_then_resumed, tmp
     shutil.copytree(root / "runs" / "_splits", runs / "_splits")
     logs: list[str] = []
     exp = experiments.experiment("002", "standard", "smoke", 3)
-    record = runner.run(exp, root, runs, log=logs.append)
+    record = runner.run(exp, root, store=RunStore(runs), log=logs.append)
     assert any("resumed from" in line and "after epoch 2" in line for line in logs)
     assert record.finished and record.provenance["world_size"] == 1 and record.metrics["epochs_run"] == 3
 

@@ -13,7 +13,7 @@ from fer_lib import book, experiments
 from fer_lib.train import jobs, plan, runner
 from fer_lib.cli import main
 from fer_lib.train.jobs import Job
-from fer_lib.store.results import find_runs
+from fer_lib.store.results import RunStore
 
 
 @pytest.fixture
@@ -58,25 +58,25 @@ def test_two_workers_train_independent_runs_and_a_failure_stops_nothing(fer_root
     runs = tmp_path / "runs"
     todo = [Job("002", "standard", "smoke"), Job("001", "igc-ckplus-subject", "smoke", fold=0),
             Job("002", "paper-split", "smoke")]
-    outcomes = jobs.run_jobs(todo, 2, fer_root, runs)
+    outcomes = jobs.run_jobs(todo, 2, fer_root, store=RunStore(runs))
     assert [o.job for o in outcomes] == todo
     assert [o.status for o in outcomes] == ["finished", "failed", "finished"]
     assert "CK+" in outcomes[1].error and "not found" in outcomes[1].error
     for name in ("002-standard", "002-paper-split"):
-        (record,) = find_runs(name, runs)
+        (record,) = RunStore(runs).find(name)
         assert record.provenance["cpu_threads"] == 1  # the machine's cores split between the two workers
     summary = jobs.format_results(outcomes)
     assert len(summary.splitlines()) == 4 and "test 0." in summary and "failed" in summary
-    again = jobs.run_jobs(todo[:1], 2, fer_root, runs)
-    assert again[0].status == "reused" and len(find_runs("002-standard", runs)) == 1
+    again = jobs.run_jobs(todo[:1], 2, fer_root, store=RunStore(runs))
+    assert again[0].status == "reused" and len(RunStore(runs).find("002-standard")) == 1
 
 
 def test_plan_lists_only_unfinished_runs_with_their_measured_cost(fer_root, tmp_path, capsys):
     runs = tmp_path / "runs"
     done_exp = experiments.experiment("002", "standard", "smoke")
-    done = runner.run(done_exp, fer_root, runs, log=lambda _: None)
+    done = runner.run(done_exp, fer_root, store=RunStore(runs), log=lambda _: None)
     todo = jobs.jobs_for("002", ["standard", "paper-split"], "smoke", epochs=[1, 3])
-    lines, total = plan.format_plan(todo, runs)
+    lines, total = plan.format_plan(todo, store=RunStore(runs))
     assert [line.split("  #")[0] for line in lines] == ["fer train 002 standard --profile smoke --epochs 3",
                                                         "fer train 002 paper-split --profile smoke --epochs 1",
                                                         "fer train 002 paper-split --profile smoke --epochs 3"]
@@ -87,7 +87,7 @@ def test_plan_lists_only_unfinished_runs_with_their_measured_cost(fer_root, tmp_
     assert total.startswith("3 runs to go (1 of 4 finished)") and "2 without an estimate" in total
     # another experiment on the same data protocol takes its training-set size from the finished run
     recipe = dataclasses.replace(done_exp, name="002-another-recipe")
-    assert plan.Measurements(runs).train_images(recipe) == done.config["split_sizes"]["train"]
+    assert plan.Measurements(RunStore(runs)).train_images(recipe) == done.config["split_sizes"]["train"]
 
     assert main(["plan", "002", "--profile", "smoke", "--runs-root", str(runs)]) == 0
     out, err = capsys.readouterr()
@@ -101,7 +101,7 @@ def test_book_run_with_jobs_trains_first_then_executes_on_finished_runs(tmp_path
     runs = tmp_path / "runs"
     assert main(["book", "run", "002", "--profile", "smoke", "--jobs", "2", "--data-root", str(SHARED_DATA),
                  "--runs-root", str(runs), "--output-dir", str(tmp_path / "out")]) == 0
-    assert len(find_runs("002-standard", runs)) == 1 and len(find_runs("002-paper-split", runs)) == 1
+    assert len(RunStore(runs).find("002-standard")) == 1 and len(RunStore(runs).find("002-paper-split")) == 1
     nb = nbformat.read(tmp_path / "out" / book.CHAPTERS["002"].name, as_version=4)
     assert nb.metadata.papermill.parameters["train"] is False
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
@@ -124,7 +124,7 @@ def test_plan_estimates_cpu_runs_from_cpu_speeds_and_paper_runs_from_gpu_speeds(
 
 
 def test_a_seeded_job_is_its_own_run_and_watches_its_test_roles():
-    from fer_lib.store.results import config_hash
+    from fer_lib.store.results import RunStore, config_hash
     base = experiments.experiment("002", "paper-split", "cpu")
     seeded = jobs.jobs_for("002", ["paper-split"], "cpu", seeds=[0, 1, 2])
     assert [j.seed for j in seeded] == [0, 1, 2]

@@ -20,6 +20,7 @@ SCRIPT = textwrap.dedent("""
     import torch
     from fer_lib import experiments
     from fer_lib.store import results
+    from fer_lib.store.results import RunStore
     from fer_lib.train import runner, engine
 
     KILL = {kill!r}
@@ -49,12 +50,12 @@ SCRIPT = textwrap.dedent("""
             if path.name == "metrics.json":
                 die()
             return real_json(path, obj)
-        runner.write_json = write_json
+        results.write_json = runner.write_json = write_json  # the record writer and the runner's config
 
     exp = experiments.experiment("002", "standard", "smoke")
     exp = replace(exp, data=replace(exp.data, subset=None), train=replace(exp.train, epochs=3),
                   model_args=dict(num_classes=7, in_channels=1, widths=(16, 16, 32, 32), stem_width=8))
-    record = runner.run(exp, {data!r}, {runs!r}, log=lambda line: None)
+    record = runner.run(exp, {data!r}, store=RunStore({runs!r}), log=lambda line: None)
     print(record.path)
 """)
 
@@ -81,8 +82,8 @@ def test_a_kill_at_any_moment_resumes_to_the_same_metrics(tmp_path, clean_metric
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     folder = next(p for p in runs.glob("002-standard/*") if p.is_dir())
     assert not (folder / "metrics.json").exists()  # never taken for a finished run
-    from fer_lib.store.results import find_runs
-    assert find_runs("002-standard", runs) == []
+    from fer_lib.store.results import RunStore
+    assert RunStore(runs).find("002-standard") == []
     again = _train(tmp_path, runs, None)  # the stale lock of the killed process does not block
     assert again.returncode == 0, again.stderr
     metrics = json.loads((Path(again.stdout.strip()) / "metrics.json").read_text())

@@ -134,3 +134,20 @@ def test_the_typed_number_check_catches_what_the_review_found():
                   "Its backbone has 23,508,032 parameters", "a median of about 0.07", "about an hour per chapter"):
         assert typed_numbers(prose), prose
     assert typed_numbers('"28,000 sheets are selected" (Sec. 4.3), lr 0.01, ln 7 = 1.95') == []
+
+
+def test_no_function_takes_a_runs_folder_every_one_takes_the_store_by_keyword():
+    """The run store travels as one `RunStore` object, passed by keyword: no `runs_root` parameter anywhere, and a
+    `store` parameter is keyword-only (a method's lone argument excepted, e.g. `Measurements(store)`)."""
+    offenders = []
+    for path in LIBRARY.rglob("*.py"):
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            positional = [a.arg for a in fn.args.posonlyargs + fn.args.args if a.arg not in ("self", "cls")]
+            where = f"{path.relative_to(REPO)}:{fn.lineno} {fn.name}"
+            if "runs_root" in positional + [a.arg for a in fn.args.kwonlyargs]:
+                offenders.append(f"{where} takes runs_root")
+            if "store" in positional and positional != ["store"]:
+                offenders.append(f"{where} takes the store positionally")
+    assert offenders == []

@@ -19,6 +19,7 @@ from fer_lib.train.engine import Trainer
 from fer_lib.models import build_model, count_parameters
 from fer_lib.models.presnet import PreActBottleneck, RReLU
 from fer_lib.models.summary import layer_table
+from fer_lib.store.results import RunStore
 
 from conftest import write_record
 
@@ -175,16 +176,16 @@ def test_a_fold_claim_needs_every_fold_and_measures_their_mean(tmp_path):
     for fold, acc in enumerate([0.9, 0.8, 0.7, 0.6]):
         _fake_fold(tmp_path, name, fold, acc, f"2026-01-01T00:00:1{fold}")
     claim = [c for c in claims.claims_for("000") if c.experiment == name][0]
-    assert assessment.assess([claim], runs_root=tmp_path)["verdict"].tolist() == ["not run"]  # 4 of 5 folds
+    assert assessment.assess([claim], store=RunStore(tmp_path))["verdict"].tolist() == ["not run"]  # 4 of 5 folds
     _fake_fold(tmp_path, name, 4, 0.5, "2026-01-01T00:00:20")
     # a newer rerun of fold 0 replaces the older one
     _fake_fold(tmp_path, name, 0, 1.0, "2026-01-01T00:00:30")
-    row = assessment.assess([claim], runs_root=tmp_path).iloc[0]
+    row = assessment.assess([claim], store=RunStore(tmp_path)).iloc[0]
     assert row["measured"] == pytest.approx(100 * np.mean([1.0, 0.8, 0.7, 0.6, 0.5]))
     # folds from 50 to 100 %: the t interval over five folds reaches the claim, so the shortfall stays open
     assert row["run"].endswith("mean of 5 folds") and row["interval"] == "t over 5 folds"
     assert row["high"] >= claim.value - 1.5 and row["verdict"] == "open"
-    recall = assessment.measured_value(replace(claim, metric="recall:b"), results.runs_for(name, "cpu", tmp_path))
+    recall = assessment.measured_value(replace(claim, metric="recall:b"), RunStore(tmp_path).runs_for(name, "cpu"))
     assert recall == 100.0
 
 
@@ -193,15 +194,15 @@ def test_folds_of_another_scheme_are_not_mixed_in(tmp_path):
     for fold in range(5):
         _fake_fold(tmp_path, name, fold, 0.5, f"2026-01-01T00:00:1{fold}", seed=0)
     _fake_fold(tmp_path, name, 0, 0.9, "2026-01-01T00:00:30", seed=1)  # newest, but another seed
-    assert results.latest_folds(name, "cpu", tmp_path)[0].config["data"]["seed"] == 1
-    assert results.runs_for(name, "cpu", tmp_path) == []  # seed 1 has one fold of five
+    assert RunStore(tmp_path).folds(name, "cpu")[0].config["data"]["seed"] == 1
+    assert RunStore(tmp_path).runs_for(name, "cpu") == []  # seed 1 has one fold of five
 
 
 def test_fold_table_and_pooled_report(tmp_path):
     name = "000-presnet-jaffe-subject-valsel"
     for fold, acc in enumerate([1.0, 1.0, 0.0, 1.0, 0.0]):
         _fake_fold(tmp_path, name, fold, acc, f"2026-01-01T00:00:1{fold}")
-    runs = tables.ProfileRuns(name, {}, {"cpu": results.runs_for(name, "cpu", tmp_path)})
+    runs = tables.ProfileRuns(name, {}, {"cpu": RunStore(tmp_path).runs_for(name, "cpu")})
     row = tables.fold_table([runs], {name: "honest"}).iloc[0]
     assert row["folds"] == 5 and row["per fold"] == "100.0 / 100.0 / 0.0 / 100.0 / 0.0"
     assert row["accuracy (%) [95 % interval]"] == "60.00 [0.00, 100.00]" and row["wall (min)"] == 5.0
@@ -228,7 +229,7 @@ def test_selection_sensitivity_projects_the_best_validation_accuracy(tmp_path):
     _fake_budget(tmp_path, name, 2, [0.40, 0.50], [1.2, 1.1], test_acc=0.49)
     # the 4-epoch run's loss is lowest at epoch 2, its accuracy peaks at epoch 4
     _fake_budget(tmp_path, name, 4, [0.45, 0.52, 0.53, 0.56], [1.2, 1.0, 1.05, 1.1], test_acc=0.51)
-    frame, sentences = chapter000.selection_sensitivity("cpu", tmp_path)
+    frame, sentences = chapter000.selection_sensitivity("cpu", store=RunStore(tmp_path))
     assert frame["epochs"].tolist() == [2, 4]
     assert frame["kept epoch (lowest val loss)"].tolist() == [2, 2]
     assert frame["best val acc (%)"].tolist() == [50.0, 56.0] and frame["at epoch"].tolist() == [2, 4]

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from fer_lib import experiments
 from fer_lib.models import build_model, count_parameters
 from fer_lib.models.lip_vgg import LIP2d, logit_module
+from fer_lib.store.results import RunStore
 
 
 class _Fn(torch.nn.Module):
@@ -73,7 +74,7 @@ def test_crop_trained_run_reports_centre_and_ten_crop_and_an_init_run_loads_weig
     from conftest import fer_entries, write_fer_zip
     from fer_lib.train import runner
     write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
-    first = runner.run(_tiny_003("fer2013-lip"), tmp_path, tmp_path / "runs", log=lambda _: None)
+    first = runner.run(_tiny_003("fer2013-lip"), tmp_path, store=RunStore(tmp_path / "runs"), log=lambda _: None)
     metrics = first.metrics
     assert {"test", "test_tencrop"} <= set(metrics)
     assert metrics["test"]["n"] == metrics["test_tencrop"]["n"] == 7
@@ -88,7 +89,7 @@ def test_crop_trained_run_reports_centre_and_ten_crop_and_an_init_run_loads_weig
     follow = replace(_tiny_003("fer2013-lip"), name="003-follow", init_from="003-fer2013-lip",
                      train=replace(_tiny_003("fer2013-lip").train, epochs=0))
     logs = []
-    second = runner.run(follow, tmp_path, tmp_path / "runs", log=logs.append)
+    second = runner.run(follow, tmp_path, store=RunStore(tmp_path / "runs"), log=logs.append)
     assert second.config["init_run"] == f"003-fer2013-lip/{first.config_hash}"
     assert any("initialised from" in line for line in logs)
     # zero epochs after loading: the same weights, so the same predictions
@@ -100,7 +101,7 @@ def test_init_from_a_missing_run_says_what_to_train(tmp_path):
     from fer_lib.train import runner
     write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
     with pytest.raises(FileNotFoundError, match=r"fer train 003 fer2013-lip --profile smoke"):
-        runner.run(_tiny_003("sfew-lip-ferinit"), tmp_path, tmp_path / "runs", log=lambda _: None)
+        runner.run(_tiny_003("sfew-lip-ferinit"), tmp_path, store=RunStore(tmp_path / "runs"), log=lambda _: None)
 
 
 def test_sfew_cpu_profile_keeps_the_paper_resolution_and_epochs():

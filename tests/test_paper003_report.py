@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fer_lib.report import chapter003 as ch
+from fer_lib.store.results import RunStore
 
 from conftest import write_record
 
@@ -17,27 +18,27 @@ def _run(root: Path, variant: str, epochs: int, centre: float, tencrop: float) -
 
 
 def test_lip_difference_per_budget_and_its_trend(tmp_path):
-    assert ch.ablation_budget_table("cpu", tmp_path).empty and ch.ablation_trend("cpu", tmp_path) is None
+    assert ch.ablation_budget_table("cpu", store=RunStore(tmp_path)).empty and ch.ablation_trend("cpu", store=RunStore(tmp_path)) is None
     _run(tmp_path, "fer2013-vgg16", 1, 0.40, 0.41)
     _run(tmp_path, "fer2013-lip", 1, 0.32, 0.33)
     _run(tmp_path, "fer2013-vgg16", 2, 0.50, 0.52)
     _run(tmp_path, "fer2013-lip", 2, 0.48, 0.51)
     _run(tmp_path, "fer2013-vgg16", 4, 0.55, 0.56)  # LIP has no 4-epoch run yet
-    table = ch.ablation_budget_table("cpu", tmp_path)
+    table = ch.ablation_budget_table("cpu", store=RunStore(tmp_path))
     assert table["epochs"].tolist() == [1, 2, 4]
     assert table["LIP - max pool, centre crop (points)"].tolist()[:2] == [-8.0, -2.0]
     assert table["LIP - max pool, ten-crop (points)"].tolist()[:2] == [-8.0, -1.0]
     assert table["LIP - max pool, centre crop (points)"].isna().tolist() == [False, False, True]
-    assert ch.ablation_trend("cpu", tmp_path).endswith(
+    assert ch.ablation_trend("cpu", store=RunStore(tmp_path)).endswith(
         ": -8.00 after 1 epoch, -2.00 after 2 epochs; the gap narrows as training grows. VGG16 + LIP has no "
         "4-epoch run yet: `fer train 003 fer2013-lip --profile cpu --epochs 4` completes that pair.")
-    curves = ch.ablation_budget_figure("cpu", tmp_path).axes[0].containers
+    curves = ch.ablation_budget_figure("cpu", store=RunStore(tmp_path)).axes[0].containers
     assert sorted(len(c.lines[0].get_xdata()) for c in curves) == [2, 2, 3, 3]
     # each point's Wilson interval on its 100 test images: 40 of 100 right is [30.94, 49.80]
     assert any([(round(lo, 2), round(hi, 2)) for (_, lo), (_, hi) in c.lines[2][0].get_segments()][0] == (30.94, 49.8)
                for c in curves)
     _run(tmp_path, "fer2013-lip", 4, 0.57, 0.58)
-    assert ch.ablation_trend("cpu", tmp_path).endswith("the sign reverses as training grows.")
+    assert ch.ablation_trend("cpu", store=RunStore(tmp_path)).endswith("the sign reverses as training grows.")
 
 
 def test_sfew_findings_compare_the_initialisation_only_like_for_like():
@@ -54,14 +55,14 @@ def test_sfew_findings_compare_the_initialisation_only_like_for_like():
 
 
 def test_ablation_pair_is_the_largest_budget_both_models_trained(tmp_path):
-    assert ch.ablation_records(tmp_path) == {}
+    assert ch.ablation_records(store=RunStore(tmp_path)) == {}
     _run(tmp_path, "fer2013-vgg16", 1, 0.40, 0.41)
     _run(tmp_path, "fer2013-lip", 1, 0.32, 0.33)
     _run(tmp_path, "fer2013-vgg16", 2, 0.50, 0.52)
     _run(tmp_path, "fer2013-lip", 2, 0.48, 0.51)
     _run(tmp_path, "fer2013-lip", 4, 0.57, 0.58)  # VGG16 has no 4-epoch run yet: the pair stays at 2
-    pair = ch.ablation_records(tmp_path)
+    pair = ch.ablation_records(store=RunStore(tmp_path))
     assert {v: r.epochs for v, r in pair.items()} == {"fer2013-vgg16": 2, "fer2013-lip": 2}
     assert ch.accuracy(pair["fer2013-lip"], "test") == 48.0
     _run(tmp_path, "fer2013-vgg16", 4, 0.55, 0.56)
-    assert {r.epochs for r in ch.ablation_records(tmp_path).values()} == {4}
+    assert {r.epochs for r in ch.ablation_records(store=RunStore(tmp_path)).values()} == {4}

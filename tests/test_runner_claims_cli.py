@@ -10,7 +10,7 @@ from fer_lib.judge import assessment, claims, verdicts
 from fer_lib import experiments
 from fer_lib.train import runner
 from fer_lib.cli import main
-from fer_lib.store.results import config_hash, find_runs
+from fer_lib.store.results import RunStore, config_hash
 
 from conftest import fer_entries, write_ckplus, write_fer_zip, write_record
 
@@ -34,7 +34,7 @@ def fer_root(tmp_path):
 def test_run_writes_a_complete_record_and_reuses_it(fer_root, tmp_path):
     exp = _tiny_experiment()
     logs = []
-    record = runner.run(exp, fer_root, tmp_path / "runs", log=logs.append)
+    record = runner.run(exp, fer_root, store=RunStore(tmp_path / "runs"), log=logs.append)
     files = {p.name for p in record.path.iterdir()}
     assert {"config.json", "history.csv", "metrics.json", "predictions.csv.gz", "provenance.json", "model.pt"} == files
     assert (tmp_path / "runs" / "_splits" / f"{record.config['split_digest']}.json.gz").exists()
@@ -52,19 +52,19 @@ def test_run_writes_a_complete_record_and_reuses_it(fer_root, tmp_path):
     assert len(record.history) == 1
 
     mtime = (record.path / "metrics.json").stat().st_mtime_ns
-    again = runner.run(exp, fer_root, tmp_path / "runs", log=logs.append)
+    again = runner.run(exp, fer_root, store=RunStore(tmp_path / "runs"), log=logs.append)
     assert again.path == record.path and (record.path / "metrics.json").stat().st_mtime_ns == mtime
     assert any("reusing finished run" in line for line in logs)
 
-    forced = runner.run(exp, fer_root, tmp_path / "runs", force=True, log=logs.append)
+    forced = runner.run(exp, fer_root, store=RunStore(tmp_path / "runs"), force=True, log=logs.append)
     assert (forced.path / "metrics.json").stat().st_mtime_ns != mtime
 
 
 def test_a_different_config_is_a_different_run(fer_root, tmp_path):
     exp = _tiny_experiment()
-    a = runner.run(exp, fer_root, tmp_path / "runs", log=lambda _: None)
-    b = runner.run(replace(exp, train=replace(exp.train, lr=5e-4)), fer_root, tmp_path / "runs", log=lambda _: None)
-    assert a.path != b.path and len(find_runs(exp.name, tmp_path / "runs")) == 2
+    a = runner.run(exp, fer_root, store=RunStore(tmp_path / "runs"), log=lambda _: None)
+    b = runner.run(replace(exp, train=replace(exp.train, lr=5e-4)), fer_root, store=RunStore(tmp_path / "runs"), log=lambda _: None)
+    assert a.path != b.path and len(RunStore(tmp_path / "runs").find(exp.name)) == 2
 
 
 def test_validation_is_carved_from_train_never_test(fer_root):
@@ -113,13 +113,13 @@ def test_assess_uses_the_newest_run_per_profile(tmp_path):
     _fake_run(tmp_path, "002-paper-split", "paper", 0.60, "2026-01-01T00:00:01")
     _fake_run(tmp_path, "002-paper-split", "paper", 0.66, "2026-01-02T00:00:02")
     _fake_run(tmp_path, "002-paper-split", "smoke", 0.20, "2026-01-02T00:00:03")
-    table = assessment.assess(claims.claims_for("002"), runs_root=tmp_path)
+    table = assessment.assess(claims.claims_for("002"), store=RunStore(tmp_path))
     rows = table.set_index("profile")
     assert rows.loc["paper", "measured"] == 66.0 and rows.loc["paper", "verdict"] == "reproduced"
     assert rows.loc["smoke", "verdict"] == "no verdict (smoke)"
-    other = assessment.assess(claims.claims_for("004"), runs_root=tmp_path)
+    other = assessment.assess(claims.claims_for("004"), store=RunStore(tmp_path))
     assert set(other["verdict"]) == {"not run"} and other["run"].str.contains("no finished run of 004-").all()
-    rafdb = assessment.assess(claims.claims_for("003"), runs_root=tmp_path)
+    rafdb = assessment.assess(claims.claims_for("003"), store=RunStore(tmp_path))
     assert rafdb["run"].str.contains("not available|not built").all()
 
 
@@ -145,10 +145,10 @@ def test_cli_trains_a_budget_curve_each_budget_its_own_run(fer_root, tmp_path, c
     args = ["train", "002", "standard", "--profile", "smoke", "--data-root", str(fer_root), "--runs-root", str(runs),
             "--epochs", "1", "2"]
     assert main(args) == 0
-    records = find_runs("002-standard", runs)
+    records = RunStore(runs).find("002-standard")
     assert sorted(r.epochs for r in records) == [1, 2] and len({r.config_hash for r in records}) == 2
     assert sorted(len(r.history) for r in records) == [1, 2]
-    assert main(args) == 0 and len(find_runs("002-standard", runs)) == 2
+    assert main(args) == 0 and len(RunStore(runs).find("002-standard")) == 2
     assert capsys.readouterr().out.count("'epochs_run'") == 4
 
 

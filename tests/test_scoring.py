@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fer_lib.store.results import RunStore
+
 from conftest import fer_with_twins
 
 
@@ -50,7 +52,7 @@ def test_results_table_adds_the_deduplicated_private_test_column(tmp_path):
     exp = experiments.experiment("002", "standard", "smoke")
     exp = replace(exp, model_args=dict(num_classes=7, in_channels=1, widths=(16, 16, 32, 32), stem_width=8),
                   data=replace(exp.data, subset=None))
-    record = runner.run(exp, tmp_path, tmp_path / "runs", log=lambda _: None, data=fer)
+    record = runner.run(exp, tmp_path, store=RunStore(tmp_path / "runs"), log=lambda _: None, data=fer)
     twins = training_twins(fer)
     assert twins == {"PrivateTest_1010", "PublicTest_1007"}
     table = results_table([ProfileRuns(exp.name, {"smoke": record})], {}, twins=twins)
@@ -93,12 +95,12 @@ def test_styled_tables_have_no_index_fixed_decimals_right_aligned_numbers_and_no
 def test_headline_table_has_one_row_per_headline_claim_with_its_budget(tmp_path):
     from fer_lib.judge import claims
     from fer_lib.report.ledger import headline_table
-    table = headline_table(runs_root=tmp_path)  # an empty store: every claim not run
+    table = headline_table(store=RunStore(tmp_path))  # an empty store: every claim not run
     headline = [c for c in claims.CLAIMS if not c.cited and not c.detail]
     assert len(table) == len(headline) and set(table["verdict"]) == {"not run"}
     assert (table["ours (%) [95 % interval]"] == "—").all() and (table["budget"] == "—").all()
     # the verdict next to the claim: on a phone the box shows it before the table has to scroll
-    assert list(headline_table("002", runs_root=tmp_path).columns) == ["claim", "verdict", "claimed (%)",
+    assert list(headline_table("002", store=RunStore(tmp_path)).columns) == ["claim", "verdict", "claimed (%)",
                                                                        "ours (%) [95 % interval]", "budget"]
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import SHARED_DATA, needs_real_data
 from fer_lib import book
+from fer_lib.store.results import RunStore
 
 NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
 # what a page may show that is not a measurement: execution timing, and the run-time environment

@@ -15,7 +15,7 @@ import pytest
 
 from fer_lib.judge import assessment, claims
 from fer_lib.store import results, migrations
-from fer_lib.store.results import RunRecord, config_hash, split_digest
+from fer_lib.store.results import RunRecord, RunStore, config_hash, split_digest
 from fer_lib.store.runlock import RunLock, RunLocked
 
 
@@ -43,27 +43,27 @@ def test_compact_stores_each_split_once_and_keeps_every_number(tmp_path):
     a = _legacy_run(tmp_path, "x", IDS, epochs=4)
     b = _legacy_run(tmp_path, "x", IDS, epochs=8)
     before = {p: (RunRecord(p).predictions.copy(), RunRecord(p).split_ids) for p in (a, b)}
-    assert migrations.compact(tmp_path) == dict(splits=2, predictions=2)
+    assert migrations.compact(store=RunStore(tmp_path)) == dict(splits=2, predictions=2)
     assert sorted(p.name for p in (tmp_path / results.SPLITS).iterdir()) == [f"{split_digest(IDS)}.json.gz"]
     for p, (preds, ids) in before.items():
         assert not (p / "split.json").exists() and not (p / "predictions.csv").exists()
         record = RunRecord(p)
         pd.testing.assert_frame_equal(record.predictions, preds)
         assert record.split_ids == ids
-    assert migrations.compact(tmp_path) == dict(splits=0, predictions=0)  # idempotent
+    assert migrations.compact(store=RunStore(tmp_path)) == dict(splits=0, predictions=0)  # idempotent
 
 
 def test_compact_refuses_a_split_that_does_not_match_its_digest(tmp_path):
     folder = _legacy_run(tmp_path, "x", IDS)
     (folder / "split.json").write_text(json.dumps({**IDS, "test": IDS["test"][:-1]}))
     with pytest.raises(ValueError, match="do not match the split_digest"):
-        migrations.compact(tmp_path)
+        migrations.compact(store=RunStore(tmp_path))
     assert (folder / "split.json").exists()  # nothing half-done
 
 
 def test_a_missing_shared_split_is_one_clear_error(tmp_path):
     folder = _legacy_run(tmp_path, "x", IDS)
-    migrations.compact(tmp_path)
+    migrations.compact(store=RunStore(tmp_path))
     (tmp_path / results.SPLITS / f"{split_digest(IDS)}.json.gz").unlink()
     with pytest.raises(FileNotFoundError, match="missing from the run store"):
         RunRecord(folder).split_ids
@@ -74,13 +74,13 @@ def test_schema_migration_fills_old_data_specs_and_moves_the_run_to_its_new_hash
     cost = tmp_path / "cmp-cost" / "abc"
     cost.mkdir(parents=True)
     (cost / "config.json").write_text(json.dumps(dict(name="cmp-cost", models={})))
-    moved = migrations.fill_data_schema(tmp_path)
+    moved = migrations.fill_data_schema(store=RunStore(tmp_path))
     assert len(moved) == 1 and moved[0][0] == old and not old.exists()
     new = RunRecord(moved[0][1])
     assert new.config["data"] == dict(dataset="fer2013", protocol="official", k=0, fold=0, by_subject=False,
                                       select_on="val")
     assert new.path.name == config_hash(new.config) and (cost / "config.json").exists()
-    assert migrations.fill_data_schema(tmp_path) == []
+    assert migrations.fill_data_schema(store=RunStore(tmp_path)) == []
 
 
 def test_new_records_stay_small(tmp_path):
@@ -102,12 +102,12 @@ def test_budget_queries_and_the_ledger_curve(tmp_path):
     _legacy_run(tmp_path, name, IDS, epochs=8, accuracy=0.6, finished_at="2026-01-01T00:00:01")
     _legacy_run(tmp_path, name, IDS, epochs=8, accuracy=0.62, finished_at="2026-01-01T00:00:02",
                 extra=dict(rerun=True))
-    assert results.latest_run(name, "cpu", tmp_path).metrics["test"]["accuracy"] == 0.62  # largest budget
-    assert results.latest_run(name, "cpu", tmp_path, epochs=4).epochs == 4
-    assert sorted(results.budget_runs(name, "cpu", tmp_path)) == [4, 8]
+    assert RunStore(tmp_path).latest(name, "cpu").metrics["test"]["accuracy"] == 0.62  # largest budget
+    assert RunStore(tmp_path).latest(name, "cpu", epochs=4).epochs == 4
+    assert sorted(RunStore(tmp_path).budgets(name, "cpu")) == [4, 8]
     claim = next(c for c in claims.CLAIMS if c.key == "presnetvgg-fer")
-    assert assessment.budget_curve(claim, "cpu", tmp_path) == {4: 50.0, 8: 62.0}
-    row = assessment.assess([claim], profiles=("cpu",), runs_root=tmp_path).iloc[0]
+    assert assessment.budget_curve(claim, "cpu", store=RunStore(tmp_path)) == {4: 50.0, 8: 62.0}
+    row = assessment.assess([claim], profiles=("cpu",), store=RunStore(tmp_path)).iloc[0]
     assert (row["epochs"], row["paper_epochs"], row["gain"]) == (8, 200, 12.0)
     assert row["verdict"] == "open" and row["ceiling"] == pytest.approx(62 + 12 * 4.64, abs=0.1)
 
@@ -150,11 +150,12 @@ def test_two_processes_training_one_run_do_not_both_train(tmp_path):
         "from fer_lib import experiments\n"
         "from fer_lib.train import runner\n"
         "from fer_lib.store.runlock import RunLocked\n"
+        "from fer_lib.store.results import RunStore\n"
         "exp = experiments.experiment('002', 'standard', 'smoke')\n"
         "exp = replace(exp, data=replace(exp.data, subset=None), train=replace(exp.train, epochs=3),\n"
         "              model_args=dict(num_classes=7, in_channels=1, widths=(16, 16, 32, 32), stem_width=8))\n"
         "try:\n"
-        "    runner.run(exp, {data!r}, {runs!r}, log=lambda line: print(line, flush=True))\n"
+        "    runner.run(exp, {data!r}, store=RunStore({runs!r}), log=lambda line: print(line, flush=True))\n"
         "except RunLocked as exc:\n"
         "    print('LOCKED', exc); sys.exit(3)\n"
     ).format(tests=str(Path(__file__).parent), data=str(tmp_path), runs=str(tmp_path / "runs"))
@@ -176,7 +177,7 @@ def test_two_processes_training_one_run_do_not_both_train(tmp_path):
 
 # ---------------------------------------------------------------- provenance: what counts as a dirty tree
 def test_untracked_code_makes_a_run_dirty_and_the_diff_is_hashed(tmp_path):
-    from fer_lib.store.results import _read_code_version
+    from fer_lib.store.results import RunStore, _read_code_version
     git = lambda *a: subprocess.run(["git", "-C", str(tmp_path), *a], check=True, capture_output=True)  # noqa: E731
     git("init", "-q")
     (tmp_path / "fer_lib").mkdir()
@@ -200,14 +201,14 @@ def test_untracked_code_makes_a_run_dirty_and_the_diff_is_hashed(tmp_path):
 def _write_split_in_step(barrier, root, results):
     """One process's write_split, with both processes' temporary files on disk before either renames."""
     import os as _os
-    from fer_lib.store import results as store
+    from fer_lib.store.results import RunStore
     real_replace = _os.replace
 
     def replace_after_barrier(src, dst):
         barrier.wait(timeout=60)
         real_replace(src, dst)
     _os.replace = replace_after_barrier
-    results.put(store.write_split(root, {"train": ["a", "b"], "test": ["c"]}).name)
+    results.put(RunStore(root).write_split({"train": ["a", "b"], "test": ["c"]}).name)
 
 
 def test_two_workers_writing_one_shared_split_both_succeed(tmp_path):
@@ -235,10 +236,10 @@ def test_a_further_seed_never_replaces_the_run_a_page_shows(tmp_path):
     config = json.loads((seeded / "config.json").read_text())
     config["train"]["seed"] = 1
     (seeded / "config.json").write_text(json.dumps(config))
-    assert results.latest_run(name, "cpu", tmp_path).metrics["test"]["accuracy"] == 0.57
-    assert results.latest_run(name, "cpu", tmp_path, seed=1).metrics["test"]["accuracy"] == 0.63
-    assert results.latest_run(name, "cpu", tmp_path, seed=None).metrics["test"]["accuracy"] == 0.63
-    assert sorted(results.seed_runs(name, "cpu", tmp_path)) == [0, 1]
+    assert RunStore(tmp_path).latest(name, "cpu").metrics["test"]["accuracy"] == 0.57
+    assert RunStore(tmp_path).latest(name, "cpu", seed=1).metrics["test"]["accuracy"] == 0.63
+    assert RunStore(tmp_path).latest(name, "cpu", seed=None).metrics["test"]["accuracy"] == 0.63
+    assert sorted(RunStore(tmp_path).seeds(name, "cpu")) == [0, 1]
 
 
 def test_each_measurement_carries_its_interval_wilson_t_over_folds_or_seeds(tmp_path):
@@ -268,11 +269,11 @@ def test_a_corrected_model_edition_never_mixes_with_the_superseded_one(tmp_path)
     for epochs, acc in ((1, 0.45), (2, 0.50)):  # the corrected one, trained later
         _legacy_run(tmp_path, name, IDS, epochs=epochs, accuracy=acc, finished_at="2026-02-01T00:00:00",
                     extra=dict(model_args={"logit": "authors"}))
-    assert sorted(results.budget_runs(name, "cpu", tmp_path)) == [1, 2]
-    assert results.latest_run(name, "cpu", tmp_path).metrics["test"]["accuracy"] == 0.5
+    assert sorted(RunStore(tmp_path).budgets(name, "cpu")) == [1, 2]
+    assert RunStore(tmp_path).latest(name, "cpu").metrics["test"]["accuracy"] == 0.5
     # the superseded edition's curve still tests the projection rule
     from fer_lib.judge import backtest
-    curves = backtest.curves(tmp_path)
+    curves = backtest.curves(store=RunStore(tmp_path))
     assert curves[(f"{name} (superseded edition)", "cpu")] == {1: 30.0, 2: 40.0, 4: 49.0}
     assert (name, "cpu") not in curves  # the corrected edition has two budgets: nothing to check yet
 
@@ -282,7 +283,7 @@ def test_the_backtest_projects_every_doubling_to_every_later_budget(tmp_path):
     name = "001-plain-fer2013-standard"
     for epochs, acc in ((4, 0.55), (8, 0.58), (16, 0.60), (32, 0.63)):
         _legacy_run(tmp_path, name, IDS, epochs=epochs, accuracy=acc)
-    table = backtest.cases(backtest.curves(tmp_path))
+    table = backtest.cases(backtest.curves(store=RunStore(tmp_path)))
     # 4 -> 8 projected to 16 and 32, 8 -> 16 projected to 32
     assert list(zip(table["doubling"], table["to"])) == [("4 -> 8", 16), ("4 -> 8", 32), ("8 -> 16", 32)]
     row = table.iloc[2]  # gain 2, projected 62 at 32, measured 63: beaten by 1 point in one doubling
@@ -299,10 +300,10 @@ def test_comparative_claims_are_judged_on_paired_evidence(tmp_path, monkeypatch)
     _legacy_run(tmp_path, "003-fer2013-lip", ids, epochs=50, accuracy=0.60)
     _legacy_run(tmp_path, "003-fer2013-vgg16", ids, epochs=50, accuracy=0.50)
     c = next(x for x in comparative.COMPARISONS if x.key == "lip-beats-maxpool-fer2013")
-    v = comparative.judge(c, "cpu", tmp_path)
+    v = comparative.judge(c, "cpu", store=RunStore(tmp_path))
     assert v.verdict == "reproduced" and v.difference.estimate == pytest.approx(10.0) and v.p_value < 1e-10
     flipped = comparative.judge(comparative.Comparison(**{**c.__dict__, "better": c.worse, "worse": c.better}),
-                                "cpu", tmp_path)
+                                "cpu", store=RunStore(tmp_path))
     assert flipped.verdict == "not reproduced"  # the baseline ahead beyond the interval at the paper's budget
     # five folds each: differences +2, -1, +1, -2, +1 points: the interval contains 0
     for k, (a, b) in enumerate(((0.62, 0.60), (0.59, 0.60), (0.61, 0.60), (0.58, 0.60), (0.61, 0.60))):
@@ -310,10 +311,10 @@ def test_comparative_claims_are_judged_on_paired_evidence(tmp_path, monkeypatch)
             _legacy_run(tmp_path, name, IDS, epochs=50, accuracy=acc,
                         extra=dict(data=dict(dataset="ckplus", protocol="kfold", k=5, fold=k)))
     c = next(x for x in comparative.COMPARISONS if x.key == "igc-beats-plain-ckplus")
-    v = comparative.judge(c, "cpu", tmp_path)
+    v = comparative.judge(c, "cpu", store=RunStore(tmp_path))
     assert v.verdict == "open" and v.difference.method == "t over 5 folds" and "not evidence either way" in v.basis
     assert v.difference.estimate == pytest.approx(0.2)
-    table = comparative.comparative_table("cpu", tmp_path)
+    table = comparative.comparative_table("cpu", store=RunStore(tmp_path))
     assert table.loc[table["claim"].str.contains("RAF-DB$"), "verdict"].tolist() == ["not run", "not run"]
     assert table.loc[table["claim"].str.contains("FER2013 PrivateTest \\(substitute"), "verdict"].iloc[0] == \
         "evidence (reproduced)"
@@ -325,10 +326,10 @@ def test_one_policy_an_unspecified_baseline_gets_no_verdict_and_an_explanation_d
     folder = _legacy_run(tmp_path, "004-cnn", IDS, epochs=50, accuracy=0.5)
     (folder / "metrics.json").write_text(json.dumps(dict(private_test=dict(accuracy=0.5))))
     cnn = next(c for c in claims.CLAIMS if c.key == "cnn-private_test-accuracy")
-    v = assessment.judge(cnn, "cpu", tmp_path)
+    v = assessment.judge(cnn, "cpu", store=RunStore(tmp_path))
     assert v.verdict == assessment.NO_VERDICT_BASELINE and "does not describe this baseline" in v.reason
     resnet = next(c for c in claims.CLAIMS if c.key == "resnet50-all-private_test-accuracy")
-    assert assessment.judge(resnet, "cpu", tmp_path).verdict == "not run"  # no run of the frozen configuration
+    assert assessment.judge(resnet, "cpu", store=RunStore(tmp_path)).verdict == "not run"  # no run of the frozen configuration
     _legacy_run(tmp_path, "004-resnet50-last4", IDS, epochs=50)
     pairs = iter([(85.73, 1.70), (60.0, 1.0)])
 
@@ -336,16 +337,16 @@ def test_one_policy_an_unspecified_baseline_gets_no_verdict_and_an_explanation_d
         binary, loss = next(pairs)
         return pd.DataFrame([{"role": roles[0], "binary accuracy (%)": binary, "loss": loss}])
     monkeypatch.setattr(scoring, "metric_table", fake_table)
-    v = assessment.judge(resnet, "cpu", tmp_path)
+    v = assessment.judge(resnet, "cpu", store=RunStore(tmp_path))
     assert v.verdict == "reproduced" and v.reason.startswith("as element-wise (binary) accuracy: 85.73 % with loss 1.70")
-    v = assessment.judge(resnet, "cpu", tmp_path)
+    v = assessment.judge(resnet, "cpu", store=RunStore(tmp_path))
     assert v.verdict == "not run" and "does not match" in v.reason
 
 
 def test_the_downloads_hold_every_finished_run_and_every_claim(tmp_path):
     from fer_lib import downloads
     _legacy_run(tmp_path / "runs", "002-paper-split", IDS, epochs=12, accuracy=0.6)
-    written = downloads.write(tmp_path / "out", tmp_path / "runs")
+    written = downloads.write(tmp_path / "out", store=RunStore(tmp_path / "runs"))
     assert sorted(p.name for p in written) == ["ledger.csv", "ledger.json", "runs.csv", "runs.json"]
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
     assert runs[["experiment", "epochs", "test_accuracy"]].values.tolist() == [["002-paper-split", 12, 0.6]]
@@ -360,26 +361,26 @@ def test_a_test_set_with_training_twins_is_also_judged_without_them(tmp_path, mo
     claim = next(c for c in claims.CLAIMS if c.key == "test-accuracy" and c.paper == "002")  # 65.20 at the paper's 50 epochs
     _legacy_run(tmp_path, claim.experiment, ids, epochs=50, accuracy=0.66)  # images 0..263 right
     twins = {f"PrivateTest_{i}" for i in range(40)}  # 40 of the right answers were remembered
-    row = assessment.assess([claim], profiles=("cpu",), runs_root=tmp_path,
+    row = assessment.assess([claim], profiles=("cpu",), store=RunStore(tmp_path),
                             twins={(claim.experiment, "cpu"): twins}).iloc[0]
     assert (row["measured"], row["verdict"]) == (66.0, "reproduced")
     assert row["dedup_removed"] == 40 and row["dedup"] == round(100 * 224 / 360, 2)  # 62.22: below 63.70
     assert row["dedup_verdict"] == "open"  # ... but its Wilson interval on 360 images reaches the bar
     assert (row["dedup_low"], row["dedup_high"]) == (pytest.approx(57.1, abs=0.1), pytest.approx(67.1, abs=0.1))
     # another profile's twins are not this row's
-    other = assessment.assess([claim], profiles=("cpu",), runs_root=tmp_path,
+    other = assessment.assess([claim], profiles=("cpu",), store=RunStore(tmp_path),
                               twins={(claim.experiment, "paper"): twins}).iloc[0]
     assert other["dedup"] is None
     monkeypatch.setattr(ledger, "claim_twins", lambda claim_list, data, profiles: {(claim.experiment, "cpu"): twins})
-    table = ledger.verdict_table([claim], tmp_path, profiles=("cpu",))
+    table = ledger.verdict_table([claim], store=RunStore(tmp_path), profiles=("cpu",))
     columns = list(table.columns)
     assert columns.index("verdict") == columns.index("claim") + 1  # in sight before any scrolling
     assert columns.index(ledger.DEDUP) == columns.index("ours [95 % interval]") + 1  # beside the headline number
     assert table[ledger.DEDUP].iloc[0] == "62.22 [57.11, 67.08] (40 twins left out): verdict would be open"
-    box = ledger.headline_table("002", tmp_path)
+    box = ledger.headline_table("002", store=RunStore(tmp_path))
     assert box[ledger.DEDUP].iloc[0].endswith("verdict would be open")
     monkeypatch.setattr(ledger, "claim_twins", lambda claim_list, data, profiles: {})
-    assert ledger.DEDUP not in ledger.verdict_table([claim], tmp_path, profiles=("cpu",)).columns
+    assert ledger.DEDUP not in ledger.verdict_table([claim], store=RunStore(tmp_path), profiles=("cpu",)).columns
 
 
 def test_split_twins_are_the_test_images_with_a_pixel_twin_in_training(tmp_path):
@@ -416,22 +417,22 @@ def test_complete_provenance_expands_a_short_commit_and_names_the_directory_a_re
     old = old.rename(old.parent / config_hash(config))
     git("-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "as first stored")
-    (new, ) = [n for _, n in migrations.fill_data_schema(runs)]
+    (new, ) = [n for _, n in migrations.fill_data_schema(store=RunStore(runs))]
     # the record as the store held it before the data-schema migration learnt to say where it came from
     moved = json.loads((new / "provenance.json").read_text())
     del moved["stored_first_as"]
     (new / "provenance.json").write_text(json.dumps(moved))
 
-    assert migrations.complete_provenance(runs, repo) == [new]
+    assert migrations.complete_provenance(store=RunStore(runs), repo=repo) == [new]
     record = json.loads((new / "provenance.json").read_text())
     assert record["git_commit"] == full and record["git_commit_recorded"] == full[:7]
     assert record["stored_first_as"] == f"002-standard/{old.name}" and old.name != new.name
     assert record["git_dirty"] is None and record["git_dirty_note"].startswith("not recorded")
-    assert migrations.complete_provenance(runs, repo) == []  # a second pass changes nothing
+    assert migrations.complete_provenance(store=RunStore(runs), repo=repo) == []  # a second pass changes nothing
     # a record that never moved and whose commit git does not know stays as it was, bar the note
     unknown = _legacy_run(runs, "002-paper-split", ids, epochs=50)
     (unknown / "provenance.json").write_text(json.dumps(dict(finished_at="x", git_commit="abcdef1", git_dirty=False)))
-    migrations.complete_provenance(runs, repo)
+    migrations.complete_provenance(store=RunStore(runs), repo=repo)
     assert json.loads((unknown / "provenance.json").read_text()) == dict(finished_at="x", git_commit="abcdef1",
                                                                           git_dirty=False)
 
@@ -446,13 +447,13 @@ def test_a_page_names_every_record_it_rests_on_that_was_not_trained_from_a_clean
     for folder, flag in ((clean, False), (dirty, True), (unknown, None)):
         p = json.loads((folder / "provenance.json").read_text())
         (folder / "provenance.json").write_text(json.dumps(dict(p, git_commit="a" * 40, git_dirty=flag)))
-    text = provenance_caveats("000", tmp_path)
+    text = provenance_caveats("000", store=RunStore(tmp_path))
     assert f"000-presnetvgg-fer-paper/{dirty.name}" in text and f"000-presnet-jaffe-random-testsel/{unknown.name}" in text
     assert f"000-presnet-fer-paper/{clean.name}" not in text
     assert "- Trained from commit aaaaaaaaaa with uncommitted" in text and "- Commit aaaaaaaaaa; whether" in text
-    assert provenance_caveats("003", tmp_path) is None
+    assert provenance_caveats("003", store=RunStore(tmp_path)) is None
     presnet, presnetvgg = (next(c for c in claims.CLAIMS if c.key == key) for key in ("presnet-fer", "presnetvgg-fer"))
-    table = ledger.verdict_table([presnet, presnetvgg], tmp_path, profiles=("cpu",)).set_index("claim")
+    table = ledger.verdict_table([presnet, presnetvgg], store=RunStore(tmp_path), profiles=("cpu",)).set_index("claim")
     assert table.loc[presnet.description, "record caveat"] == ""
     assert table.loc[presnetvgg.description, "record caveat"].startswith(
         f"000-presnetvgg-fer-paper/{dirty.name}: trained from commit aaaaaaaaaa with uncommitted changes")
@@ -468,7 +469,7 @@ def test_the_execution_page_sums_each_chapters_training_hours_per_profile(tmp_pa
         folder = _legacy_run(tmp_path, experiment, ids, profile=profile, extra=dict(s=seconds))
         p = json.loads((folder / "provenance.json").read_text())
         (folder / "provenance.json").write_text(json.dumps(dict(p, wall_seconds=seconds, git_dirty=dirty, cpu="X")))
-    table = training_table(tmp_path)
+    table = training_table(store=RunStore(tmp_path))
     assert table[["chapter", "profile", "records", "training hours", "not from a clean tree"]].values.tolist() == [
         ["001", "cpu", 2, 1.5, 1], ["001", "paper", 1, 0.2, 0], ["comparison", "cpu", 1, 0.1, 0]]
 
@@ -483,16 +484,16 @@ def test_a_number_judged_as_binary_accuracy_carries_that_numbers_interval_and_it
     rows = [f"private_test,PrivateTest_{i},0,0,{unsure}" for i in range(9)] + [f"private_test,PrivateTest_9,0,1,{wrong}"]
     (folder / "predictions.csv").write_text(f"role,id,true,pred,{columns}\n" + "\n".join(rows) + "\n")
     resnet = next(c for c in claims.CLAIMS if c.key == "resnet50-all-private_test-accuracy")
-    record, interval = assessment.explained_measurement(resnet, "cpu", tmp_path)
+    record, interval = assessment.explained_measurement(resnet, "cpu", store=RunStore(tmp_path))
     assert record.path == folder and interval.estimate == pytest.approx(100 * (9 * 6 / 7 + 5 / 7) / 10)  # 84.29
     assert interval.method == "bootstrap over 10 images"
     # resamples hold 0 to 10 copies of the one 5-of-7 image: the interval lies inside [71.43, 85.71]
     assert (round(interval.low, 2), round(interval.high, 2)) == (81.43, 85.71)
     other = _legacy_run(tmp_path, "004-resnet50-all", IDS, epochs=50)  # the claim's own experiment: another number
     (other / "metrics.json").write_text(json.dumps(dict(private_test=dict(accuracy=0.43, n=10))))
-    row = assessment.assess([resnet], profiles=("cpu",), runs_root=tmp_path).iloc[0]
+    row = assessment.assess([resnet], profiles=("cpu",), store=RunStore(tmp_path)).iloc[0]
     assert row["verdict"] == "reproduced" and row["run"] == f"004-resnet50-last4/{folder.name}"
     assert (row["low"], row["high"]) == (round(interval.low, 2), round(interval.high, 2))
     from fer_lib.report import ledger
-    shown = ledger.verdict_table([resnet], tmp_path, profiles=("cpu",))
+    shown = ledger.verdict_table([resnet], store=RunStore(tmp_path), profiles=("cpu",))
     assert shown["verdict"].tolist() == ["reproduced (as element-wise accuracy)"]  # said in the verdict cell

@@ -80,12 +80,12 @@ def test_a_verdict_sentence_names_the_next_run_as_a_command(monkeypatch):
     from fer_lib.judge import assessment, claims
     from fer_lib.report import ledger
     claim = next(c for c in claims.claims_for("000") if c.experiment == "000-presnet-fer-paper")
-    monkeypatch.setattr(assessment, "judge", lambda c, profile, runs_root=None: budget_verdict(
+    monkeypatch.setattr(assessment, "judge", lambda c, profile, store=None: budget_verdict(
         c.value, {6: 51.0, 12: 57.0}, 200, seconds_per_epoch=100))
     text = ledger.verdict_sentences([claim], "cpu")
     assert "ours 51.00 after 6, 57.00 after 12 epochs (cpu profile)" in text and "**open**" in text
     assert text.endswith("The next run: `fer train 000 presnet-fer-paper --profile cpu --epochs 24`.")
-    monkeypatch.setattr(assessment, "judge", lambda c, profile, runs_root=None: budget_verdict(
+    monkeypatch.setattr(assessment, "judge", lambda c, profile, store=None: budget_verdict(
         c.value, {200: 60.0}, 200))
     assert "The next run" not in ledger.verdict_sentences([claim], "cpu")  # decided: nothing to run
 
@@ -124,13 +124,13 @@ def test_a_verdict_sentence_names_the_proxy_runs_before_the_paper_protocol(monke
     from fer_lib.report import ledger
     claim = next(c for c in claims.claims_for("001") if c.key == "igc-fer2013-precision-happy")
     assert claim.proxy == "001-igc-fer2013-standard" and claim.experiment == "001-igc-fer2013-random"
-    monkeypatch.setattr(assessment, "judge", lambda c, profile, runs_root=None: budget_verdict(
+    monkeypatch.setattr(assessment, "judge", lambda c, profile, store=None: budget_verdict(
         c.value, {8: 79.0, 16: 82.0}, 50, proxy_curve={8: 80.0}, proxy_name=c.proxy))
     text = ledger.verdict_sentences([claim], "cpu")
     assert text.endswith("The next runs: `fer train 001 igc-fer2013-standard --profile cpu --epochs 16`, "
                          "`fer train 001 igc-fer2013-standard --profile cpu --epochs 32`, before "
                          "`fer train 001 igc-fer2013-random --profile cpu --epochs 32`.")
-    monkeypatch.setattr(assessment, "judge", lambda c, profile, runs_root=None: budget_verdict(
+    monkeypatch.setattr(assessment, "judge", lambda c, profile, store=None: budget_verdict(
         c.value, {8: 79.0, 16: 82.0}, 50, proxy_curve={16: 80.0, 32: 80.5}, proxy_name=c.proxy))
     text = ledger.verdict_sentences([claim], "cpu")
     assert ("On 001-igc-fer2013-standard (the cheaper protocol) the doubling from 16 to 32 epochs added +0.50 "

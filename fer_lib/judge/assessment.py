@@ -11,7 +11,7 @@ from .backtest import cases, curves, margin_per_doubling
 
 from .claims import Claim
 from ..experiments import ASSUMED_BUDGET_PAPERS, paper_epochs
-from ..store.results import RunRecord, budget_runs, latest_run, runs_for, seed_runs
+from ..store.results import RunRecord, RunStore
 from .uncertainty import Interval, mean_interval, over_seeds, wilson
 from .verdicts import NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED, Verdict, budget_verdict
 
@@ -93,7 +93,7 @@ def measured_interval(claim: Claim, records: list[RunRecord], without: frozenset
     return over_seeds(values, singles[0][1])
 
 
-def budget_measurements(claim: Claim, profile: str, runs_root=None, experiment: str | None = None,
+def budget_measurements(claim: Claim, profile: str, *, store: RunStore = RunStore(), experiment: str | None = None,
                         without: frozenset[str] = frozenset()
                         ) -> dict[int, tuple[list[RunRecord], Interval | None]]:
     """Epochs trained -> (the records the claim's number rests on, its interval), one entry per budget of its
@@ -104,18 +104,18 @@ def budget_measurements(claim: Claim, profile: str, runs_root=None, experiment: 
     if experiment is None:
         return {}
     points = {}
-    for b, runs in budget_runs(experiment, profile, runs_root).items():
-        if len(runs) == 1 and len(seeds := seed_runs(experiment, profile, runs_root, b)) > 1:
+    for b, runs in store.budgets(experiment, profile).items():
+        if len(runs) == 1 and len(seeds := store.seeds(experiment, profile, epochs=b)) > 1:
             runs = list(seeds.values())
         points[b] = (runs, measured_interval(claim, runs, without))
     return points
 
 
-def budget_curve(claim: Claim, profile: str, runs_root=None, experiment: str | None = None) -> dict[int, float]:
+def budget_curve(claim: Claim, profile: str, *, store: RunStore = RunStore(), experiment: str | None = None) -> dict[int, float]:
     """Epochs trained -> the claim's measured value, one point per budget of its experiment (or of
     `experiment`, e.g. its proxy) under `profile`; the mean over seeds or folds where a budget has several."""
     return {b: measured_value(claim, runs)
-            for b, (runs, _) in budget_measurements(claim, profile, runs_root, experiment).items()}
+            for b, (runs, _) in budget_measurements(claim, profile, store=store, experiment=experiment).items()}
 
 
 NO_VERDICT_BASELINE = "no verdict (baseline)"
@@ -123,7 +123,7 @@ NO_VERDICT_BASELINE = "no verdict (baseline)"
 VERDICT_PROFILES = ("paper", "cpu")
 
 
-def explained_verdict(claim: Claim, profile: str, runs_root=None) -> Verdict:
+def explained_verdict(claim: Claim, profile: str, *, store: RunStore = RunStore()) -> Verdict:
     """The verdict on a claim judged by a testable explanation (`Claim.explained_by`): "binary-accuracy:<exp>"
     holds the paper's (accuracy, loss) pair against the element-wise accuracy and loss of <exp>'s newest run on
     the claim's role. A match reproduces the number, as that metric; no match leaves the model not run here."""
@@ -134,7 +134,7 @@ def explained_verdict(claim: Claim, profile: str, runs_root=None) -> Verdict:
     if kind != "binary-accuracy":
         raise ValueError(f"unknown explanation {claim.explained_by!r} for claim {claim.key}")
     paper = paper_epochs(claim.experiment) if claim.experiment else None
-    record = latest_run(experiment, profile, runs_root)
+    record = store.latest(experiment, profile)
     if record is None:
         return Verdict(NOT_RUN, claim.value, {}, paper, reason=f"no finished run of {experiment} to test the "
                        "binary-accuracy reading on")
@@ -152,14 +152,14 @@ def explained_verdict(claim: Claim, profile: str, runs_root=None) -> Verdict:
                    reason=f"the binary-accuracy reading does not match ({pair}); the ImageNet model is not run here")
 
 
-def explained_measurement(claim: Claim, profile: str, runs_root=None) -> tuple[RunRecord, Interval] | None:
+def explained_measurement(claim: Claim, profile: str, *, store: RunStore = RunStore()) -> tuple[RunRecord, Interval] | None:
     """The run a "binary-accuracy:<exp>" explanation is tested on (<exp>'s newest under `profile`), with its
     element-wise accuracy (%) on the claim's role and that number's 95 % interval: a bootstrap over the test
     images of each image's share of its one-hot outputs thresholded right (the outputs of one image are not
     independent, so no Wilson interval over outputs). None without such a run."""
     from .scoring import probabilities
     from .uncertainty import mean_bootstrap
-    record = latest_run(claim.explained_by.partition(":")[2], profile, runs_root)
+    record = store.latest(claim.explained_by.partition(":")[2], profile)
     if record is None:
         return None
     p = record.predictions[record.predictions["role"] == claim.role]
@@ -169,14 +169,14 @@ def explained_measurement(claim: Claim, profile: str, runs_root=None) -> tuple[R
     return record, mean_bootstrap(per_image).scaled(100)
 
 
-def judge(claim: Claim, profile: str, runs_root=None, without: frozenset[str] = frozenset()) -> Verdict:
+def judge(claim: Claim, profile: str, *, store: RunStore = RunStore(), without: frozenset[str] = frozenset()) -> Verdict:
     """The budget-aware verdict on `claim` from the runs of its experiment under `profile`, with its proxy's
     runs where it has one (see verdicts.py); a claim with a testable explanation is judged by it, and a
     baseline the paper does not describe is measured without a verdict. `without`: test image ids left out of
     every measurement (the same rule judges, e.g., the test set without its twins of training images)."""
     if claim.explained_by and claim.metric != "loss":
-        return explained_verdict(claim, profile, runs_root)
-    verdict = _budget_judge(claim, profile, runs_root, without)
+        return explained_verdict(claim, profile, store=store)
+    verdict = _budget_judge(claim, profile, store=store, without=without)
     if claim.unspecified_baseline and verdict.verdict != NOT_RUN:
         return replace(verdict, verdict=NO_VERDICT_BASELINE,
                        reason="the paper does not describe this baseline; ours is shown beside the paper's number, "
@@ -184,16 +184,16 @@ def judge(claim: Claim, profile: str, runs_root=None, without: frozenset[str] = 
     return verdict
 
 
-def _budget_judge(claim: Claim, profile: str, runs_root=None, without: frozenset[str] = frozenset()) -> Verdict:
-    points = budget_measurements(claim, profile, runs_root, without=without)
+def _budget_judge(claim: Claim, profile: str, *, store: RunStore = RunStore(), without: frozenset[str] = frozenset()) -> Verdict:
+    points = budget_measurements(claim, profile, store=store, without=without)
     curve = {b: measured_value(claim, runs, without) for b, (runs, _) in points.items()}
     upper = {b: ci.high for b, (_, ci) in points.items() if ci is not None}
     paper = paper_epochs(claim.experiment) if claim.experiment else None
-    records = runs_for(claim.experiment, profile, runs_root) if curve else []
+    records = store.runs_for(claim.experiment, profile) if curve else []
     proxy = {}
     if claim.proxy:
-        proxy = dict(proxy_curve=budget_curve(claim, profile, runs_root, claim.proxy), proxy_name=claim.proxy,
-                     proxy_seconds_per_epoch=seconds_per_epoch(runs_for(claim.proxy, profile, runs_root)))
+        proxy = dict(proxy_curve=budget_curve(claim, profile, store=store, experiment=claim.proxy), proxy_name=claim.proxy,
+                     proxy_seconds_per_epoch=seconds_per_epoch(store.runs_for(claim.proxy, profile)))
     last = points[max(points)][0] if points else []
     kfold = bool(last) and last[0].config.get("data", {}).get("protocol") == "kfold"
     cost = seconds_per_epoch(last[:1])
@@ -203,7 +203,7 @@ def _budget_judge(claim: Claim, profile: str, runs_root=None, without: frozenset
     return budget_verdict(claim.value, curve, paper, seconds_per_epoch=seconds_per_epoch(records),
                           not_run_reason=claim.not_run_reason or f"no finished run of {claim.experiment} yet",
                           upper=upper, noise_step=f"{more} at this budget",
-                          margin_per_doubling=backtest_margin(runs_root), kept_epochs=kept_epochs(points),
+                          margin_per_doubling=backtest_margin(store=store), kept_epochs=kept_epochs(points),
                           assumed_budget=claim.paper in ASSUMED_BUDGET_PAPERS, **proxy)
 
 
@@ -215,13 +215,13 @@ def kept_epochs(points: dict[int, tuple[list[RunRecord], Interval | None]]) -> d
 
 @lru_cache(maxsize=8)
 def _margin(root: str) -> float:
-    return margin_per_doubling(cases(curves(root)))
+    return margin_per_doubling(cases(curves(store=RunStore(root))))
 
 
-def backtest_margin(runs_root=None) -> float:
+def backtest_margin(*, store: RunStore = RunStore()) -> float:
     """The projection margin per doubling from the store's backtest (see `backtest`), computed once per store."""
-    from ..store.results import RUNS_ROOT
-    return _margin(str(runs_root or RUNS_ROOT))
+
+    return _margin(str(store.root.resolve()))
 
 
 def _duration(seconds: float) -> str:
@@ -229,7 +229,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} hours" if seconds >= 5400 else f"{minutes} minute{'s' if minutes > 1 else ''}"
 
 
-def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=None,
+def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), *, store: RunStore = RunStore(),
            twins: dict[tuple[str, str], set[str]] | None = None) -> pd.DataFrame:
     """One row per claim and profile that has a run (or one 'not run' row): claimed, measured at the largest
     budget trained, epochs trained / the paper's, the last doubling's gain, the projected ceiling and the
@@ -245,13 +245,13 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
         base = dict(paper=c.paper, claim=c.description, source=c.source, dataset=c.dataset, claimed=c.value)
         found = False
         for profile in profiles if c.experiment else ():
-            v = judge(c, profile, runs_root)
+            v = judge(c, profile, store=store)
             if v.verdict == NOT_RUN:
                 continue
             found = True
-            points = budget_measurements(c, profile, runs_root)
+            points = budget_measurements(c, profile, store=store)
             records, interval = points[max(points)]
-            explained = (explained_measurement(c, profile, runs_root)
+            explained = (explained_measurement(c, profile, store=store)
                          if c.explained_by and c.metric != "loss" else None)
             if explained is not None:  # the number judged is the explanation's run's, with its own interval
                 records, interval = [explained[0]], explained[1]
@@ -276,7 +276,7 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
                              reading="as element-wise accuracy" if explained is not None else "",
                              caveat="; ".join(dict.fromkeys(f"{r.config['name']}/{r.config_hash}: {r.tree_caveat}"
                                                             for r in records if r.tree_caveat)),
-                             **_deduplicated(c, profile, runs_root, records, frozenset(twins.get((c.experiment, profile), ())))))
+                             **_deduplicated(c, profile, store=store, records=records, without=frozenset(twins.get((c.experiment, profile), ())))))
         if not found:
             reason = c.not_run_reason or ("quoted from other work: context, no verdict" if c.cited
                                           else f"no finished run of {c.experiment} yet")
@@ -288,7 +288,7 @@ def assess(claims: list[Claim], profiles=("paper", "cpu", "smoke"), runs_root=No
     return pd.DataFrame(rows)
 
 
-def _deduplicated(claim: Claim, profile: str, runs_root, records: list[RunRecord], without: frozenset[str]) -> dict:
+def _deduplicated(claim: Claim, profile: str, *, store, records: list[RunRecord], without: frozenset[str]) -> dict:
     """The de-duplicated columns of an `assess` row: empty unless the claim is a verdict-bearing accuracy on a
     test set with twins in training."""
     empty = dict(dedup=None, dedup_low=None, dedup_high=None, dedup_removed=None, dedup_verdict=None)
@@ -296,8 +296,8 @@ def _deduplicated(claim: Claim, profile: str, runs_root, records: list[RunRecord
         return empty
     test = records[0].predictions
     removed = int(test[test["role"] == claim.role]["id"].astype(str).isin(without).sum())
-    verdict = judge(claim, profile, runs_root, without)
-    points = budget_measurements(claim, profile, runs_root, without=without)
+    verdict = judge(claim, profile, store=store, without=without)
+    points = budget_measurements(claim, profile, store=store, without=without)
     interval = points[max(points)][1]
     return dict(dedup=round(verdict.measured, 2), dedup_low=round(interval.low, 2), dedup_high=round(interval.high, 2),
                 dedup_removed=removed, dedup_verdict=verdict.verdict)

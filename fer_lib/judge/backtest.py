@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..store.results import RUNS_ROOT, RunRecord, budget_runs, current_edition, find_runs
+from ..store.results import RunRecord, RunStore, current_edition
 
 PROFILES = ("cpu", "paper")
 
@@ -24,24 +24,24 @@ def curve_accuracy(records) -> float:
     return 100 * sum(r.metrics[roles[0]]["accuracy"] for r in records) / len(records)
 
 
-def curves(runs_root=None, profiles=PROFILES) -> dict[tuple[str, str], dict[int, float]]:
+def curves(*, store: RunStore = RunStore(), profiles=PROFILES) -> dict[tuple[str, str], dict[int, float]]:
     """(experiment, profile) -> {epochs: test accuracy} for every experiment with at least three budgets (one
     doubling to project from and a larger budget to check it against)."""
-    root = Path(runs_root or RUNS_ROOT)
+    root = store.root
     found = {}
     if not root.is_dir():  # an empty store: nothing to backtest yet
         return found
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")):
         for profile in profiles:
-            points = budget_runs(folder.name, profile, root)
+            points = store.budgets(folder.name, profile)
             if len(points) >= 3:
                 found[(folder.name, profile)] = {b: curve_accuracy(runs) for b, runs in points.items()}
             # a superseded edition of the model (see results.current_edition) is still a curve the rule
             # projected: it stays in the backtest (single-run budgets only; the newest run per budget)
             current = {json.dumps(r.config.get("model_args"), sort_keys=True)
-                       for r in current_edition(find_runs(folder.name, root, profile=profile))}
+                       for r in current_edition(store.find(folder.name, profile=profile))}
             older: dict[str, dict[int, RunRecord]] = {}
-            for r in sorted(find_runs(folder.name, root, profile=profile), key=lambda r: r.finished_at):
+            for r in sorted(store.find(folder.name, profile=profile), key=lambda r: r.finished_at):
                 key = json.dumps(r.config.get("model_args"), sort_keys=True)
                 if key not in current and r.config.get("data", {}).get("protocol") != "kfold":
                     older.setdefault(key, {})[r.epochs] = r

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from ..experiments import paper_epochs
-from ..store.results import RunRecord, budget_runs
+from ..store.results import RunRecord, RunStore
 from .uncertainty import Interval, mean_interval, paired_test
 from .verdicts import NOT_REPRODUCED, NOT_RUN, OPEN, REPRODUCED
 
@@ -85,19 +85,19 @@ def _accuracy(records: list[RunRecord], role: str) -> np.ndarray:
     return np.array([100 * r.metrics[role]["accuracy"] for r in records])
 
 
-def shared_budget(c: Comparison, profile: str, runs_root=None) -> tuple[int | None, list, list]:
+def shared_budget(c: Comparison, profile: str, *, store: RunStore = RunStore()) -> tuple[int | None, list, list]:
     """The largest budget both sides trained (every fold of a k-fold side), with their records there."""
-    a, b = budget_runs(c.better, profile, runs_root), budget_runs(c.worse, profile, runs_root)
+    a, b = store.budgets(c.better, profile), store.budgets(c.worse, profile)
     shared = sorted(set(a) & set(b))
     return (shared[-1], a[shared[-1]], b[shared[-1]]) if shared else (None, [], [])
 
 
-def shared_budgets(a: str, b: str, runs_root=None) -> tuple[str | None, dict[int, tuple[list, list]]]:
+def shared_budgets(a: str, b: str, *, store: RunStore = RunStore()) -> tuple[str | None, dict[int, tuple[list, list]]]:
     """(profile, {epochs: (a's runs, b's runs)}) at every budget where experiments `a` and `b` both have all
     their folds, under the most faithful profile that has one: two models compared at different budgets would
     measure the budget, not the models."""
     for profile in ("paper", "cpu", "smoke"):
-        curve_a, curve_b = budget_runs(a, profile, runs_root), budget_runs(b, profile, runs_root)
+        curve_a, curve_b = store.budgets(a, profile), store.budgets(b, profile)
         common = sorted(set(curve_a) & set(curve_b))
         if common:
             return profile, {epochs: (curve_a[epochs], curve_b[epochs]) for epochs in common}
@@ -131,11 +131,11 @@ def paired_accuracy_difference(a: list[RunRecord], b: list[RunRecord], role_a: s
     return test.difference.scaled(100), test.p_value, f"paired over {len(x):,} test images, McNemar p = {test.p_value:.2g}"
 
 
-def judge(c: Comparison, profile: str = "cpu", runs_root=None) -> ComparativeVerdict:
+def judge(c: Comparison, profile: str = "cpu", *, store: RunStore = RunStore()) -> ComparativeVerdict:
     """The paired verdict on one comparison under `profile` (see the module's docstring)."""
     if c.better is None:
         return ComparativeVerdict(NOT_RUN, None, None, None, None, c.not_run_reason)
-    epochs, a, b = shared_budget(c, profile, runs_root)
+    epochs, a, b = shared_budget(c, profile, store=store)
     paper = paper_epochs(c.better)
     if epochs is None:
         return ComparativeVerdict(NOT_RUN, None, None, paper, None, "no budget that both sides trained")
@@ -158,14 +158,14 @@ def judge(c: Comparison, profile: str = "cpu", runs_root=None) -> ComparativeVer
     return ComparativeVerdict(OPEN, interval, epochs, paper, p, f"{text}; {why}")
 
 
-def comparative_table(profile: str = "cpu", runs_root=None, papers=None) -> pd.DataFrame:
+def comparative_table(profile: str = "cpu", *, store: RunStore = RunStore(), papers=None) -> pd.DataFrame:
     """One row per comparative claim and substitute: the difference A - B with its interval, the verdict (a
     substitute's row reads "evidence" and never decides its claim), and what it rests on."""
     rows = []
     for c in COMPARISONS:
         if papers and c.paper not in papers:
             continue
-        v = judge(c, profile, runs_root)
+        v = judge(c, profile, store=store)
         verdict = v.verdict if c.evidence_for is None or v.verdict == NOT_RUN else f"evidence ({v.verdict})"
         rows.append({"paper": c.paper, "claim": c.description, "verdict": verdict, "source": c.source,
                      "claimed better − baseline (points) [95 %]": v.difference.format() if v.difference else "—",

@@ -9,7 +9,7 @@ from ..train.cost import COST_RUN
 from ..experiments import COMPARISON_MODELS, PUSH_INGREDIENTS, comparison
 from ..models import REGISTRY, build_model, count_parameters
 from ..store import results
-from ..store.results import RunRecord
+from ..store.results import RunRecord, RunStore
 from .uncertainty import over_seeds
 
 
@@ -25,32 +25,32 @@ def long_budget(profile: str) -> int | None:
     return LONG_BUDGETS.get(profile)
 
 
-def model_seed_runs(variant: str, profile: str, runs_root=None, epochs: int | None = None) -> dict[int, RunRecord]:
+def model_seed_runs(variant: str, profile: str, *, store: RunStore = RunStore(), epochs: int | None = None) -> dict[int, RunRecord]:
     """Finished runs of `cmp-<variant>` under `profile`, one per training seed (the newest when a seed ran twice),
     at budget `epochs` (default: the variant's own budget under `profile`)."""
     epochs = epochs or comparison(variant, profile).train.epochs
-    return results.seed_runs(f"cmp-{variant}", profile, runs_root, epochs)
+    return store.seeds(f"cmp-{variant}", profile, epochs=epochs)
 
 
-def estimated_minutes(variant: str, profile: str, epochs: int, runs_root=None) -> float | None:
+def estimated_minutes(variant: str, profile: str, epochs: int, *, store: RunStore = RunStore()) -> float | None:
     """Wall minutes of one `epochs`-epoch run, from the fastest recorded seed at the profile's budget (work
     sharing the cores only slows a run, so the fastest is the best estimate); None without a run."""
-    runs = model_seed_runs(variant, profile, runs_root).values()
+    runs = model_seed_runs(variant, profile, store=store).values()
     per_epoch = [r.provenance["wall_seconds"] / r.metrics["epochs_run"] for r in runs]
     return min(per_epoch) * epochs / 60 if per_epoch else None
 
 
-def long_budget_variants(profile: str, runs_root=None, variants=None) -> list[str]:
+def long_budget_variants(profile: str, *, store: RunStore = RunStore(), variants=None) -> list[str]:
     """The models that get the second budget's run (see `long_budget`): a run at the profile's budget exists and
     the estimated second-budget run costs at most LONG_MINUTES."""
     epochs = long_budget(profile)
     if epochs is None:
         return []
     return [v for v in variants or COMPARISON_MODELS
-            if (minutes := estimated_minutes(v, profile, epochs, runs_root)) is not None and minutes <= LONG_MINUTES]
+            if (minutes := estimated_minutes(v, profile, epochs, store=store)) is not None and minutes <= LONG_MINUTES]
 
 
-def budget_table(profile: str, runs_root=None, variants=None) -> pd.DataFrame:
+def budget_table(profile: str, *, store: RunStore = RunStore(), variants=None) -> pd.DataFrame:
     """Seed 0 of every model at the profile's budget and at its second budget (see `long_budget`): PublicTest (of
     the selected epoch) and PrivateTest accuracy, the rank by PublicTest at each budget (PrivateTest ranks
     nothing) and the change, and for a model without its second-budget run, why: not yet trained (with the
@@ -58,10 +58,10 @@ def budget_table(profile: str, runs_root=None, variants=None) -> pd.DataFrame:
     epochs = long_budget(profile)
     rows = []
     for variant in variants or COMPARISON_MODELS:
-        short = model_seed_runs(variant, profile, runs_root).get(0)
+        short = model_seed_runs(variant, profile, store=store).get(0)
         if short is None or epochs is None:
             continue
-        long = model_seed_runs(variant, profile, runs_root, epochs).get(0)
+        long = model_seed_runs(variant, profile, store=store, epochs=epochs).get(0)
         row = {"model": COMPARISON_MODELS[variant][0], "variant": variant, "epochs": short.epochs,
                "PublicTest (%)": selected_publictest(short), "PrivateTest (%)": 100 * short.metrics["test"]["accuracy"],
                "test images": short.metrics["test"]["n"],
@@ -70,7 +70,7 @@ def budget_table(profile: str, runs_root=None, variants=None) -> pd.DataFrame:
             row.update({f"{epochs} ep: PublicTest (%)": selected_publictest(long),
                         f"{epochs} ep: PrivateTest (%)": 100 * long.metrics["test"]["accuracy"],
                         f"{epochs} ep: train min": long.provenance["wall_seconds"] / 60})
-        minutes = estimated_minutes(variant, profile, epochs, runs_root)
+        minutes = estimated_minutes(variant, profile, epochs, store=store)
         row[f"{epochs}-epoch run"] = (
             "trained" if long is not None else
             f"too slow here: about {minutes:.0f} min > {LONG_MINUTES}" if minutes > LONG_MINUTES else
@@ -91,15 +91,15 @@ def budget_table(profile: str, runs_root=None, variants=None) -> pd.DataFrame:
     return table
 
 
-def ingredient_table(best: str, profile: str, runs_root=None) -> pd.DataFrame:
+def ingredient_table(best: str, profile: str, *, store: RunStore = RunStore()) -> pd.DataFrame:
     """The push's ablation, seed 0: the pushed recipe of `best`, then each of PUSH_INGREDIENTS on top of it, with
     PublicTest of the selected epoch, PrivateTest as the recipe reports it (ten-crop, fixed before training) and
     the change of both from the push in points; a row without its run gives the command that makes it."""
-    base = model_seed_runs(f"{best}-push", profile, runs_root).get(0)
+    base = model_seed_runs(f"{best}-push", profile, store=store).get(0)
     rows = []
     for ingredient in ["", *PUSH_INGREDIENTS]:
         variant = f"{best}-push" + (f"-{ingredient}" if ingredient else "")
-        record = model_seed_runs(variant, profile, runs_root).get(0)
+        record = model_seed_runs(variant, profile, store=store).get(0)
         row = {"recipe": "push" if not ingredient else f"push + {ingredient}",
                "changes": "" if not ingredient else _changes(comparison(variant, profile), comparison(f"{best}-push", profile))}
         if record is None:
@@ -129,42 +129,42 @@ def selected_publictest(record: RunRecord) -> float:
     return 100 * float(record.history.set_index("epoch").loc[record.metrics["best_epoch"], "val_acc"])
 
 
-def ranked_by_publictest(profile: str, runs_root=None, variants=None) -> list[str]:
+def ranked_by_publictest(profile: str, *, store: RunStore = RunStore(), variants=None) -> list[str]:
     """Comparison variants with a finished run, best first by the PublicTest accuracy of their selected epochs
     (mean over seeds). PublicTest is the protocol's validation set; PrivateTest never ranks anything."""
     scores = {}
     for variant in variants or COMPARISON_MODELS:
-        runs = list(model_seed_runs(variant, profile, runs_root).values())
+        runs = list(model_seed_runs(variant, profile, store=store).values())
         if runs:
             scores[variant] = float(np.mean([selected_publictest(r) for r in runs]))
     return sorted(scores, key=scores.get, reverse=True)
 
 
-def seed_variants(profile: str, runs_root=None, extra_seeds: int = 2, variants=None) -> list[str]:
+def seed_variants(profile: str, *, store: RunStore = RunStore(), extra_seeds: int = 2, variants=None) -> list[str]:
     """Seeds 1..extra_seeds of the best two models by PublicTest (among `variants`, default all)."""
-    return [f"{v}-s{s}" for v in ranked_by_publictest(profile, runs_root, variants)[:2]
+    return [f"{v}-s{s}" for v in ranked_by_publictest(profile, store=store, variants=variants)[:2]
             for s in range(1, extra_seeds + 1)]
 
 
-def push_variant(profile: str, runs_root=None, variants=None) -> list[str]:
+def push_variant(profile: str, *, store: RunStore = RunStore(), variants=None) -> list[str]:
     """The pushed recipe of the best model by PublicTest among `variants` (any model when none of them has a
     run); [] while no comparison run is finished."""
-    ranked = ranked_by_publictest(profile, runs_root)
+    ranked = ranked_by_publictest(profile, store=store)
     best = next((v for v in ranked if v in (variants or COMPARISON_MODELS)), ranked[0] if ranked else None)
     return [f"{best}-push"] if best else []
 
 
-def ingredient_variants(profile: str, runs_root=None, variants=None) -> list[str]:
+def ingredient_variants(profile: str, *, store: RunStore = RunStore(), variants=None) -> list[str]:
     """The push's ablation runs (see `ingredient_table`) for the model `push_variant` pushes; [] before it."""
-    return [f"{push}-{ingredient}" for push in push_variant(profile, runs_root, variants) for ingredient in PUSH_INGREDIENTS]
+    return [f"{push}-{ingredient}" for push in push_variant(profile, store=store, variants=variants) for ingredient in PUSH_INGREDIENTS]
 
 
-def follow_up_variants(profile: str, runs_root=None, extra_seeds: int = 2, variants=None) -> list[str]:
+def follow_up_variants(profile: str, *, store: RunStore = RunStore(), extra_seeds: int = 2, variants=None) -> list[str]:
     """What the chapter trains once the first runs have ranked the models: `seed_variants`, and the pushed
     recipe of the best. [] while no comparison run is finished. The chapter ranks again after the seeds, so
     when a seed changes which model is best, the pushed one is chosen then."""
-    ranked = ranked_by_publictest(profile, runs_root, variants)
-    return seed_variants(profile, runs_root, extra_seeds, variants) + [f"{ranked[0]}-push"] if ranked else []
+    ranked = ranked_by_publictest(profile, store=store, variants=variants)
+    return seed_variants(profile, store=store, extra_seeds=extra_seeds, variants=variants) + [f"{ranked[0]}-push"] if ranked else []
 
 
 # The push's goal (the comparison issue): the best PrivateTest from one run trained from scratch in at most
@@ -180,10 +180,10 @@ def push_recipes(best: str) -> list[str]:
     return [f"{best}-push", *(f"{best}-push-{ingredient}" for ingredient in PUSH_INGREDIENTS)]
 
 
-def push_runs(best: str, profile: str, runs_root=None) -> list[RunRecord]:
+def push_runs(best: str, profile: str, *, store: RunStore = RunStore()) -> list[RunRecord]:
     """Every finished pushed run of `best` under `profile`: any recipe, seed and budget (the ingredient table
     reads the push's own budget; longer runs of a recipe are trained with `fer train ... --epochs`)."""
-    return [r for recipe in push_recipes(best) for r in results.find_runs(f"cmp-{recipe}", runs_root, profile=profile)]
+    return [r for recipe in push_recipes(best) for r in store.find(f"cmp-{recipe}", profile=profile)]
 
 
 def reported_private(record: RunRecord) -> float:
@@ -193,47 +193,47 @@ def reported_private(record: RunRecord) -> float:
     return 100 * record.metrics[role]["accuracy"]
 
 
-def push_record(best: str, profile: str, runs_root=None, hours: float = PUSH_HOURS) -> RunRecord | None:
+def push_record(best: str, profile: str, *, store: RunStore = RunStore(), hours: float = PUSH_HOURS) -> RunRecord | None:
     """The run the book reports as its push: among the pushed runs of `best` that trained in at most `hours`, the
     one with the best PublicTest accuracy at its selected epoch (PublicTest chooses; PrivateTest only reports)."""
-    within = [r for r in push_runs(best, profile, runs_root) if r.provenance["wall_seconds"] <= hours * 3600]
+    within = [r for r in push_runs(best, profile, store=store) if r.provenance["wall_seconds"] <= hours * 3600]
     return max(within, key=selected_publictest, default=None)
 
 
-def long_push_command(best: str, profile: str, runs_root=None, hours: float = LONG_PUSH_HOURS) -> str | None:
+def long_push_command(best: str, profile: str, *, store: RunStore = RunStore(), hours: float = LONG_PUSH_HOURS) -> str | None:
     """The next long push: the recipe with the best PublicTest at the push's own budget, trained for as many
     epochs as fit in nine tenths of `hours` at that run's measured seconds per epoch; None before any pushed run
     and once that recipe has a finished run that long."""
-    short = [r for recipe in push_recipes(best) if (r := model_seed_runs(recipe, profile, runs_root).get(0))]
+    short = [r for recipe in push_recipes(best) if (r := model_seed_runs(recipe, profile, store=store).get(0))]
     if not short:
         return None
     top = max(short, key=selected_publictest)
     per_epoch = top.provenance["wall_seconds"] / top.metrics["epochs_run"]
     epochs = int(0.9 * hours * 3600 // per_epoch)  # a tenth to spare: epochs slow down when the cores are shared
     recipe = top.config["name"].removeprefix("cmp-")
-    if any(r.epochs >= epochs for r in results.find_runs(top.config["name"], runs_root, profile=profile)):
+    if any(r.epochs >= epochs for r in store.find(top.config["name"], profile=profile)):
         return None
     return (f"fer train cmp {recipe} --profile {profile} --epochs {epochs}  "
             f"# about {epochs * per_epoch / 3600:.1f} h at {per_epoch / 60:.1f} min per epoch")
 
 
-def latest_cost(runs_root=None) -> RunRecord | None:
+def latest_cost(*, store: RunStore = RunStore()) -> RunRecord | None:
     """The newest cost table written by `fer cost` (see cost.measure_comparison), or None."""
-    return results.newest(results.find_runs(COST_RUN, runs_root))
+    return results.newest(store.find(COST_RUN))
 
 
-def comparison_table(profile: str, twins: set[str] | None, runs_root=None, variants=None) -> pd.DataFrame:
+def comparison_table(profile: str, twins: set[str] | None, *, store: RunStore = RunStore(), variants=None) -> pd.DataFrame:
     """One row per comparison model: cost (parameters, forward MFLOPs per image, training minutes of its fastest
     seed, inference img/s at batch 256 and 1 from the newest cost record) and results over its seeds (PrivateTest
     accuracy mean with its 95 % interval, see uncertainty.over_seeds, the de-duplicated PrivateTest with `twins`, PublicTest accuracy of the selected
     epoch, macro-F1). A model without a finished run gets its row with `seeds` = 0 and the command to run."""
-    cost = latest_cost(runs_root)
+    cost = latest_cost(store=store)
     cost_rows = {row["variant"]: row for row in cost.metrics["rows"]} if cost is not None else {}
     rows = []
     for variant in variants or COMPARISON_MODELS:
         label, model, _ = COMPARISON_MODELS[variant]
         exp = comparison(variant, profile)
-        runs = list(model_seed_runs(variant, profile, runs_root).values())
+        runs = list(model_seed_runs(variant, profile, store=store).values())
         c = cost_rows.get(variant, {})
         row = {"model": label, "variant": variant, "paper": REGISTRY[model].paper or "baseline",
                "parameters": count_parameters(build_model(exp.model, **exp.model_args)),

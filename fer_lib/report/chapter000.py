@@ -15,13 +15,14 @@ from ..experiments import Experiment
 from ..models import build_model, count_parameters
 from ..models.presnet import RReLU
 from ..models.summary import layer_table
-from ..store.results import budget_runs
+
 from ..train.runner import make_split
 from ..judge.uncertainty import per_class_intervals
 from ..judge.scoring import fold_mean_report, pooled_report
 from ..judge.verdicts import TOLERANCE_PP, project
 from . import Note, Section, made_by, plots, sections
 from .tables import ProfileRuns, best_folds, best_record
+from ..store.results import RunStore
 
 MODELS = {"presnet": "P-ResNet", "presnetvgg": "P-ResNet-VGG"}
 FER_NAMES = {f"000-{m}-fer-{p}": f"{MODELS[m]}, " + ("paper split 28,000/3,500" if p == "paper"
@@ -184,7 +185,7 @@ def fer_per_class(fer_runs: list[ProfileRuns]) -> Section:
 
 
 @made_by
-def selection_sensitivity(profile: str = "cpu", runs_root=None) -> tuple[pd.DataFrame, str]:
+def selection_sensitivity(profile: str = "cpu", *, store: RunStore = RunStore()) -> tuple[pd.DataFrame, str]:
     """Does the verdict hang on keeping the lowest-loss epoch? Per paper-split budget: the kept epoch, its test
     and selection-set accuracy, and the best selection-set accuracy of any epoch of that run. Projecting the
     curve of that best selection accuracy by the verdict rule gives a second ceiling; the validation images
@@ -193,7 +194,7 @@ def selection_sensitivity(profile: str = "cpu", runs_root=None) -> tuple[pd.Data
     for m, label in MODELS.items():
         experiment = f"000-{m}-fer-paper"
         best_val, records = {}, {}
-        for epochs, (record, *_) in budget_runs(experiment, profile, runs_root).items():
+        for epochs, (record, *_) in store.budgets(experiment, profile).items():
             records[epochs] = record
             history = record.history.set_index("epoch")
             kept = record.metrics["best_epoch"]

@@ -19,6 +19,7 @@ from ..judge.scoring import deduplicated_accuracy, fold_mean_report, pooled_repo
 from ..judge.uncertainty import Interval, mean_interval, per_class_intervals, wilson
 from . import Note, Section, made_by, plots, sections
 from .tables import ProfileRuns, best_folds
+from ..store.results import RunStore
 
 MODELS = {"igc": "improved CNN (IGC)", "plain": "plain CNN"}
 FOUR = ("happy", "sad", "fear", "angry")  # the paper's four expressions, in its column order
@@ -239,10 +240,10 @@ def subject_fold_curves(ck_runs: list[ProfileRuns]):
     return sections.fold_curves(records, f"{CK_NAMES[name]} ({p}): the five folds") if records else None
 
 
-def budget_pairs(dataset: str, protocol: str, runs_root=None) -> tuple[str | None, dict[int, dict[str, list]]]:
+def budget_pairs(dataset: str, protocol: str, *, store: RunStore = RunStore()) -> tuple[str | None, dict[int, dict[str, list]]]:
     """(profile, {epochs: {model: every fold's run}}) at the budgets where *both* models have all folds (see
     comparative.shared_budgets)."""
-    profile, shared = shared_budgets(f"001-igc-{dataset}-{protocol}", f"001-plain-{dataset}-{protocol}", runs_root)
+    profile, shared = shared_budgets(f"001-igc-{dataset}-{protocol}", f"001-plain-{dataset}-{protocol}", store=store)
     return profile, {epochs: {"igc": igc, "plain": plain} for epochs, (igc, plain) in shared.items()}
 
 
@@ -266,11 +267,11 @@ def _difference(igc: list, plain: list) -> str:
 
 
 @made_by
-def paired_table(runs_root=None) -> Section:
+def paired_table(*, store: RunStore = RunStore()) -> Section:
     """IGC against plain per protocol and budget: fold means and the paired difference (same folds, same epochs)."""
     rows = []
     for dataset, protocol in PAIRED_PROTOCOLS:
-        profile, budgets = budget_pairs(dataset, protocol, runs_root)
+        profile, budgets = budget_pairs(dataset, protocol, store=store)
         for epochs, pair in budgets.items():
             acc = {m: _test_accuracies(pair[m]) for m in MODELS}
             f1 = {m: np.array([100 * r.metrics["test"]["macro_f1"] for r in pair[m]]) for m in MODELS}
@@ -287,11 +288,11 @@ def paired_table(runs_root=None) -> Section:
     return [pd.DataFrame(rows)]
 
 
-def ordering_sentences(runs_root=None) -> str | None:
+def ordering_sentences(*, store: RunStore = RunStore()) -> str | None:
     """Per dataset and fold scheme, whether the paired IGC - plain difference keeps its sign as the budget grows."""
     lines = []
     for dataset, protocol in PAIRED_PROTOCOLS:
-        profile, budgets = budget_pairs(dataset, protocol, runs_root)
+        profile, budgets = budget_pairs(dataset, protocol, store=store)
         if not budgets:
             continue
         diffs = {e: float(np.mean(_test_accuracies(pair["igc"]) - _test_accuracies(pair["plain"])))
@@ -314,14 +315,14 @@ STANDARD = ", standard split"  # how the budget table and figure mark the standa
 
 
 @made_by
-def fer_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+def fer_budget_table(profile: str = "cpu", *, store: RunStore = RunStore()) -> pd.DataFrame:
     """FER2013 per model and budget: accuracy and the four claimed classes' precision (%), as fold means of the
     paper's 5 folds, then as the one PrivateTest run of the standard split (the claims' cheaper proxy), with
     the improved CNN's Table 3 cells as the last row."""
     rows = []
     for protocol, suffix in (("random", ""), ("standard", STANDARD)):
         for m in MODELS:
-            for epochs, records in results.budget_runs(f"001-{m}-fer2013-{protocol}", profile, runs_root).items():
+            for epochs, records in store.budgets(f"001-{m}-fer2013-{protocol}", profile).items():
                 report = fold_mean_report(records)
                 ci = _accuracy_interval(records)
                 rows.append({"model": MODELS[m] + suffix, "epochs": epochs, "folds": len(records),
@@ -340,9 +341,9 @@ def fer_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
 
 
 @made_by
-def fer_budget_shown(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+def fer_budget_shown(profile: str = "cpu", *, store: RunStore = RunStore()) -> pd.DataFrame:
     """`fer_budget_table` as the chapter shows it: the accuracy's interval as one "[low, high]" column."""
-    frame = fer_budget_table(profile, runs_root)
+    frame = fer_budget_table(profile, store=store)
     if frame.empty:
         return frame
     interval = [f"[{lo:.2f}, {hi:.2f}]" if pd.notna(lo) else "" for lo, hi in
@@ -363,13 +364,13 @@ def _accuracy_interval(records: list) -> Interval:
 
 
 @made_by
-def standard_table(twins: set[str], profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+def standard_table(twins: set[str], profile: str = "cpu", *, store: RunStore = RunStore()) -> pd.DataFrame:
     """FER2013's standard split, one row per model and budget: PrivateTest accuracy and macro-F1, and the accuracy
     on the de-duplicated PrivateTest (the images with a pixel-identical twin in Training removed, `twins`)."""
     rows = []
     for m in MODELS:
         experiment = f"001-{m}-fer2013-standard"
-        for epochs, records in results.budget_runs(experiment, profile, runs_root).items():
+        for epochs, records in store.budgets(experiment, profile).items():
             record = records[0]  # the standard split is one run per budget
             test = record.metrics["test"]
             rows.append({"model": MODELS[m], "epochs": epochs, "best epoch": record.metrics.get("best_epoch"),
@@ -382,9 +383,9 @@ def standard_table(twins: set[str], profile: str = "cpu", runs_root=None) -> pd.
 
 
 @made_by
-def fer_budget_figure(profile: str = "cpu", runs_root=None):
+def fer_budget_figure(profile: str = "cpu", *, store: RunStore = RunStore()):
     """Accuracy and the four claimed precisions against epochs trained, both models (None without runs)."""
-    frame = fer_budget_table(profile, runs_root)
+    frame = fer_budget_table(profile, store=store)
     if frame.empty:
         return None
     claimed = frame[frame["epochs"].isna()].iloc[0]

@@ -16,7 +16,7 @@ from ..data.transforms import ten_crop
 from ..models import build_model, count_parameters
 from ..models.lip_vgg import LIP2d, VGG16_BN_IMAGENET
 from ..models.weights import weights_path
-from ..store.results import RunRecord
+from ..store.results import RunRecord, RunStore
 from ..judge.scoring import deduplicated_accuracy
 from ..judge.uncertainty import wilson
 from . import Note, Section, count, made_by, plots, sections
@@ -43,7 +43,7 @@ def main_records(runs: list[ProfileRuns]) -> dict[str, RunRecord]:
     return {pr.experiment.removeprefix("003-"): best_record(pr)[0] for pr in runs if best_record(pr)[0] is not None}
 
 
-def ablation_records(runs_root=None) -> dict[str, RunRecord]:
+def ablation_records(*, store: RunStore = RunStore()) -> dict[str, RunRecord]:
     """The FER2013 ablation's two runs at the largest budget both models trained, under the most faithful profile
     where they share one; {} when they share none.
 
@@ -51,7 +51,7 @@ def ablation_records(runs_root=None) -> dict[str, RunRecord]:
     only a pair at the same budget measures LIP rather than the extra epochs.
     """
     for profile in ("paper", "cpu", "smoke"):
-        curves = {v: results.budget_runs(f"003-{v}", profile, runs_root) for v in FER_VARIANTS}
+        curves = {v: store.budgets(f"003-{v}", profile) for v in FER_VARIANTS}
         shared = set.intersection(*(set(curve) for curve in curves.values()))
         if shared:
             return {v: curves[v][max(shared)][0] for v in FER_VARIANTS}
@@ -236,20 +236,20 @@ ABLATION_MODELS = {"fer2013-vgg16": "VGG16 (max pooling)", "fer2013-lip": "VGG16
 
 
 @made_by
-def ablation_points(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+def ablation_points(profile: str = "cpu", *, store: RunStore = RunStore()) -> pd.DataFrame:
     """The FER2013 ablation's budget curves: one row per model and budget, PrivateTest accuracy with the centre
     crop and with ten-crop."""
     return pd.DataFrame([{"model": label, "epochs": epochs, "centre crop (%)": accuracy(record, "test"),
                           "ten-crop (%)": accuracy(record, "test_tencrop"), "test images": record.metrics["test"]["n"]}
                          for variant, label in ABLATION_MODELS.items()
-                         for epochs, (record, *_) in results.budget_runs(f"003-{variant}", profile, runs_root).items()])
+                         for epochs, (record, *_) in store.budgets(f"003-{variant}", profile).items()])
 
 
 @made_by
-def ablation_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+def ablation_budget_table(profile: str = "cpu", *, store: RunStore = RunStore()) -> pd.DataFrame:
     """One row per budget: both models' accuracies and LIP's difference from max pooling (points), for the centre
     crop and ten-crop; a difference only where both models have the budget."""
-    points = ablation_points(profile, runs_root)
+    points = ablation_points(profile, store=store)
     if points.empty:
         return points
     wide = points.pivot(index="epochs", columns="model", values=["centre crop (%)", "ten-crop (%)"])
@@ -264,13 +264,13 @@ def ablation_budget_table(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
 
 
 @made_by
-def ablation_budget_shown(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
+def ablation_budget_shown(profile: str = "cpu", *, store: RunStore = RunStore()) -> pd.DataFrame:
     """`ablation_budget_table` as the chapter shows it: each accuracy with its Wilson 95 % interval on the
     PrivateTest images (the differences' paired intervals are in the LIP table below)."""
-    table = ablation_budget_table(profile, runs_root)
+    table = ablation_budget_table(profile, store=store)
     if table.empty:
         return table
-    n = int(ablation_points(profile, runs_root)["test images"].iloc[0])
+    n = int(ablation_points(profile, store=store)["test images"].iloc[0])
     for column in [c for c in table.columns if c.endswith("(%)")]:
         table[column] = [("" if pd.isna(v) else wilson(round(v / 100 * n), n).scaled(100).format())
                          for v in table[column]]
@@ -278,9 +278,9 @@ def ablation_budget_shown(profile: str = "cpu", runs_root=None) -> pd.DataFrame:
 
 
 @made_by
-def ablation_budget_figure(profile: str = "cpu", runs_root=None):
+def ablation_budget_figure(profile: str = "cpu", *, store: RunStore = RunStore()):
     """PrivateTest accuracy of both models against epochs, centre crop and ten-crop (None without runs)."""
-    points = ablation_points(profile, runs_root)
+    points = ablation_points(profile, store=store)
     if points.empty:
         return None
     for crop in ("centre crop (%)", "ten-crop (%)"):  # each point one run: Wilson on its test images
@@ -293,9 +293,9 @@ def ablation_budget_figure(profile: str = "cpu", runs_root=None):
     return fig
 
 
-def ablation_trend(profile: str = "cpu", runs_root=None) -> str | None:
+def ablation_trend(profile: str = "cpu", *, store: RunStore = RunStore()) -> str | None:
     """Does LIP's difference from max pooling close, stay or reverse as training grows? One sentence."""
-    table = ablation_budget_table(profile, runs_root)
+    table = ablation_budget_table(profile, store=store)
     column = "LIP - max pool, centre crop (points)"
     if table.empty or column not in table:
         return None
@@ -310,7 +310,7 @@ def ablation_trend(profile: str = "cpu", runs_root=None) -> str | None:
     else:
         trend = "the gap does not narrow"
     sentence = f"**LIP - max pooling on FER2013, PrivateTest centre crop ({profile} profile)**: {points}; {trend}."
-    points_by_model = ablation_points(profile, runs_root)
+    points_by_model = ablation_points(profile, store=store)
     for variant, label in ABLATION_MODELS.items():
         others = set(points_by_model.loc[points_by_model["model"] != label, "epochs"])
         for epochs in sorted(others - set(points_by_model.loc[points_by_model["model"] == label, "epochs"])):
@@ -401,13 +401,13 @@ def _correct(record: RunRecord, role: str = "test") -> pd.Series:
 
 
 @made_by
-def lip_editions_section(profile: str = "cpu", runs_root=None) -> Section:
+def lip_editions_section(profile: str = "cpu", *, store: RunStore = RunStore()) -> Section:
     """Our LIP before and after the fidelity fix against max pooling, budget by budget: PrivateTest accuracy
     (centre crop) with its Wilson interval, and each LIP edition against max pooling on the same images
     (McNemar's exact test, paired bootstrap interval of the difference)."""
     from ..judge.uncertainty import paired_test, wilson
     by_edition: dict[str, dict[int, RunRecord]] = {}
-    for record in results.find_runs("003-fer2013-lip", runs_root, profile=profile):
+    for record in store.find("003-fer2013-lip", profile=profile):
         edition = record.config.get("model_args", {}).get("logit", "depthwise-bn")
         by_edition.setdefault(edition, {})
         if record.epochs not in by_edition[edition] or record.finished_at > by_edition[edition][record.epochs].finished_at:
@@ -415,7 +415,7 @@ def lip_editions_section(profile: str = "cpu", runs_root=None) -> Section:
     if "authors" not in by_edition:
         return [Note("No run of LIP with its authors' initialisation has finished yet: `fer train 003 fer2013-lip "
                      f"--profile {profile} --epochs 1 2 4` trains it.")]
-    vgg = {r.epochs: r for r in sorted(results.find_runs("003-fer2013-vgg16", runs_root, profile=profile),
+    vgg = {r.epochs: r for r in sorted(store.find("003-fer2013-vgg16", profile=profile),
                                        key=lambda r: r.finished_at)}
     rows = []
     for epochs in sorted(set(vgg) | {e for runs in by_edition.values() for e in runs}):

@@ -14,7 +14,7 @@ from ..data.base import DatasetError, FaceData, data_root as resolve_root
 from ..models import build_model, count_parameters
 from ..models.resnet_mlp import RESNET50_IMAGENET, TRAINABLE
 from ..models.weights import weights_path
-from ..store.results import RunRecord
+from ..store.results import RunRecord, RunStore
 from ..judge.scoring import deduplicated_accuracy
 from ..judge.uncertainty import wilson
 from . import Note, Section, explanations, made_by, plots, sections
@@ -284,13 +284,13 @@ def explanations_section(main: dict[str, RunRecord], fer: FaceData | None, twin_
 
 
 @made_by
-def table2_verdicts(runs_root=None) -> Section:
+def table2_verdicts(*, store: RunStore = RunStore()) -> Section:
     return ["**Every cell of Table 2** against our runs (losses without a verdict):",
-            report_ledger.verdict_table([c for c in ledger() if c.detail], runs_root).drop(columns=["paper", "source"])]
+            report_ledger.verdict_table([c for c in ledger() if c.detail], store=store).drop(columns=["paper", "source"])]
 
 
 @made_by
-def cnn_seeds_section(profile: str = "cpu", runs_root=None) -> Section:
+def cnn_seeds_section(profile: str = "cpu", *, store: RunStore = RunStore()) -> Section:
     """The traditional CNN at the paper's 50 epochs over every seed trained, keeping the last epoch as the paper
     did: each seed's PrivateTest accuracy with its Wilson interval, their mean with Student's t over seeds, and
     each seed's watched PrivateTest curve over the last ten epochs (recorded, never used to choose anything)."""
@@ -300,7 +300,7 @@ def cnn_seeds_section(profile: str = "cpu", runs_root=None) -> Section:
     from ..store import results
     from ..judge.verdicts import TOLERANCE_PP
     epochs = experiments.paper_epochs("004-cnn")
-    seeds = results.seed_runs("004-cnn", profile, runs_root, epochs)
+    seeds = store.seeds("004-cnn", profile, epochs=epochs)
     if not seeds:
         return []
     claim = next(c for c in ledger() if c.experiment == "004-cnn" and c.role == "private_test"

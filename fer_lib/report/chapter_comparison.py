@@ -13,6 +13,7 @@ from ..judge.scoring import deduplicated_accuracy
 from ..judge.uncertainty import over_seeds, wilson
 from . import Note, Section, count, made_by, plots
 from .tables import provenance_caveats
+from ..store.results import RunStore
 
 PUSH_GOAL = 70.0  # PrivateTest (%) the comparison issue asks of one run within comparison.PUSH_HOURS
 
@@ -81,10 +82,10 @@ def cost_figures(table: pd.DataFrame) -> Section:
 
 
 @made_by
-def publictest_curves(profile: str, runs_root=None):
+def publictest_curves(profile: str, *, store: RunStore = RunStore()):
     """PublicTest accuracy per epoch of every model's seed-0 run."""
     histories = {MODELS[v][0].split(" (")[0]: runs[0].history for v in MODELS
-                 if (runs := list(comparison.model_seed_runs(v, profile, runs_root).values()))}
+                 if (runs := list(comparison.model_seed_runs(v, profile, store=store).values()))}
     if not histories:
         return None
     fig, ax = plt.subplots(figsize=(8.5, 4.5))
@@ -96,10 +97,10 @@ def publictest_curves(profile: str, runs_root=None):
 
 
 @made_by
-def budget_section(profile: str, runs_root=None, chosen: list[str] | None = None) -> Section:
+def budget_section(profile: str, *, store: RunStore = RunStore(), chosen: list[str] | None = None) -> Section:
     """Both budgets side by side (seed 0), who moved up or down by PublicTest, and accuracy against training
     minutes with a line per model joining its budgets."""
-    table = comparison.budget_table(profile, runs_root, chosen)
+    table = comparison.budget_table(profile, store=store, variants=chosen)
     epochs = comparison.long_budget(profile)
     if table.empty:
         return [Note(f"The {profile} profile has no second budget, or no model has a run yet.")]
@@ -120,19 +121,19 @@ def budget_section(profile: str, runs_root=None, chosen: list[str] | None = None
     return items + [plots.accuracy_vs_minutes_by_budget(points)]
 
 
-def best_to_push(profile: str, chosen: list[str], runs_root=None) -> str | None:
+def best_to_push(profile: str, chosen: list[str], *, store: RunStore = RunStore()) -> str | None:
     """The model whose pushed recipe the chapter shows (see `comparison.push_variant`), or None."""
-    push = comparison.push_variant(profile, runs_root, chosen)
+    push = comparison.push_variant(profile, store=store, variants=chosen)
     return push[0].removesuffix("-push") if push else None
 
 
 @made_by
-def push_section(best: str | None, profile: str, twins: set[str] | None, runs_root=None) -> Section:
+def push_section(best: str | None, profile: str, twins: set[str] | None, *, store: RunStore = RunStore()) -> Section:
     """The best model's seeds under the one protocol beside its pushed runs, and the gap to the published mark."""
     if best is None:
         return [Note("No comparison run is finished yet, so there is no best model to push.", "warning")]
-    push = comparison.model_seed_runs(f"{best}-push", profile, runs_root)
-    base = comparison.model_seed_runs(best, profile, runs_root)
+    push = comparison.model_seed_runs(f"{best}-push", profile, store=store)
+    base = comparison.model_seed_runs(best, profile, store=store)
     rows = []
     for name, runs in (("one protocol", base), ("pushed", push)):
         for seed, r in runs.items():
@@ -154,17 +155,17 @@ def push_section(best: str | None, profile: str, twins: set[str] | None, runs_ro
     # larger of centre-crop and ten-crop would be choosing on the test set.
     items += ["**What each ingredient gives** (seed 0, each alone on top of the push, then all together; the "
               "changes are measured against the push's own seed-0 run):",
-              comparison.ingredient_table(best, profile, runs_root).round(2).astype(object).fillna("")]
-    return items + push_record_section(best, profile, twins, runs_root)
+              comparison.ingredient_table(best, profile, store=store).round(2).astype(object).fillna("")]
+    return items + push_record_section(best, profile, twins, store=store)
 
 
 @made_by
-def push_record_table(best: str, profile: str, twins: set[str] | None, runs_root=None) -> pd.DataFrame:
+def push_record_table(best: str, profile: str, twins: set[str] | None, *, store: RunStore = RunStore()) -> pd.DataFrame:
     """Every pushed run of `best` (any recipe and budget), oldest first: PublicTest of its selected epoch, the
     PrivateTest it reports (ten-crop) and its centre crop, the de-duplicated PrivateTest of the reported
     predictions, and its training hours against the push's limit."""
     rows = []
-    for r in sorted(comparison.push_runs(best, profile, runs_root), key=lambda r: r.finished_at):
+    for r in sorted(comparison.push_runs(best, profile, store=store), key=lambda r: r.finished_at):
         role = "test_tencrop" if "test_tencrop" in r.metrics else "test"
         hours = r.provenance["wall_seconds"] / 3600
         row = {"recipe": _recipe(best, r), "seed": r.config["train"]["seed"], "epochs": r.epochs,
@@ -185,14 +186,14 @@ def _recipe(best: str, record) -> str:
 
 
 @made_by
-def push_record_section(best: str, profile: str, twins: set[str] | None, runs_root=None) -> Section:
+def push_record_section(best: str, profile: str, twins: set[str] | None, *, store: RunStore = RunStore()) -> Section:
     """The pushed runs, the one the book reports (best PublicTest within the hour limit) against the goal and the
     published single model, and the command for the next long push."""
     mark = next(c for c in literature() if c.key == "vggnet")
     items = ["**Every pushed run** (the de-duplicated column scores the reported predictions; it stays empty for "
              "a ten-crop run recorded before its ten-crop predictions were kept):",
-             push_record_table(best, profile, twins, runs_root).round(2)]
-    record = comparison.push_record(best, profile, runs_root)
+             push_record_table(best, profile, twins, store=store).round(2)]
+    record = comparison.push_record(best, profile, store=store)
     if record is not None:
         hours = record.provenance["wall_seconds"] / 3600
         top = comparison.reported_private(record)
@@ -203,7 +204,7 @@ def push_record_section(best: str, profile: str, twins: set[str] | None, runs_ro
                      f"{'reaches' if top >= PUSH_GOAL else 'falls short of'} the {PUSH_GOAL:g} % goal, "
                      f"{mark.value - top:.2f} points below the published single model's {mark.value:.2f} % "
                      f"({mark.source}; {mark.protocol.label()}).")
-    command = comparison.long_push_command(best, profile, runs_root)
+    command = comparison.long_push_command(best, profile, store=store)
     if command:
         items.append(f"The next long push (the best recipe by PublicTest at the push's budget, as many epochs as "
                      f"{comparison.LONG_PUSH_HOURS:g} h allow: on this CPU a run must finish inside one 3-hour "
@@ -212,12 +213,12 @@ def push_record_section(best: str, profile: str, twins: set[str] | None, runs_ro
 
 
 @made_by
-def push_cost_figure(best: str | None, profile: str, runs_root=None):
+def push_cost_figure(best: str | None, profile: str, *, store: RunStore = RunStore()):
     """PrivateTest accuracy against training CPU-hours for the best model's runs, one protocol and pushed (the
     pushed ones with their fixed ten-crop), beside the published marks (claimed, with their protocols)."""
     if best is None:
         return None
-    base = list(comparison.model_seed_runs(best, profile, runs_root).values())
+    base = list(comparison.model_seed_runs(best, profile, store=store).values())
     if not base:
         return None
     acc = [100 * r.metrics["test"]["accuracy"] for r in base]
@@ -227,7 +228,7 @@ def push_cost_figure(best: str | None, profile: str, runs_root=None):
     rows = [{"model": f"one protocol, {len(base)} seed{'s' if len(base) > 1 else ''}, {base[0].epochs} epochs",
              "train CPU-hours": min(r.provenance["wall_seconds"] for r in base) / 3600,
              "PrivateTest acc (%)": ci.estimate, "95 % low": ci.low, "95 % high": ci.high}]
-    for r in comparison.push_runs(best, profile, runs_root):
+    for r in comparison.push_runs(best, profile, store=store):
         value = comparison.reported_private(r)
         one = wilson(round(value / 100 * n), n).scaled(100)
         rows.append({"model": f"{_recipe(best, r)}, seed {r.config['train']['seed']}, {r.epochs} epochs",
@@ -242,18 +243,18 @@ def push_cost_figure(best: str | None, profile: str, runs_root=None):
 
 
 @made_by
-def provenance_section(profile: str, runs_root=None) -> Section:
+def provenance_section(profile: str, *, store: RunStore = RunStore()) -> Section:
     rows = []
     # every finished run of the chapter: each model at both budgets and all seeds, and every pushed recipe
     for v in list(MODELS) + [recipe for m in MODELS for recipe in comparison.push_recipes(m)]:
-        for r in results.find_runs(f"cmp-{v}", runs_root, profile=profile):
+        for r in store.find(f"cmp-{v}", profile=profile):
             s = r.summary()
             rows.append({"run": f"cmp-{v}/{r.config_hash}", "seed": r.config["train"]["seed"], "commit": s["commit"],
                          "clean tree": r.tree_caveat or "yes", "device": s["device"], "epochs": s["epochs_run"],
                          "kept epoch": s["best_epoch"], "wall (min)": s["wall_minutes"],
                          "training images / s": round(r.metrics.get("train_img_per_s", 0))})
-    caveats = provenance_caveats("cmp", runs_root)
-    cost = comparison.latest_cost(runs_root)
+    caveats = provenance_caveats("cmp", store=store)
+    cost = comparison.latest_cost(store=store)
     if cost is None:
         return [caveats, pd.DataFrame(rows), Note("No cost record yet: run `fer cost` on a quiet machine to fill the "
                                                   "FLOPs and img/s columns.", "warning")]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..store import results
-from ..store.results import code_version
+from ..store.results import RunStore, code_version
 from . import made_by
 
 PACKAGES = ("torch", "torchvision", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "seaborn",
@@ -39,13 +39,13 @@ CHAPTER_OF = {"000": "000", "001": "001", "002": "002", "003": "003", "004": "00
 
 
 @made_by
-def training_table(runs_root=None) -> pd.DataFrame:
+def training_table(*, store: RunStore = RunStore()) -> pd.DataFrame:
     """One row per chapter and profile: the finished run records behind it, the hours they trained (their
     recorded wall time, summed), on what, and how many were not trained from a clean tree."""
     rows = {}
-    for name in results.experiment_names(runs_root):
+    for name in store.experiments():
         chapter = CHAPTER_OF.get(name.split("-")[0])
-        for r in results.find_runs(name, runs_root) if chapter else ():
+        for r in store.find(name) if chapter else ():
             key = (chapter, r.config.get("profile", "?"))
             row = rows.setdefault(key, {"chapter": chapter, "profile": key[1], "records": 0, "training hours": 0.0,
                                         "devices": set(), "not from a clean tree": 0})

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..judge import claims, scoring
-from ..store.results import RUNS_ROOT, SPLITS, RunRecord, find_runs
+from ..store.results import RunRecord, RunStore
 from ..judge.verdicts import TOLERANCE_PP, pair_matches
 from . import made_by
 
@@ -65,16 +65,14 @@ def explanations_table(best: RunRecord, frozen: RunRecord | None, twin_ids: set[
 
 
 @made_by
-def other_fer_runs(runs_root=None, exclude_paper: str = "004") -> pd.DataFrame:
+def other_fer_runs(*, store: RunStore = RunStore(), exclude_paper: str = "004") -> pd.DataFrame:
     """Accuracy, binary accuracy and loss on the test role of every other finished, non-smoke FER2013 run in
     the store: the newest run per experiment, profile and budget (one row per run)."""
-    root = Path(runs_root or RUNS_ROOT)
-    names = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name != SPLITS) if root.is_dir() else []
     rows = []
-    for name in names:
+    for name in store.experiments():
         if name.startswith(f"{exclude_paper}-"):
             continue
-        for record in find_runs(name, root):
+        for record in store.find(name):
             cfg = record.config
             if cfg.get("profile") == "smoke" or cfg.get("data", {}).get("dataset") != "fer2013":
                 continue

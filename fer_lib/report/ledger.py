@@ -10,18 +10,19 @@ from ..judge.claims import Claim
 from ..data.base import FaceData
 from ..judge.scoring import claim_twins
 from . import Section, made_by, plots
+from ..store.results import RunStore
 
 PROFILES = assessment.VERDICT_PROFILES
 
 
 @made_by
-def verdict_table(claim_list: list[Claim], runs_root=None, profiles=PROFILES, data: FaceData | None = None
+def verdict_table(claim_list: list[Claim], *, store: RunStore = RunStore(), profiles=PROFILES, data: FaceData | None = None
                   ) -> pd.DataFrame:
     """One row per claim and profile: claimed, measured, profile, epochs (ours / paper), the last doubling's
     gain, the projected ceiling and the verdict with what it rests on. Empty cells are blank, never NaN.
     With `data` (FER2013), a claim whose test set has twins in its training images also shows its measurement
     and verdict without them."""
-    table = assessment.assess(claim_list, profiles=profiles, runs_root=runs_root,
+    table = assessment.assess(claim_list, profiles=profiles, store=store,
                               twins=claim_twins(claim_list, data, profiles))
     epochs = [f"{int(e)} / {int(p)}" if pd.notna(e) and pd.notna(p) else (f"– / {int(p)}" if pd.notna(p) else "")
               for e, p in zip(table["epochs"], table["paper_epochs"])]
@@ -80,12 +81,12 @@ def _with_interval(measured, low, high) -> str:
 
 
 @made_by
-def headline_table(paper: str | None = None, runs_root=None, data: FaceData | None = None) -> pd.DataFrame:
+def headline_table(paper: str | None = None, *, store: RunStore = RunStore(), data: FaceData | None = None) -> pd.DataFrame:
     """One row per headline claim (of `paper`, or of every paper): claimed, our best-informed measurement, the
     budget it rests on and the verdict word. The ledger at a glance, and each chapter's summary box. With
     `data`, see `verdict_table`."""
     claim_list = [c for c in claims.CLAIMS if not c.cited and not c.detail and (paper is None or c.paper == paper)]
-    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, runs_root=runs_root,
+    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, store=store,
                                                       twins=claim_twins(claim_list, data, PROFILES)))
     budget = [f"{int(e)} of {int(p)} epochs ({profile})" if pd.notna(e) and pd.notna(p) else "—"
               for e, p, profile in zip(best["epochs"], best["paper_epochs"], best["profile"])]
@@ -100,10 +101,10 @@ def headline_table(paper: str | None = None, runs_root=None, data: FaceData | No
 
 
 @made_by
-def claimed_vs_measured_figures(runs_root=None) -> Section:
+def claimed_vs_measured_figures(*, store: RunStore = RunStore()) -> Section:
     """One figure per paper: each headline claim's value beside our best-informed measurement."""
     claim_list = [c for c in claims.CLAIMS if not c.cited and not c.detail]
-    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
+    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, store=store))
     figures = []
     for paper, rows in best.groupby("paper", sort=True):
         fig = plots.claimed_vs_measured(rows)
@@ -122,26 +123,26 @@ def cited_table(paper: str | None = None) -> pd.DataFrame:
 
 
 @made_by
-def counts(runs_root=None) -> pd.DataFrame:
+def counts(*, store: RunStore = RunStore()) -> pd.DataFrame:
     """Per paper: claims reproduced / not reproduced / open / not run (the paper profile decides where it ran)."""
     table = assessment.assess([c for c in claims.CLAIMS if not c.cited and not c.detail], profiles=PROFILES,
-                          runs_root=runs_root)
+                          store=store)
     return assessment.verdict_counts(table)
 
 
-def verdicts(claim_list: list[Claim], profile: str, runs_root=None) -> dict[str, assessment.Verdict]:
+def verdicts(claim_list: list[Claim], profile: str, *, store: RunStore = RunStore()) -> dict[str, assessment.Verdict]:
     """claim description -> its budget-aware Verdict under `profile`."""
-    return {c.description: assessment.judge(c, profile, runs_root) for c in claim_list}
+    return {c.description: assessment.judge(c, profile, store=store) for c in claim_list}
 
 
 @made_by
-def budget_figure(claim_list: list[Claim], profile: str, runs_root=None, title: str = ""):
+def budget_figure(claim_list: list[Claim], profile: str, *, store: RunStore = RunStore(), title: str = ""):
     """The budget curve of each claim (see plots.budget_curve), each point with its 95 % interval; None when
     no claim has a run."""
-    found = {k: v for k, v in verdicts(claim_list, profile, runs_root).items() if v.curve}
+    found = {k: v for k, v in verdicts(claim_list, profile, store=store).items() if v.curve}
     by_label = {c.description: c for c in claim_list}
     intervals = {label: {b: (ci.low, ci.high) for b, (_, ci) in
-                         assessment.budget_measurements(by_label[label], profile, runs_root).items() if ci is not None}
+                         assessment.budget_measurements(by_label[label], profile, store=store).items() if ci is not None}
                  for label in found}
     return plots.budget_curve_figure(found, title, intervals) if found else None
 
@@ -152,11 +153,11 @@ def train_command(experiment: str, profile: str, epochs: int) -> str:
     return f"`fer train {paper} {variant} --profile {profile} --epochs {epochs}`"
 
 
-def verdict_sentences(claim_list: list[Claim], profile: str, runs_root=None) -> str:
+def verdict_sentences(claim_list: list[Claim], profile: str, *, store: RunStore = RunStore()) -> str:
     """One sentence per claim, computed from the records: its budget, curve, projection and verdict."""
     lines = []
     for c in claim_list:
-        v = assessment.judge(c, profile, runs_root)
+        v = assessment.judge(c, profile, store=store)
         if not v.curve:
             lines.append(f"- {c.description} ({c.value:.2f}, {c.source}): not run — {v.reason}.")
             continue
@@ -210,10 +211,10 @@ def protocol_lines() -> str:
 
 
 @made_by
-def backtest_section(runs_root=None) -> Section:
+def backtest_section(*, store: RunStore = RunStore()) -> Section:
     """The projection rule checked against the store: every doubling projected to each later budget trained."""
     from ..judge import backtest
-    table = backtest.cases(backtest.curves(runs_root))
+    table = backtest.cases(backtest.curves(store=store))
     if table.empty:
         return ["No budget curve in the store has a later budget to check a projection against yet."]
     margin = backtest.margin_per_doubling(table)
@@ -233,65 +234,65 @@ def backtest_section(runs_root=None) -> Section:
 
 
 @made_by
-def comparative_section(runs_root=None, papers=None, profile: str = "cpu") -> Section:
+def comparative_section(*, store: RunStore = RunStore(), papers=None, profile: str = "cpu") -> Section:
     """The papers' comparative claims, each judged on paired evidence (see `fer_lib.judge.comparative`)."""
     from ..judge import comparative
-    table = comparative.comparative_table(profile, runs_root, papers)
+    table = comparative.comparative_table(profile, store=store, papers=papers)
     if table.empty:
         return []
     return [table if papers is None else table.drop(columns=["paper"])]
 
 
-def _fold_mean(experiment: str, runs_root=None) -> float | None:
-    from ..store.results import runs_for
+def _fold_mean(experiment: str, *, store: RunStore = RunStore()) -> float | None:
+
     for profile in PROFILES:
-        runs = runs_for(experiment, profile, runs_root)
+        runs = store.runs_for(experiment, profile)
         if runs:
             return 100 * sum(r.metrics["test"]["accuracy"] for r in runs) / len(runs)
     return None
 
 
 @made_by
-def findings_section(runs_root=None) -> Section:
+def findings_section(*, store: RunStore = RunStore()) -> Section:
     """The intro's opening: the tally of verdicts, then what the book found, each sentence computed from the
     records, then how far to trust it. A finding whose records are missing is left out, never guessed."""
     from ..judge import backtest, comparative
     from ..judge.assessment import judge
     from ..models import published
-    from ..store.results import RUNS_ROOT, RunRecord
+    from ..store.results import RunRecord
     headline = [c for c in claims.CLAIMS if not c.cited and not c.detail]
-    best = assessment.decisive_rows(assessment.assess(headline, profiles=PROFILES, runs_root=runs_root))
+    best = assessment.decisive_rows(assessment.assess(headline, profiles=PROFILES, store=store))
     words = best["verdict"].value_counts()
     tally = ", ".join(f"**{n} {word}**" for word, n in words.items())
     on_gpu = int((best["profile"] == "paper").sum())
     lines = [f"Of the five papers' {len(best)} headline claims: {tally}."]
     found = []
     resnet = next(c for c in claims.CLAIMS if c.key == "resnet50-all-private_test-accuracy")
-    v = judge(resnet, "cpu", runs_root)
+    v = judge(resnet, "cpu", store=store)
     if v.verdict == "reproduced":
         found.append(f"Chapter 004's {resnet.value:.2f} % test accuracy is element-wise (binary) accuracy over the "
                      f"seven one-hot outputs, on which a model unsure of every face scores 6 of 7: the paper's own "
                      f"frozen configuration gives {v.measured:.2f} % at the paper's loss.")
-    random_ts = _fold_mean("000-presnetvgg-jaffe-random-testsel", runs_root)
-    subject_vs = _fold_mean("000-presnetvgg-jaffe-subject-valsel", runs_root)
+    random_ts = _fold_mean("000-presnetvgg-jaffe-random-testsel", store=store)
+    subject_vs = _fold_mean("000-presnetvgg-jaffe-subject-valsel", store=store)
     if random_ts is not None and subject_vs is not None:
         found.append(f"On JAFFE, P-ResNet-VGG scores {random_ts:.1f} % under random folds with the epoch chosen on "
                      f"the test fold, and {subject_vs:.1f} % with subject-independent folds and the epoch chosen on "
                      "validation: most of the paper's number is seeing the same ten people in training.")
     pushed = published.manifest(published.DEFAULT)
-    record = RunRecord(Path(runs_root or RUNS_ROOT) / pushed.run)
+    record = RunRecord(store.root / pushed.run)
     if record.finished:
         hours = record.provenance["wall_seconds"] / 3600
         found.append(f"An honest FER2013 model (epoch chosen on PublicTest, reported on PrivateTest) reaches "
                      f"{100 * pushed.accuracy.get('test_tencrop', pushed.accuracy['test']):.1f} % in "
                      f"{hours:.1f} CPU hours on two cores; `fer predict` serves it.")
-    comp = comparative.comparative_table("cpu", runs_root)
+    comp = comparative.comparative_table("cpu", store=store)
     own = comp[~comp["verdict"].str.startswith("evidence") & (comp["verdict"] != "not run")]
     if len(own):
         counted = own["verdict"].value_counts()
         found.append(f"Of the papers' comparisons that could be run here ({len(own)}), judged on paired evidence: "
                      + ", ".join(f"{n} {word}" for word, n in counted.items()) + ".")
-    cases = backtest.cases(backtest.curves(runs_root))
+    cases = backtest.cases(backtest.curves(store=store))
     trust = (f"How far to trust this: every measurement carries a 95 % interval, and a verdict is never decided "
              f"where that interval could flip it. {on_gpu} headline claim{'s' if on_gpu != 1 else ''} "
              f"ran at the paper's own budget on a GPU; the others rest on the `cpu` profile's shorter budgets, "
@@ -300,11 +301,11 @@ def findings_section(runs_root=None) -> Section:
     return ["\n".join([lines[0], ""] + [f"- {f}" for f in found] + ["", trust])]
 
 
-def takeaways(paper: str, runs_root=None) -> str:
+def takeaways(paper: str, *, store: RunStore = RunStore()) -> str:
     """A chapter's closing summary, computed from the ledger: the tally of its headline verdicts, then one line
     per claim with the measurement and interval it rests on and its budget, the decided ones first."""
     claim_list = [c for c in claims.CLAIMS if c.paper == paper and not c.cited and not c.detail]
-    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, runs_root=runs_root))
+    best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, store=store))
     order = {"reproduced": 0, "not reproduced": 1, "open": 2}
     best = best.assign(_order=best["verdict"].map(order).fillna(3)).sort_values("_order", kind="stable")
     words = best["verdict"].value_counts()

@@ -21,6 +21,7 @@ from ..experiments import Experiment
 from . import Note, source_of
 from . import ledger as report_ledger
 from .tables import ProfileRuns, profile_runs, styled
+from ..store.results import RunStore
 
 
 # The data folders this page was given: a message naming a file there shows it below "<data root>", since where
@@ -115,7 +116,7 @@ def load_or_note(name: str, data_root=None, consequence: str = "this section use
         return None
 
 
-def run_or_reuse(exp: Experiment, data: FaceData | None, runs_root=None, force: bool = False,
+def run_or_reuse(exp: Experiment, data: FaceData | None, *, store: RunStore = RunStore(), force: bool = False,
                  train: bool = True) -> ProfileRuns:
     """Train `exp` (or reuse its finished run) when `train` is set and the data is here; always gather every
     profile's latest run. With `train=False` nothing is trained: the chapter shows the committed records."""
@@ -123,17 +124,17 @@ def run_or_reuse(exp: Experiment, data: FaceData | None, runs_root=None, force: 
         lines: list[str] = []
         try:
             for fold in exp.folds():
-                runner.run(fold, runs_root=runs_root, force=force, data=data, log=lines.append)
+                runner.run(fold, store=store, force=force, data=data, log=lines.append)
         except Exception as exc:  # noqa: BLE001  show the error in the chapter, keep the other sections
             note(f"Training `{exp.name}` ({exp.profile}) failed: `{type(exc).__name__}: {exc}`", "error")
         training_log(lines, f"log of {exp.name} ({exp.profile} profile)")
-    return profile_runs(exp.name, runs_root)
+    return profile_runs(exp.name, store=store)
 
 
-def run_all(exps: list[Experiment], data: FaceData | None, runs_root=None, force: bool = False,
+def run_all(exps: list[Experiment], data: FaceData | None, *, store: RunStore = RunStore(), force: bool = False,
             train: bool = True) -> list[ProfileRuns]:
     """`run_or_reuse` for each experiment, in order."""
-    return [run_or_reuse(exp, data, runs_root, force, train) for exp in exps]
+    return [run_or_reuse(exp, data, store=store, force=force, train=train) for exp in exps]
 
 
 def show_all(items) -> None:
@@ -160,10 +161,10 @@ def table(frame: pd.DataFrame) -> None:
     display(HTML(f'<div class="fer-scroll">{styled(frame)}</div>{source_link(frame)}'))
 
 
-def summary_box(paper: str, runs_root=None, data: FaceData | None = None) -> None:
+def summary_box(paper: str, *, store: RunStore = RunStore(), data: FaceData | None = None) -> None:
     """The box a chapter opens with: each headline claim, our best measurement, its budget and verdict (with
     `data`, also without the test images that have twins in training; see `ledger.verdict_table`)."""
-    headline = report_ledger.headline_table(paper, runs_root, data)
+    headline = report_ledger.headline_table(paper, store=store, data=data)
     words = headline["verdict"].value_counts()
     tally = ", ".join(f"{n} {word}" for word, n in words.items())
     body = styled(headline)
@@ -173,14 +174,14 @@ def summary_box(paper: str, runs_root=None, data: FaceData | None = None) -> Non
                  f'</div>{source_link(headline)}</div>'))
 
 
-def verdict_section(paper: str, runs_root=None, curve_datasets: tuple[str, ...] = ("fer2013",),
+def verdict_section(paper: str, *, store: RunStore = RunStore(), curve_datasets: tuple[str, ...] = ("fer2013",),
                     profile: str = "cpu", data: FaceData | None = None) -> None:
     """A chapter's verdicts: the table with budgets, one sentence per claim, and the budget curves of the claims
     on `curve_datasets` (accuracy against epochs trained, the claim and the paper's budget marked)."""
     claim_list = claims.claims_for(paper)
-    table(report_ledger.verdict_table(claim_list, runs_root, data=data).drop(columns=["paper"]))
-    display(Markdown(report_ledger.verdict_sentences(claim_list, profile, runs_root)))
+    table(report_ledger.verdict_table(claim_list, store=store, data=data).drop(columns=["paper"]))
+    display(Markdown(report_ledger.verdict_sentences(claim_list, profile, store=store)))
     curved = [c for c in claim_list if c.dataset in curve_datasets]
-    fig = report_ledger.budget_figure(curved, profile, runs_root, title=f"{paper}: budget curves ({profile} profile)")
+    fig = report_ledger.budget_figure(curved, profile, store=store, title=f"{paper}: budget curves ({profile} profile)")
     if fig is not None:
         show(fig)

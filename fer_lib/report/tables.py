@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..store import results
 from ..experiments import PROFILES
-from ..store.results import RunRecord
+from ..store.results import RunRecord, RunStore
 from ..judge.scoring import deduplicated_accuracy
 from . import Section, made_by
 from ..judge.uncertainty import Interval, mean_interval, per_class_intervals, wilson
@@ -26,15 +26,15 @@ class ProfileRuns:
     folds: dict[str, list[RunRecord]] = field(default_factory=dict)
 
 
-def profile_runs(experiment: str, runs_root=None) -> ProfileRuns:
+def profile_runs(experiment: str, *, store: RunStore = RunStore()) -> ProfileRuns:
     """Every profile's latest finished run of `experiment` (and its folds, for a k-fold experiment). With a
     complete set of folds the record is the newest of them, not a fold of a larger budget still in training."""
     records, folds = {}, {}
     for p in PROFILES:
-        measured = results.runs_for(experiment, p, runs_root)
+        measured = store.runs_for(experiment, p)
         if len(measured) > 1:
             folds[p] = measured
-        record = results.newest(measured) if measured else results.latest_run(experiment, p, runs_root)
+        record = results.newest(measured) if measured else store.latest(experiment, p)
         if record is not None:
             records[p] = record
     return ProfileRuns(experiment, records, folds)
@@ -57,11 +57,11 @@ def provenance_table(runs: list[ProfileRuns]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def provenance_caveats(paper: str, runs_root=None) -> str | None:
+def provenance_caveats(paper: str, *, store: RunStore = RunStore()) -> str | None:
     """One line per finished record of `paper`'s experiments (paper and cpu profiles: the ones pages show) that
     was not trained from a clean, committed tree, or None when every one was."""
-    records = [r for name in results.experiment_names(runs_root) if name.startswith(f"{paper}-")
-               for r in results.find_runs(name, runs_root) if r.config.get("profile") in ("paper", "cpu")]
+    records = [r for name in store.experiments() if name.startswith(f"{paper}-")
+               for r in store.find(name) if r.config.get("profile") in ("paper", "cpu")]
     groups: dict[str, list[str]] = {}  # one line per caveat (they name their commit), listing its records
     for r in records:
         if r.tree_caveat:
@@ -75,10 +75,10 @@ def provenance_caveats(paper: str, runs_root=None) -> str | None:
 
 
 @made_by
-def provenance_section(paper: str, runs: list[ProfileRuns], runs_root=None) -> Section:
+def provenance_section(paper: str, runs: list[ProfileRuns], *, store: RunStore = RunStore()) -> Section:
     """A chapter's provenance: the caveats of its records that were not trained from a clean tree, then the
     table of the runs its tables show."""
-    return [provenance_caveats(paper, runs_root), provenance_table(runs)]
+    return [provenance_caveats(paper, store=store), provenance_table(runs)]
 
 
 @made_by

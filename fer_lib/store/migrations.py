@@ -19,22 +19,21 @@ import subprocess
 from dataclasses import fields
 from pathlib import Path
 
-from .results import RUNS_ROOT, SPLITS, config_hash, split_digest, write_json, write_split
+from .results import SPLITS, RunStore, config_hash, split_digest, write_json
 
 # DataSpec fields added after the first records were written, with the values those records trained with
 _DATA_DEFAULTS = dict(k=0, fold=0, by_subject=False, select_on="val")
 
 
-def run_dirs(root: str | Path | None = None) -> list[Path]:
+def run_dirs(*, store: RunStore) -> list[Path]:
     """Every run directory (one holding a config.json) in the store."""
-    root = Path(root or RUNS_ROOT)
-    return sorted(p.parent for p in root.glob("*/*/config.json") if p.parent.parent.name != SPLITS)
+    return sorted(p.parent for p in store.root.glob("*/*/config.json") if p.parent.parent.name != SPLITS)
 
 
-def compact(root: str | Path | None = None) -> dict[str, int]:
-    """Convert every run under `root` to the compact layout; returns counts of what was converted."""
+def compact(*, store: RunStore) -> dict[str, int]:
+    """Convert every run in `store` to the compact layout; returns counts of what was converted."""
     counts = dict(splits=0, predictions=0)
-    for folder in run_dirs(root):
+    for folder in run_dirs(store=store):
         legacy = folder / "split.json"
         if legacy.exists():
             ids = json.loads(legacy.read_text())
@@ -42,7 +41,7 @@ def compact(root: str | Path | None = None) -> dict[str, int]:
             if recorded != split_digest(ids):
                 raise ValueError(f"{legacy}: its ids do not match the split_digest in config.json; "
                                  f"the record is inconsistent, retrain it")
-            write_split(root, ids)
+            store.write_split(ids)
             legacy.unlink()
             counts["splits"] += 1
         csv = folder / "predictions.csv"
@@ -56,14 +55,14 @@ def compact(root: str | Path | None = None) -> dict[str, int]:
     return counts
 
 
-def fill_data_schema(root: str | Path | None = None) -> list[tuple[Path, Path]]:
+def fill_data_schema(*, store: RunStore) -> list[tuple[Path, Path]]:
     """Add the DataSpec fields a config lacks (see _DATA_DEFAULTS) and move the run to its new hash.
     Returns (old, new) directory pairs."""
     from ..data.splits import DataSpec
     known = {f.name for f in fields(DataSpec)}
     assert set(_DATA_DEFAULTS) <= known, "a default for a field DataSpec no longer has"
     moved = []
-    for folder in run_dirs(root):
+    for folder in run_dirs(store=store):
         config = json.loads((folder / "config.json").read_text())
         data = config.get("data")
         if not isinstance(data, dict) or "dataset" not in data:
@@ -106,14 +105,14 @@ UNRECORDED_DIRTY = ("not recorded: the code that trained this run did not yet ch
                     "commit is known, its working tree is not")
 
 
-def complete_provenance(root: str | Path | None = None, repo: str | Path | None = None) -> list[Path]:
-    """Complete the provenance of every record under `root` from the git history of `repo` (default: the
+def complete_provenance(*, store: RunStore, repo: str | Path | None = None) -> list[Path]:
+    """Complete the provenance of every record in `store` from the git history of `repo` (default: the
     checkout this package lives in; see the module's docstring). Returns the run directories changed; running
     it twice changes nothing the second time."""
-    root = Path(root or RUNS_ROOT).resolve()
+    root = store.root.resolve()
     repo = Path(repo or Path(__file__).resolve().parents[2]).resolve()  # fer_lib/store/ -> the checkout
     changed = []
-    for folder in run_dirs(root):
+    for folder in run_dirs(store=store):
         path = folder / "provenance.json"
         if not path.exists():
             continue

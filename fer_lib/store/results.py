@@ -3,8 +3,9 @@
 A run lives in `runs/<experiment>/<config-hash>/`: config.json, history.csv, metrics.json (written last: its
 presence marks the run finished), predictions.csv.gz and provenance.json. The image ids of a split are stored
 once per distinct split, in `runs/_splits/<split digest>.json.gz`, since most runs share a few splits.
-Queries (the newest finished run of an experiment and profile, its folds, seeds and budgets) are functions
-here; chapters, the ledger and the runner all use them.
+`RunStore(root)` is the store as an object: chapters, the ledger, the runner and the CLI build one and pass it
+by keyword, and ask it their questions (the newest finished run of an experiment and profile, its folds, seeds
+and budgets) through its methods.
 """
 from __future__ import annotations
 
@@ -23,17 +24,13 @@ import pandas as pd
 
 from . import atomic
 
-RUNS_ROOT = Path(os.environ.get("FER_RUNS", "runs"))
+DEFAULT_ROOT = "runs"  # beside the checkout, unless $FER_RUNS names another folder
 SPLITS = "_splits"  # not an experiment: the folder of shared split id lists
 
 
 def config_hash(config: dict) -> str:
     """12 hex digits of sha256 over the canonical JSON of `config`: the run's identity."""
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-def run_dir(experiment: str, config: dict, root: str | Path | None = None) -> Path:
-    return Path(root or RUNS_ROOT) / experiment / config_hash(config)
 
 
 def write_json(path: Path, obj) -> None:
@@ -78,27 +75,6 @@ def write_record(folder: Path, *, metrics: dict, provenance: dict, config: dict 
 def split_digest(ids: dict[str, list[str]]) -> str:
     """sha256 over a split's image ids per role (the digest a run's config records as split_digest)."""
     return hashlib.sha256(json.dumps(ids, sort_keys=True).encode()).hexdigest()
-
-
-def split_path(root: str | Path | None, digest: str) -> Path:
-    return Path(root or RUNS_ROOT) / SPLITS / f"{digest}.json.gz"
-
-
-def write_split(root: str | Path | None, ids: dict[str, list[str]]) -> Path:
-    """Store a split's id lists once, content-addressed by their digest; an existing copy is kept."""
-    path = split_path(root, split_digest(ids))
-    if not path.exists():  # two workers may both get here for one split: each writes its own temporary
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_bytes(path, gzip.compress(json.dumps(ids, sort_keys=True).encode(), mtime=0))
-    return path
-
-
-def read_split(root: str | Path | None, digest: str) -> dict[str, list[str]]:
-    path = split_path(root, digest)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: the split this run used is missing from the run store; restore it "
-                                f"from git (git checkout -- {path}) or retrain the run")
-    return json.loads(gzip.decompress(path.read_bytes()))
 
 
 # The code a run depends on: a change here, committed or not, tracked or not, makes a run "dirty".
@@ -202,7 +178,7 @@ class RunRecord:
         legacy = self.path / "split.json"
         if legacy.exists():  # a record written before the compact store (see `compact`)
             return json.loads(legacy.read_text())
-        return read_split(self.path.parent.parent, self.config["split_digest"])
+        return RunStore(self.path.parent.parent).read_split(self.config["split_digest"])
 
     @property
     def epochs(self) -> int:
@@ -235,22 +211,6 @@ class RunRecord:
                     epochs_run=self.metrics.get("epochs_run"), best_epoch=self.metrics.get("best_epoch"))
 
 
-def experiment_names(root: str | Path | None = None) -> list[str]:
-    """The experiments the store holds runs of (its folders, without the shared split store)."""
-    root = Path(root or RUNS_ROOT)
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.name != SPLITS) if root.is_dir() else []
-
-
-def find_runs(experiment: str, root: str | Path | None = None, finished_only: bool = True,
-              profile: str | None = None) -> list[RunRecord]:
-    """The runs of `experiment` in the store (finished ones unless `finished_only` is False), optionally of
-    one `profile`."""
-    folder = Path(root or RUNS_ROOT) / experiment
-    runs = [RunRecord(p) for p in sorted(folder.iterdir()) if p.is_dir()] if folder.is_dir() else []
-    return [r for r in runs if (r.finished or not finished_only)
-            and (profile is None or r.config.get("profile") == profile)]
-
-
 def newest(runs: list[RunRecord]) -> RunRecord | None:
     """The run that finished last (by the time its provenance records), or None."""
     return max(runs, key=lambda r: r.finished_at, default=None)
@@ -266,76 +226,135 @@ def current_edition(runs: list[RunRecord]) -> list[RunRecord]:
     return [r for r in runs if r.config.get("model_args") == last.config.get("model_args")]
 
 
-def latest_run(experiment: str, profile: str, root=None, epochs: int | None = None,
-               seed: int | None = 0) -> RunRecord | None:
-    """The newest finished run of `experiment` under `profile`, at budget `epochs` (default: the largest
-    budget trained, the last point of its budget curve), of training seed `seed` (default 0, every
-    experiment's own, so a further seed never silently replaces the run a page shows; None: any seed)."""
-    runs = [r for r in current_edition(find_runs(experiment, root, profile=profile))
-            if seed is None or r.config.get("train", {}).get("seed", 0) == seed]
-    if not runs:
-        return None
-    epochs = max(r.epochs for r in runs) if epochs is None else epochs
-    return newest([r for r in runs if r.epochs == epochs])
-
-
 def _scheme(record: RunRecord) -> dict:
     return {k: v for k, v in record.config["data"].items() if k != "fold"}
 
 
-def latest_folds(experiment: str, profile: str, root=None, epochs: int | None = None) -> list[RunRecord]:
-    """The newest finished run of each fold, in fold order, for a k-fold experiment under `profile` at budget
-    `epochs` (default: the largest trained).
+class RunStore:
+    """The run records under one folder, and every question the book asks of them.
 
-    Only folds of the newest run's protocol (same k, subject grouping, selection, seed) are gathered, so a
-    table never mixes two fold schemes. Missing folds are simply absent: callers compare len() with k.
+    `RunStore()` is the store at $FER_RUNS (read when it is used), else `runs/`; `RunStore(path)` another one (a
+    test's temporary store, a copy brought back from a GPU machine). Build one and pass it by keyword.
     """
-    first = latest_run(experiment, profile, root, epochs)
-    if first is None:
-        return []
-    same = [r for r in current_edition(find_runs(experiment, root, profile=profile))
-            if r.epochs == first.epochs and _scheme(r) == _scheme(first)
-            and r.config["train"].get("seed", 0) == first.config["train"].get("seed", 0)]
-    by_fold: dict[int, RunRecord] = {}
-    for r in sorted(same, key=lambda r: r.finished_at):
-        by_fold[r.config["data"].get("fold", 0)] = r
-    return [by_fold[f] for f in sorted(by_fold)]
 
+    def __init__(self, root: str | os.PathLike | None = None):
+        self._root = root
 
-def runs_for(experiment: str, profile: str, root=None, epochs: int | None = None) -> list[RunRecord]:
-    """What a measurement rests on: all folds of a k-fold experiment (only when every fold finished), else
-    the one newest run; at budget `epochs` (default: the largest budget with every fold finished, so a larger
-    budget still being trained fold by fold does not hide the last complete one). [] when there is none."""
-    if epochs is None:
-        points = budget_runs(experiment, profile, root)
-        return points[max(points)] if points else []
-    first = latest_run(experiment, profile, root, epochs)
-    if first is None:
-        return []
-    data = first.config.get("data", {})
-    if data.get("protocol") == "kfold":
-        folds = latest_folds(experiment, profile, root, first.epochs)
-        return folds if len(folds) == data["k"] else []
-    return [first]
+    @property
+    def root(self) -> Path:
+        """The folder the records live in."""
+        return Path(self._root if self._root is not None else os.environ.get("FER_RUNS", DEFAULT_ROOT))
 
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.root)!r})"
 
-def budget_runs(experiment: str, profile: str, root=None) -> dict[int, list[RunRecord]]:
-    """Every budget of `experiment` under `profile` with what it rests on (see runs_for), by epochs trained:
-    the points of its budget curve. A k-fold budget with a fold missing is left out."""
-    budgets = sorted({r.epochs for r in current_edition(find_runs(experiment, root, profile=profile))})
-    points = {b: runs_for(experiment, profile, root, b) for b in budgets}
-    return {b: runs for b, runs in points.items() if runs}
+    def __eq__(self, other) -> bool:
+        return isinstance(other, RunStore) and self.root.resolve() == other.root.resolve()
 
+    def __hash__(self) -> int:
+        return hash(self.root.resolve())
 
-def seed_runs(experiment: str, profile: str, root=None, epochs: int | None = None) -> dict[int, RunRecord]:
-    """Finished runs of `experiment` under `profile` (at budget `epochs` when given), one per training seed
-    (the newest when a seed ran twice)."""
-    by_seed: dict[int, RunRecord] = {}
-    runs = [r for r in current_edition(find_runs(experiment, root, profile=profile))
-            if epochs is None or r.epochs == epochs]
-    for record in sorted(runs, key=lambda r: r.finished_at):
-        by_seed[record.config["train"].get("seed", 0)] = record
-    return dict(sorted(by_seed.items()))
+    def folder(self, experiment: str, config: dict) -> Path:
+        """Where the run of `experiment` with `config` lives (or will): `<root>/<experiment>/<config hash>`."""
+        return self.root / experiment / config_hash(config)
+
+    def experiments(self) -> list[str]:
+        """The experiments the store holds runs of (its folders, without the shared split store): for listing
+        what exists, e.g. the downloads and the backtest, never for choosing what a page shows."""
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and p.name != SPLITS) if self.root.is_dir() else []
+
+    def find(self, experiment: str, *, finished_only: bool = True, profile: str | None = None) -> list[RunRecord]:
+        """Every run of `experiment` (finished ones unless `finished_only` is False), optionally of one `profile`,
+        of every edition and seed: for an inventory; a page showing a measurement wants `latest` or `runs_for`."""
+        folder = self.root / experiment
+        runs = [RunRecord(p) for p in sorted(folder.iterdir()) if p.is_dir()] if folder.is_dir() else []
+        return [r for r in runs if (r.finished or not finished_only)
+                and (profile is None or r.config.get("profile") == profile)]
+
+    def latest(self, experiment: str, profile: str, *, epochs: int | None = None,
+               seed: int | None = 0) -> RunRecord | None:
+        """The one run to show for a single-run experiment: the newest finished run of `experiment` under
+        `profile`, at budget `epochs` (default: the largest budget trained, the last point of its budget curve),
+        of training seed `seed` (default 0, every experiment's own, so a further seed never silently replaces
+        the run a page shows; None: any seed)."""
+        runs = [r for r in current_edition(self.find(experiment, profile=profile))
+                if seed is None or r.config.get("train", {}).get("seed", 0) == seed]
+        if not runs:
+            return None
+        epochs = max(r.epochs for r in runs) if epochs is None else epochs
+        return newest([r for r in runs if r.epochs == epochs])
+
+    def folds(self, experiment: str, profile: str, *, epochs: int | None = None) -> list[RunRecord]:
+        """The folds of a k-fold experiment, for a per-fold table or curve: the newest finished run of each fold,
+        in fold order, under `profile` at budget `epochs` (default: the largest trained).
+
+        Only folds of the newest run's protocol (same k, subject grouping, selection, seed) are gathered, so a
+        table never mixes two fold schemes. Missing folds are simply absent: callers compare len() with k.
+        """
+        first = self.latest(experiment, profile, epochs=epochs)
+        if first is None:
+            return []
+        same = [r for r in current_edition(self.find(experiment, profile=profile))
+                if r.epochs == first.epochs and _scheme(r) == _scheme(first)
+                and r.config["train"].get("seed", 0) == first.config["train"].get("seed", 0)]
+        by_fold: dict[int, RunRecord] = {}
+        for r in sorted(same, key=lambda r: r.finished_at):
+            by_fold[r.config["data"].get("fold", 0)] = r
+        return [by_fold[f] for f in sorted(by_fold)]
+
+    def runs_for(self, experiment: str, profile: str, *, epochs: int | None = None) -> list[RunRecord]:
+        """What a measurement rests on, for a verdict: all folds of a k-fold experiment (only when every fold
+        finished), else the one newest run; at budget `epochs` (default: the largest budget with every fold
+        finished, so a larger budget still being trained fold by fold does not hide the last complete one).
+        [] when there is none."""
+        if epochs is None:
+            points = self.budgets(experiment, profile)
+            return points[max(points)] if points else []
+        first = self.latest(experiment, profile, epochs=epochs)
+        if first is None:
+            return []
+        data = first.config.get("data", {})
+        if data.get("protocol") == "kfold":
+            folds = self.folds(experiment, profile, epochs=first.epochs)
+            return folds if len(folds) == data["k"] else []
+        return [first]
+
+    def budgets(self, experiment: str, profile: str) -> dict[int, list[RunRecord]]:
+        """The points of a budget curve: every budget of `experiment` under `profile` with what it rests on (see
+        `runs_for`), by epochs trained. A k-fold budget with a fold missing is left out."""
+        budgets = sorted({r.epochs for r in current_edition(self.find(experiment, profile=profile))})
+        points = {b: self.runs_for(experiment, profile, epochs=b) for b in budgets}
+        return {b: runs for b, runs in points.items() if runs}
+
+    def seeds(self, experiment: str, profile: str, *, epochs: int | None = None) -> dict[int, RunRecord]:
+        """The spread over training seeds: the finished runs of `experiment` under `profile` (at budget `epochs`
+        when given), one per seed (the newest when a seed ran twice)."""
+        by_seed: dict[int, RunRecord] = {}
+        runs = [r for r in current_edition(self.find(experiment, profile=profile))
+                if epochs is None or r.epochs == epochs]
+        for record in sorted(runs, key=lambda r: r.finished_at):
+            by_seed[record.config["train"].get("seed", 0)] = record
+        return dict(sorted(by_seed.items()))
+
+    def split_path(self, digest: str) -> Path:
+        """Where the image ids of the split with `digest` are stored."""
+        return self.root / SPLITS / f"{digest}.json.gz"
+
+    def write_split(self, ids: dict[str, list[str]]) -> Path:
+        """Store a split's id lists once, content-addressed by their digest; an existing copy is kept."""
+        path = self.split_path(split_digest(ids))
+        if not path.exists():  # two workers may both get here for one split: each writes its own temporary
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic.write_bytes(path, gzip.compress(json.dumps(ids, sort_keys=True).encode(), mtime=0))
+        return path
+
+    def read_split(self, digest: str) -> dict[str, list[str]]:
+        """The image ids per role of a stored split (a run's `split_ids` reads it for you)."""
+        path = self.split_path(digest)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: the split this run used is missing from the run store; restore it "
+                                    f"from git (git checkout -- {path}) or retrain the run")
+        return json.loads(gzip.decompress(path.read_bytes()))
 
 
 # Read once, when the process imports fer_lib: that is the code it runs, even if the tree moves on

@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..models import REGISTRY, build_model, count_parameters
-from ..store.results import RunRecord, code_version, provenance, run_dir, write_json
+from ..store.results import RunRecord, RunStore, code_version, provenance, write_json
 
 
 def forward_flops(model: nn.Module, input_shape: tuple[int, int, int]) -> int:
@@ -57,7 +57,7 @@ def measure(model: nn.Module, input_shape: tuple[int, int, int], bf16: bool, bat
 COST_RUN = "cmp-cost"  # run-store folder of the comparison's cost table
 
 
-def measure_comparison(variants=None, runs_root=None, seconds: float = 3.0, log=print) -> RunRecord:
+def measure_comparison(variants=None, *, store: RunStore = RunStore(), seconds: float = 3.0, log=print) -> RunRecord:
     """Measure every comparison model (experiments.COMPARISON_MODELS, as the cpu profile builds them) in this
     process and store the table as a run record, `runs/cmp-cost/<hash>/`. Timings are only as quiet as the
     machine: the record keeps the load average before and after, so a reader can tell."""
@@ -67,7 +67,7 @@ def measure_comparison(variants=None, runs_root=None, seconds: float = 3.0, log=
     config = dict(name=COST_RUN, profile="cpu", seconds_per_timing=seconds, batch_sizes=[256, 1],
                   models={v: dict(model=e.model, model_args=e.model_args, input_shape=[e.train.preprocess.channels, 48, 48])
                           for v, e in exps.items()})
-    folder = run_dir(COST_RUN, config, runs_root)
+    folder = store.folder(COST_RUN, config)
     folder.mkdir(parents=True, exist_ok=True)
     code, start, load_before = code_version(), time.perf_counter(), os.getloadavg()
     write_json(folder / "config.json", config)

@@ -20,6 +20,7 @@ import torch
 from .. import experiments
 from ..store import results
 from ..experiments import Experiment
+from ..store.results import RunStore
 
 # What each chapter trains, by paper id in `experiments.EXPERIMENTS`; chapters not listed train nothing.
 
@@ -75,11 +76,11 @@ def jobs_for(paper: str, variants, profile: str, epochs=None, fold: int | None =
     return jobs
 
 
-def finished_run(exp: Experiment, runs_root=None) -> results.RunRecord | None:
+def finished_run(exp: Experiment, *, store: RunStore = RunStore()) -> results.RunRecord | None:
     """The newest finished run whose config matches `exp` in every experiment field. The split digest and
     dataset checksum are not compared: they need the data loaded, and the plan must work without it."""
     wanted = json.loads(json.dumps(exp.to_dict(), default=str))
-    same = [r for r in results.find_runs(exp.name, runs_root, profile=exp.profile)
+    same = [r for r in store.find(exp.name, profile=exp.profile)
             if all(r.config.get(k) == v for k, v in wanted.items())]
     return results.newest(same)
 
@@ -96,7 +97,7 @@ class JobResult:
     error: str = ""
 
 
-def run_jobs(jobs: list[Job], workers: int, data_root=None, runs_root=None, force: bool = False,
+def run_jobs(jobs: list[Job], workers: int, data_root=None, *, store: RunStore = RunStore(), force: bool = False,
              device: str | None = None) -> list[JobResult]:
     """Train `jobs` in `workers` processes; returns one result per job, in the jobs' order.
 
@@ -121,7 +122,7 @@ def run_jobs(jobs: list[Job], workers: int, data_root=None, runs_root=None, forc
             slots.put(d)
         with ProcessPoolExecutor(min(workers, len(round_jobs)), mp_context=context, initializer=_start_worker,
                                  initargs=(slots, threads)) as pool:
-            futures = {job: pool.submit(_run_job, job, data_root, runs_root, force) for job in round_jobs}
+            futures = {job: pool.submit(_run_job, job, data_root, store=store, force=force) for job in round_jobs}
             for job, future in futures.items():
                 try:
                     done[job] = future.result()
@@ -148,13 +149,13 @@ def _start_worker(slots, threads: int) -> None:
     torch.set_num_threads(threads)  # workers sharing a CPU split its cores instead of fighting over them
 
 
-def _run_job(job: Job, data_root, runs_root, force: bool) -> JobResult:
+def _run_job(job: Job, data_root, *, store, force: bool) -> JobResult:
     from . import runner
     start = time.perf_counter()
     try:
         exp = job.experiment
         reused = []
-        record = runner.run(exp, data_root, runs_root, force=force, device=_DEVICE,
+        record = runner.run(exp, data_root, store=store, force=force, device=_DEVICE,
                             log=lambda line: _log(job, line, reused))
         accuracy = ", ".join(f"{role} {record.metrics[role]['accuracy']:.4f}" for role in exp.test_roles)
         status = "reused" if reused else "finished"

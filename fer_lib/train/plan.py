@@ -9,6 +9,7 @@ import numpy as np
 
 from ..store import results
 from .jobs import Job, finished_run
+from ..store.results import RunStore
 
 
 @dataclass
@@ -21,8 +22,8 @@ class Estimate:
 class Measurements:
     """The training speed (img/s) and training-set size every finished run in the store recorded, read once."""
 
-    def __init__(self, runs_root=None):
-        self.records = [results.RunRecord(m.parent) for m in sorted(Path(runs_root or results.RUNS_ROOT).glob(
+    def __init__(self, store: RunStore = RunStore()):
+        self.records = [results.RunRecord(m.parent) for m in sorted(store.root.glob(
             "*/*/metrics.json"))]
         self.records = [r for r in self.records if "model" in r.config]  # not the cost table of `fer cost`
 
@@ -74,11 +75,11 @@ def estimate(job: Job, measured: Measurements) -> Estimate:
     return Estimate(exp.train.epochs * images / img_per_s / 3600, img_per_s, kind)
 
 
-def format_plan(jobs: list[Job], runs_root=None) -> tuple[list[str], str]:
+def format_plan(jobs: list[Job], *, store: RunStore = RunStore()) -> tuple[list[str], str]:
     """(one shell command per unfinished job with its estimate as a trailing comment, a line of totals)."""
-    measured = Measurements(runs_root)
+    measured = Measurements(store)
     lines, hours, unknown = [], {"cpu": 0.0, "gpu": 0.0}, 0
-    todo = [job for job in jobs if finished_run(job.experiment, runs_root) is None]
+    todo = [job for job in jobs if finished_run(job.experiment, store=store) is None]
     for job in todo:
         est = estimate(job, measured)
         if est.hours is None:

@@ -18,8 +18,7 @@ from .engine import Batches, Trainer
 from ..experiments import Experiment
 from .metrics import classification_report, cross_entropy
 from ..models import REGISTRY, build_model, count_parameters
-from ..store.results import (RunRecord, code_version, latest_run, provenance, run_dir, write_csv, write_json,
-                             write_record, write_split)
+from ..store.results import RunRecord, RunStore, code_version, provenance, write_csv, write_json, write_record
 from ..store.runlock import RunLock
 
 
@@ -34,20 +33,20 @@ def run_config(exp: Experiment, data: FaceData, split: splits.Split) -> dict:
                 split_description=split.description, dataset_checksum=data.checksum)
 
 
-def run(exp: Experiment, data_root=None, runs_root=None, *, force: bool = False, device: str | None = None,
+def run(exp: Experiment, data_root=None, *, store: RunStore = RunStore(), force: bool = False, device: str | None = None,
         log=print, data: FaceData | None = None) -> RunRecord:
     """Train and evaluate `exp`, writing `runs/<name>/<hash>/`; a finished run with the same config is reused.
 
     An unfinished run with the same config resumes from its last checkpoint; `force` starts it over.
     Under torchrun every rank calls this; rank 0 holds the run directory's lock and writes the record.
     """
-    init = _init_run(exp, runs_root)  # first: a missing init run is cheaper to report than a dataset to load
+    init = _init_run(exp, store=store)  # first: a missing init run is cheaper to report than a dataset to load
     data = data if data is not None else datasets.load(exp.data.dataset, data_root)
     split = make_split(exp, data)
     config = run_config(exp, data, split)
     if init is not None:
         config["init_run"] = f"{exp.init_from}/{init.config_hash}"  # another init run is another experiment
-    folder = run_dir(exp.name, config, runs_root)
+    folder = store.folder(exp.name, config)
     record = RunRecord(folder)
     if record.finished and not force:
         log(f"reusing finished run {folder}")
@@ -76,7 +75,7 @@ def _train(exp: Experiment, data: FaceData, split: splits.Split, config: dict, f
     code = code_version()
     if main:
         write_json(folder / "config.json", config)
-        write_split(folder.parent.parent, split.ids(data))
+        RunStore(folder.parent.parent).write_split(split.ids(data))
 
     torch.manual_seed(exp.train.seed)  # identical initial weights for identical configs
     model = build_model(exp.model, **exp.model_args)
@@ -130,15 +129,15 @@ def _prediction_frame(role: str, data, idx, probs: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-def _init_run(exp: Experiment, runs_root=None) -> RunRecord | None:
+def _init_run(exp: Experiment, *, store: RunStore = RunStore()) -> RunRecord | None:
     """The finished run whose weights `exp` starts from: the newest of `exp.init_from` with the same profile."""
     if exp.init_from is None:
         return None
-    init = latest_run(exp.init_from, exp.profile, runs_root)  # its largest budget
+    init = store.latest(exp.init_from, exp.profile)  # its largest budget
     if init is None:
         raise FileNotFoundError(
             f"{exp.name} starts from the weights of {exp.init_from}, which has no finished {exp.profile} run in "
-            f"{runs_root or 'runs/'}. Train it first: fer train {exp.init_from[:3]} {exp.init_from[4:]} --profile {exp.profile}")
+            f"{store.root}. Train it first: fer train {exp.init_from[:3]} {exp.init_from[4:]} --profile {exp.profile}")
     return init
 
 
