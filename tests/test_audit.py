@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA, face, fer_with_twins, needs_real_data
+from fakes import SHARED_DATA, face, fer_with_twins, needs_real_data
 from fer_lib import data
 from fer_lib.data import audit
 

@@ -15,7 +15,7 @@ from fer_lib.judge import claims
 from fer_lib.store.results import RunRecord, RunStore
 
 from browser_check import check_page, chromium
-from conftest import SHARED_DATA, needs_real_data
+from fakes import SHARED_DATA, needs_real_data
 
 CHAPTER_HTML = "book/chapters/002_se_sepnet.html"
 

@@ -10,7 +10,7 @@ import pytest
 from fer_lib.judge import comparison
 from fer_lib.store.results import RunStore
 
-from conftest import write_record
+from fakes import write_record
 
 
 def _fake_run(root: Path, seed: int, accuracy: float, finished_at: str, wall_seconds: float,
@@ -78,7 +78,7 @@ def test_the_follow_up_policy_ranks_by_publictest_and_pushes_the_best(tmp_path):
 
 
 def test_fer_train_cmp_follow_ups_trains_what_the_chapter_adds(tmp_path, capsys):
-    from conftest import fer_entries, write_fer_zip
+    from fakes import fer_entries, write_fer_zip
     from fer_lib.cli import main
     from fer_lib.store.results import RunStore
     write_fer_zip(tmp_path, fer_entries((21, 7, 7)))

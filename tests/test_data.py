@@ -9,7 +9,7 @@ from fer_lib import data
 from fer_lib.data import DatasetError, ferplus, rafdb
 from fer_lib.data.fer2013 import CLASSES as FER_CLASSES
 
-from conftest import (SHARED_DATA, encode, face, fer_entries, needs_real_data, write_ckplus, write_fer_csv,
+from fakes import (SHARED_DATA, encode, face, fer_entries, needs_real_data, write_ckplus, write_fer_csv,
                       write_fer_folder, write_fer_zip, write_ferplus, write_jaffe, write_rafdb, write_sfew,
                       write_sha256sums)
 

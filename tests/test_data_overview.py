@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import write_ckplus, write_fer_zip, write_jaffe, write_sfew
+from fakes import write_ckplus, write_fer_zip, write_jaffe, write_sfew
 from fer_lib import data
 from fer_lib.data import overview
 

@@ -15,7 +15,7 @@ from fer_lib.cli import main
 from fer_lib.data.base import DatasetError
 from fer_lib.data.validate import PartialDatasetWarning
 
-from conftest import encode, face, fer_entries, write_fer_folder, write_fer_zip
+from fakes import encode, face, fer_entries, write_fer_folder, write_fer_zip
 
 CSV_HEADER = "emotion,pixels,Usage\n"
 PIXELS = " ".join(["128"] * 2304)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import fer_entries, write_fer_zip
+from fakes import fer_entries, write_fer_zip
 from fer_lib import data as datasets, experiments
 from fer_lib.train import runner
 from fer_lib.train.engine import Batches, Trainer

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 import torch
 
-from conftest import SHARED_DATA, fer_entries, needs_real_data, write_fer_zip
+from fakes import SHARED_DATA, fer_entries, needs_real_data, write_fer_zip
 from fer_lib import book, experiments
 from fer_lib.train import jobs, plan, runner
 from fer_lib.cli import main

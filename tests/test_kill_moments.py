@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fer_entries, write_fer_zip
+from fakes import fer_entries, write_fer_zip
 
 SCRIPT = textwrap.dedent("""
     import os, signal, sys

@@ -21,7 +21,7 @@ from fer_lib.models.presnet import PreActBottleneck, RReLU
 from fer_lib.models.summary import layer_table
 from fer_lib.store.results import RunStore
 
-from conftest import write_record
+from fakes import write_record
 
 
 # ---------------------------------------------------------------- models

@@ -11,7 +11,7 @@ from fer_lib.report import chapter001 as ch
 from fer_lib.report import tables
 from fer_lib.store.results import RunStore
 
-from conftest import write_record
+from fakes import write_record
 
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 

@@ -71,7 +71,7 @@ def _tiny_003(variant: str):
 
 
 def test_crop_trained_run_reports_centre_and_ten_crop_and_an_init_run_loads_weights(tmp_path, monkeypatch):
-    from conftest import fer_entries, write_fer_zip
+    from fakes import fer_entries, write_fer_zip
     from fer_lib.train import runner
     write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
     first = runner.run(_tiny_003("fer2013-lip"), tmp_path, store=RunStore(tmp_path / "runs"), log=lambda _: None)
@@ -97,7 +97,7 @@ def test_crop_trained_run_reports_centre_and_ten_crop_and_an_init_run_loads_weig
 
 
 def test_init_from_a_missing_run_says_what_to_train(tmp_path):
-    from conftest import fer_entries, write_fer_zip
+    from fakes import fer_entries, write_fer_zip
     from fer_lib.train import runner
     write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
     with pytest.raises(FileNotFoundError, match=r"fer train 003 fer2013-lip --profile smoke"):

@@ -6,7 +6,7 @@ from pathlib import Path
 from fer_lib.report import chapter003 as ch
 from fer_lib.store.results import RunStore
 
-from conftest import write_record
+from fakes import write_record
 
 
 def _run(root: Path, variant: str, epochs: int, centre: float, tencrop: float) -> None:

@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import face, write_record
+from fakes import face, write_record
 from fer_lib.cli import main
 from fer_lib.models import build_model, published
 from fer_lib.experiments.config import Preprocess, TrainConfig

@@ -12,7 +12,7 @@ from fer_lib.train import runner
 from fer_lib.cli import main
 from fer_lib.store.results import RunStore, config_hash
 
-from conftest import fer_entries, write_ckplus, write_fer_zip, write_record
+from fakes import fer_entries, write_ckplus, write_fer_zip, write_record
 
 
 def _tiny_experiment():

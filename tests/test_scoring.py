@@ -9,7 +9,7 @@ import pytest
 
 from fer_lib.store.results import RunStore
 
-from conftest import fer_with_twins
+from fakes import fer_with_twins
 
 
 def _predictions():

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import SHARED_DATA, needs_real_data
+from fakes import SHARED_DATA, needs_real_data
 from fer_lib import book
 from fer_lib.store.results import RunStore
 

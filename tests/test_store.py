@@ -142,7 +142,7 @@ def test_a_second_writer_is_stopped_naming_the_first(tmp_path):
 
 def test_two_processes_training_one_run_do_not_both_train(tmp_path):
     """Two `fer train` processes at once on one tiny run: exactly one trains, the other stops or reuses."""
-    from conftest import fer_entries, write_fer_zip
+    from fakes import fer_entries, write_fer_zip
     write_fer_zip(tmp_path, fer_entries((21, 7, 7)))
     script = (
         "import sys; sys.path.insert(0, {tests!r})\n"
@@ -387,7 +387,7 @@ def test_split_twins_are_the_test_images_with_a_pixel_twin_in_training(tmp_path)
     from types import SimpleNamespace
     from fer_lib.data.splits import DataSpec
     from fer_lib.judge.scoring import split_twins
-    from conftest import fer_with_twins
+    from fakes import fer_with_twins
     fer = fer_with_twins(tmp_path)
     spec = DataSpec("fer2013", roles={"train": "train", "test": "private_test"})
     assert split_twins(SimpleNamespace(data=spec), fer) == {"PrivateTest_1010"}
