@@ -167,5 +167,9 @@ def test_every_experiment_name_the_book_uses_resolves(capsys):
     with pytest.raises(ValueError, match=r"no experiment named '001-igc-ckplus-randon'; did you mean "
                                          r"001-igc-ckplus-random"):
         experiments.resolve("001-igc-ckplus-randon")
+    # the chapters name experiments through experiments.name, which checks them the same way (here: on import)
+    assert experiments.name("004", "cnn") == "004-cnn"
+    with pytest.raises(ValueError, match=r"no experiment named '004-cnnn'; did you mean 004-cnn"):
+        experiments.name("004", "cnnn")
     assert main(["list", "002"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("002-paper-split ")

@@ -7,6 +7,7 @@ Profiles, defined here and nowhere else:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 from ..data.splits import DataSpec
@@ -23,7 +24,7 @@ from .paper004 import _004_VARIANTS, paper_004
 # one module per paper builds its experiments; this registry names them all (`experiment`, `by_name`, `resolve`)
 __all__ = ["PROFILES", "SMOKE_IMAGES", "Experiment", "Profile", "DataSpec", "Augment", "Preprocess", "TrainConfig", "COMPARISON_MODELS", "PUSH_INGREDIENTS",
            "EXPERIMENTS", "ASSUMED_BUDGET_PAPERS", "comparison", "compressed_000_schedule", "experiment", "by_name",
-           "names", "paper_epochs", "resolve", "with_budget", "with_seed"]
+           "name", "names", "paper_epochs", "resolve", "with_budget", "with_seed"]
 
 EXPERIMENTS = {"000": (paper_000, _000_VARIANTS), "001": (paper_001, _001_VARIANTS),
                "002": (paper_002, ("paper-split", "standard")),
@@ -90,15 +91,30 @@ def paper_epochs(name: str) -> int:
 
 def names(profile: Profile = "cpu") -> dict[str, str]:
     """Every experiment the book defines, as stored under runs/: name -> title."""
-    return {exp.name: exp.title for build, variants in EXPERIMENTS.values()
-            for exp in (build(v, profile) for v in variants)}
+    return dict(_names(profile))
+
+
+@functools.lru_cache(maxsize=None)  # the registry is fixed for the life of a process; `name` asks it often
+def _names(profile: Profile) -> tuple[tuple[str, str], ...]:
+    return tuple((exp.name, exp.title) for build, variants in EXPERIMENTS.values()
+                 for exp in (build(v, profile) for v in variants))
+
+
+def name(paper: str, variant: str) -> str:
+    """The name `variant` of `paper` is stored under (`runs/<name>/`), checked against the registry: the way a
+    chapter, the ledger or a claim names an experiment, so a typo fails at once with the closest names instead of
+    rendering a silent "no run"."""
+    full = f"{paper}-{variant}"
+    if full not in dict(_names("cpu")):
+        resolve(full)  # raises, naming the closest experiments
+    return full
 
 
 def resolve(name: str, profile: Profile = "cpu") -> Experiment:
     """The experiment stored as `runs/<name>/`; an unknown name fails loudly with the closest known names, so a
     typo in a claim or a chapter never renders a silent "no run"."""
     import difflib
-    known = names(profile)
+    known = dict(_names(profile))
     if name not in known:
         close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; `fer list` prints all {len(known)}"

@@ -25,14 +25,19 @@ from .tables import ProfileRuns, best_folds, best_record
 from ..store.results import RunStore
 
 MODELS = {"presnet": "P-ResNet", "presnetvgg": "P-ResNet-VGG"}
-FER_NAMES = {f"000-{m}-fer-{p}": f"{MODELS[m]}, " + ("paper split 28,000/3,500" if p == "paper"
+FER_NAMES = {experiments.name("000", f"{m}-fer-{p}"): f"{MODELS[m]}, " + ("paper split 28,000/3,500" if p == "paper"
                                                      else "Training / PublicTest / PrivateTest")
              for m in MODELS for p in ("paper", "standard")}
 JAFFE_PROTOCOLS = {"random-testsel": "random folds, selection on TEST fold (paper)",
                    "random-valsel": "random folds, selection on validation",
                    "subject-testsel": "subject folds, selection on TEST fold",
                    "subject-valsel": "subject folds, selection on validation (honest)"}
-JAFFE_NAMES = {f"000-{m}-jaffe-{p}": f"{MODELS[m]}: {label}" for m in MODELS for p, label in JAFFE_PROTOCOLS.items()}
+JAFFE_NAMES = {experiments.name("000", f"{m}-jaffe-{p}"): f"{MODELS[m]}: {label}"
+               for m in MODELS for p, label in JAFFE_PROTOCOLS.items()}
+# per model: the paper-split FER2013 run, and JAFFE's random folds as the paper selected (on test) and subject folds
+FER_PAPER = {m: experiments.name("000", f"{m}-fer-paper") for m in MODELS}
+JAFFE_TESTSEL = {m: experiments.name("000", f"{m}-jaffe-random-testsel") for m in MODELS}
+JAFFE_VALSEL = {m: experiments.name("000", f"{m}-jaffe-subject-valsel") for m in MODELS}
 
 
 def experiments_for(names: dict[str, str], profile: str) -> list[Experiment]:
@@ -174,14 +179,14 @@ def _per_class_vs_claims(dataset: str, experiment_of: dict[str, str], reports: d
 
 @made_by
 def fer_per_class(fer_runs: list[ProfileRuns]) -> Section:
-    by_model = {m: next(pr for pr in fer_runs if pr.experiment == f"000-{m}-fer-paper") for m in MODELS}
+    by_model = {m: next(pr for pr in fer_runs if pr.experiment == FER_PAPER[m]) for m in MODELS}
     reports, used = {}, []
     for m, pr in by_model.items():
         record, p = best_record(pr)
         if record is not None:
             reports[m] = record.metrics["test"]
             used.append(f"{MODELS[m]} `{p}` run `{record.config_hash}`")
-    return _per_class_vs_claims("fer2013", {m: f"000-{m}-fer-paper" for m in MODELS}, reports, used)
+    return _per_class_vs_claims("fer2013", FER_PAPER, reports, used)
 
 
 @made_by
@@ -192,7 +197,7 @@ def selection_sensitivity(profile: str = "cpu", *, store: RunStore = RunStore())
     are not the test images, so it is a sensitivity check, never a test number."""
     rows, sentences = [], []
     for m, label in MODELS.items():
-        experiment = f"000-{m}-fer-paper"
+        experiment = FER_PAPER[m]
         best_val, records = {}, {}
         for epochs, (record, *_) in store.budgets(experiment, profile).items():
             records[epochs] = record
@@ -229,7 +234,7 @@ def selection_sensitivity(profile: str = "cpu", *, store: RunStore = RunStore())
 def fer_confusions(fer_runs: list[ProfileRuns]) -> Section:
     items = []
     for m in MODELS:
-        record, p = best_record(next(pr for pr in fer_runs if pr.experiment == f"000-{m}-fer-paper"))
+        record, p = best_record(next(pr for pr in fer_runs if pr.experiment == FER_PAPER[m]))
         if record is not None:
             items += sections.confusion(record.metrics["test"], f"{MODELS[m]}, FER2013 paper split, {p} profile:",
                                         f"{MODELS[m]} ({p})", " The paper prints no confusion matrix.")
@@ -277,11 +282,11 @@ def jaffe_protocol_figure(jaffe_runs: list[ProfileRuns]):
 def jaffe_per_class(jaffe_runs: list[ProfileRuns]) -> Section:
     reports, used = {}, []
     for m in MODELS:
-        records, p = best_folds(_jaffe(jaffe_runs, f"000-{m}-jaffe-random-testsel"))
+        records, p = best_folds(_jaffe(jaffe_runs, JAFFE_TESTSEL[m]))
         if records:
             reports[m] = fold_mean_report(records)
             used.append(f"{MODELS[m]} `{p}`, mean of {reports[m]['folds']} folds")
-    return _per_class_vs_claims("jaffe", {m: f"000-{m}-jaffe-random-testsel" for m in MODELS}, reports, used)
+    return _per_class_vs_claims("jaffe", JAFFE_TESTSEL, reports, used)
 
 
 @made_by
@@ -307,8 +312,8 @@ def jaffe_fold_curves(jaffe_runs: list[ProfileRuns]) -> Section:
 def jaffe_protocol_sentences(jaffe_runs: list[ProfileRuns]) -> str | None:
     lines = []
     for m in MODELS:
-        paper_value, p1 = fold_mean_accuracy(_jaffe(jaffe_runs, f"000-{m}-jaffe-random-testsel"))
-        honest_value, p2 = fold_mean_accuracy(_jaffe(jaffe_runs, f"000-{m}-jaffe-subject-valsel"))
+        paper_value, p1 = fold_mean_accuracy(_jaffe(jaffe_runs, JAFFE_TESTSEL[m]))
+        honest_value, p2 = fold_mean_accuracy(_jaffe(jaffe_runs, JAFFE_VALSEL[m]))
         if paper_value is not None and honest_value is not None:
             lines.append(f"- {MODELS[m]}: {paper_value:.1f} % under the paper's protocol ({p1}), "
                          f"{honest_value:.1f} % with subject-independent folds and validation selection ({p2}).")

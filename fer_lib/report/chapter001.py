@@ -23,11 +23,12 @@ from ..store.results import RunStore
 
 MODELS = {"igc": "improved CNN (IGC)", "plain": "plain CNN"}
 FOUR = ("happy", "sad", "fear", "angry")  # the paper's four expressions, in its column order
-CK_NAMES = {f"001-{m}-ckplus-{p}": f"{MODELS[m]}, " + ("random folds (paper)" if p == "random" else "subject folds")
-            for p in ("random", "subject") for m in MODELS}
-FER_NAMES = {f"001-{m}-fer2013-{p}": f"{MODELS[m]}, " + ("5-fold CV over all images (paper)" if p == "random"
-                                                         else "Training / PublicTest / PrivateTest")
-             for p in ("random", "standard") for m in MODELS}
+CK_PROTOCOLS = {"random": "random folds (paper)", "subject": "subject folds"}
+FER_PROTOCOLS = {"random": "5-fold CV over all images (paper)", "standard": "Training / PublicTest / PrivateTest"}
+CK_NAMES = {experiments.name("001", f"{m}-ckplus-{p}"): f"{MODELS[m]}, {label}"
+            for p, label in CK_PROTOCOLS.items() for m in MODELS}
+FER_NAMES = {experiments.name("001", f"{m}-fer2013-{p}"): f"{MODELS[m]}, {label}"
+             for p, label in FER_PROTOCOLS.items() for m in MODELS}
 
 
 def experiments_for(names: dict[str, str], profile: str) -> list[Experiment]:
@@ -235,7 +236,7 @@ def pooled_confusions(runs: list[ProfileRuns], names: dict[str, str], experiment
 
 @made_by
 def subject_fold_curves(ck_runs: list[ProfileRuns]):
-    name = "001-igc-ckplus-subject"
+    name = experiments.name("001", "igc-ckplus-subject")
     records, p = best_folds(runs_by_experiment(ck_runs).get(name))
     return sections.fold_curves(records, f"{CK_NAMES[name]} ({p}): the five folds") if records else None
 
@@ -243,7 +244,8 @@ def subject_fold_curves(ck_runs: list[ProfileRuns]):
 def budget_pairs(dataset: str, protocol: str, *, store: RunStore = RunStore()) -> tuple[str | None, dict[int, dict[str, list]]]:
     """(profile, {epochs: {model: every fold's run}}) at the budgets where *both* models have all folds (see
     comparative.shared_budgets)."""
-    profile, shared = shared_budgets(f"001-igc-{dataset}-{protocol}", f"001-plain-{dataset}-{protocol}", store=store)
+    igc, plain = (experiments.name("001", f"{m}-{dataset}-{protocol}") for m in ("igc", "plain"))
+    profile, shared = shared_budgets(igc, plain, store=store)
     return profile, {epochs: {"igc": igc, "plain": plain} for epochs, (igc, plain) in shared.items()}
 
 
@@ -322,7 +324,7 @@ def fer_budget_table(profile: str = "cpu", *, store: RunStore = RunStore()) -> p
     rows = []
     for protocol, suffix in (("random", ""), ("standard", STANDARD)):
         for m in MODELS:
-            for epochs, records in store.budgets(f"001-{m}-fer2013-{protocol}", profile).items():
+            for epochs, records in store.budgets(experiments.name("001", f"{m}-fer2013-{protocol}"), profile).items():
                 report = fold_mean_report(records)
                 ci = _accuracy_interval(records)
                 rows.append({"model": MODELS[m] + suffix, "epochs": epochs, "folds": len(records),
@@ -369,7 +371,7 @@ def standard_table(twins: set[str], profile: str = "cpu", *, store: RunStore = R
     on the de-duplicated PrivateTest (the images with a pixel-identical twin in Training removed, `twins`)."""
     rows = []
     for m in MODELS:
-        experiment = f"001-{m}-fer2013-standard"
+        experiment = experiments.name("001", f"{m}-fer2013-standard")
         for epochs, records in store.budgets(experiment, profile).items():
             record = records[0]  # the standard split is one run per budget
             test = record.metrics["test"]
@@ -407,8 +409,8 @@ def fold_scheme_sentences(ck_runs: list[ProfileRuns]) -> str | None:
     runs = runs_by_experiment(ck_runs)
     lines = []
     for m in MODELS:
-        r_recs, p1 = best_folds(runs.get(f"001-{m}-ckplus-random"))
-        s_recs, p2 = best_folds(runs.get(f"001-{m}-ckplus-subject"))
+        r_recs, p1 = best_folds(runs.get(experiments.name("001", f"{m}-ckplus-random")))
+        s_recs, p2 = best_folds(runs.get(experiments.name("001", f"{m}-ckplus-subject")))
         if r_recs and s_recs:
             r = 100 * np.mean([x.metrics["test"]["accuracy"] for x in r_recs])
             s = 100 * np.mean([x.metrics["test"]["accuracy"] for x in s_recs])

@@ -12,7 +12,8 @@ from ..models.se_sepnet import standard_conv_equivalent
 from . import Note, Section, made_by, plots, sections
 from .tables import ProfileRuns, best_record, confusion_summary, per_class_table
 
-LABELS = {"002-paper-split": "paper split 80/10/10", "002-standard": "Training / PublicTest / PrivateTest"}
+LABELS = {experiments.name("002", "paper-split"): "paper split 80/10/10",
+          experiments.name("002", "standard"): "Training / PublicTest / PrivateTest"}
 
 
 @made_by

@@ -51,7 +51,7 @@ def ablation_records(*, store: RunStore = RunStore()) -> dict[str, RunRecord]:
     only a pair at the same budget measures LIP rather than the extra epochs.
     """
     for profile in ("paper", "cpu", "smoke"):
-        curves = {v: store.budgets(f"003-{v}", profile) for v in FER_VARIANTS}
+        curves = {v: store.budgets(experiments.name("003", v), profile) for v in FER_VARIANTS}
         shared = set.intersection(*(set(curve) for curve in curves.values()))
         if shared:
             return {v: curves[v][max(shared)][0] for v in FER_VARIANTS}
@@ -242,7 +242,7 @@ def ablation_points(profile: str = "cpu", *, store: RunStore = RunStore()) -> pd
     return pd.DataFrame([{"model": label, "epochs": epochs, "centre crop (%)": accuracy(record, "test"),
                           "ten-crop (%)": accuracy(record, "test_tencrop"), "test images": record.metrics["test"]["n"]}
                          for variant, label in ABLATION_MODELS.items()
-                         for epochs, (record, *_) in store.budgets(f"003-{variant}", profile).items()])
+                         for epochs, (record, *_) in store.budgets(experiments.name("003", variant), profile).items()])
 
 
 @made_by
@@ -407,7 +407,7 @@ def lip_editions_section(profile: str = "cpu", *, store: RunStore = RunStore()) 
     (McNemar's exact test, paired bootstrap interval of the difference)."""
     from ..judge.uncertainty import paired_test, wilson
     by_edition: dict[str, dict[int, RunRecord]] = {}
-    for record in store.find("003-fer2013-lip", profile=profile):
+    for record in store.find(experiments.name("003", "fer2013-lip"), profile=profile):
         edition = record.config.get("model_args", {}).get("logit", "depthwise-bn")
         by_edition.setdefault(edition, {})
         if record.epochs not in by_edition[edition] or record.finished_at > by_edition[edition][record.epochs].finished_at:
@@ -415,7 +415,7 @@ def lip_editions_section(profile: str = "cpu", *, store: RunStore = RunStore()) 
     if "authors" not in by_edition:
         return [Note("No run of LIP with its authors' initialisation has finished yet: `fer train 003 fer2013-lip "
                      f"--profile {profile} --epochs 1 2 4` trains it.")]
-    vgg = {r.epochs: r for r in sorted(store.find("003-fer2013-vgg16", profile=profile),
+    vgg = {r.epochs: r for r in sorted(store.find(experiments.name("003", "fer2013-vgg16"), profile=profile),
                                        key=lambda r: r.finished_at)}
     rows = []
     for epochs in sorted(set(vgg) | {e for runs in by_edition.values() for e in runs}):

@@ -21,10 +21,12 @@ from . import Note, Section, explanations, made_by, plots, sections
 from . import ledger as report_ledger
 from .tables import ProfileRuns, best_record, confusion_summary, per_class_table
 
-LABELS = {"004-resnet50-imagenet": "ResNet50 + MLP, ImageNet, last four layers (the paper)",
-          "004-resnet50-all": "ResNet50 + MLP, from scratch, all layers",
-          "004-resnet50-last4": "ResNet50 + MLP, from scratch, last four layers",
-          "004-cnn": "traditional CNN (ours)"}
+# the experiments this chapter reads by name, checked against the registry when the module loads
+CNN, RESNET_ALL, RESNET_LAST4 = (experiments.name("004", v) for v in ("cnn", "resnet50-all", "resnet50-last4"))
+LABELS = {experiments.name("004", "resnet50-imagenet"): "ResNet50 + MLP, ImageNet, last four layers (the paper)",
+          RESNET_ALL: "ResNet50 + MLP, from scratch, all layers",
+          RESNET_LAST4: "ResNet50 + MLP, from scratch, last four layers",
+          CNN: "traditional CNN (ours)"}
 ROLES = {"train": "training", "val": "validation", "public_test": "PublicTest", "private_test": "PrivateTest"}
 
 
@@ -35,7 +37,7 @@ def ledger() -> list[claims.Claim]:
 @made_by
 def claimed_section() -> Section:
     """Table 2 as printed, and the published FER2013 marks for context."""
-    table2 = pd.DataFrame([{"model": "traditional CNN" if c.experiment == "004-cnn" else "ResNet50 + MLP (the paper's model)",
+    table2 = pd.DataFrame([{"model": "traditional CNN" if c.experiment == CNN else "ResNet50 + MLP (the paper's model)",
                             "set": ROLES[c.role], "metric": c.metric, "claimed": c.value} for c in ledger()])
     wide = table2.pivot_table(index="model", columns=["set", "metric"], values="claimed", sort=False)
     wide.columns = [f"{s}, {metric}" for s, metric in wide.columns]
@@ -132,7 +134,7 @@ def table2(main: dict[str, RunRecord], twins: set[str] | None) -> pd.DataFrame:
     claimed = {(c.experiment, c.role, c.metric): c.value for c in ledger()}
     rows = []
     for name, r in main.items():
-        paper_row = "004-cnn" if name == "004-cnn" else "004-resnet50-all"
+        paper_row = CNN if name == CNN else RESNET_ALL
         for role in ROLES:
             m = r.metrics[role]
             rows.append({"model": LABELS[name], "epochs (ours / paper)": f"{r.epochs} / {experiments.paper_epochs(name)}",
@@ -155,7 +157,7 @@ def table2(main: dict[str, RunRecord], twins: set[str] | None) -> pd.DataFrame:
 @made_by
 def confusions(main: dict[str, RunRecord]) -> Section:
     items = []
-    for name in ("004-resnet50-all", "004-cnn"):
+    for name in (RESNET_ALL, CNN):
         if name in main:
             report = main[name].metrics["private_test"]
             items += [*sections.confusion(report, f"{LABELS[name]}, PrivateTest:"), confusion_summary(report),
@@ -177,10 +179,10 @@ def binary_table(main: dict[str, RunRecord]) -> pd.DataFrame | None:
 @made_by
 def frozen_table(main: dict[str, RunRecord]) -> pd.DataFrame | None:
     """The paper's frozen configuration on a random backbone: its binary accuracy and loss beside Table 2."""
-    if "004-resnet50-last4" not in main:
+    if RESNET_LAST4 not in main:
         return None
-    ft = scoring.metric_table(main["004-resnet50-last4"].predictions, list(ROLES)).set_index("role")
-    paper = {(c.role, c.metric): c.value for c in ledger() if c.experiment == "004-resnet50-all"}
+    ft = scoring.metric_table(main[RESNET_LAST4].predictions, list(ROLES)).set_index("role")
+    paper = {(c.role, c.metric): c.value for c in ledger() if c.experiment == RESNET_ALL}
     return pd.DataFrame([{"set": ROLES[role], "paper accuracy (%)": paper[(role, "accuracy")],
                           "ours, binary accuracy (%)": round(ft.loc[role, "binary accuracy (%)"], 2),
                           "ours, accuracy (%)": round(ft.loc[role, "accuracy (%)"], 2),
@@ -205,7 +207,7 @@ def loss_vs_accuracy_figure(main: dict[str, RunRecord]):
     value = {(c.experiment, c.role, c.metric): c.value for c in ledger()}
     claimed_pairs = pd.DataFrame([{"loss": value[(e, role, "loss")], "accuracy": value[(e, role, "accuracy")],
                                    "label": f"{'CNN' if e == '004-cnn' else 'ResNet50'} {ROLES[role]}"}
-                                  for e in ("004-resnet50-all", "004-cnn") for role in ("train", "val", "private_test")])
+                                  for e in (RESNET_ALL, CNN) for role in ("train", "val", "private_test")])
     return plots.loss_vs_accuracy(pd.concat(points), claimed_pairs)
 
 
@@ -280,7 +282,7 @@ def explanations_section(main: dict[str, RunRecord], fer: FaceData | None, twin_
     return [f"Best honest run by validation accuracy: **{LABELS[best_name]}** "
             f"({100 * best.metrics['val']['accuracy']:.2f} % validation, "
             f"{100 * best.metrics['private_test']['accuracy']:.2f} % PrivateTest, {best.epochs} epochs).",
-            explanations.explanations_table(best, main.get("004-resnet50-last4"), twin_ids)]
+            explanations.explanations_table(best, main.get(RESNET_LAST4), twin_ids)]
 
 
 @made_by
@@ -299,11 +301,11 @@ def cnn_seeds_section(profile: str = "cpu", *, store: RunStore = RunStore()) -> 
     from ..judge import assessment
     from ..store import results
     from ..judge.verdicts import TOLERANCE_PP
-    epochs = experiments.paper_epochs("004-cnn")
-    seeds = store.seeds("004-cnn", profile, epochs=epochs)
+    epochs = experiments.paper_epochs(CNN)
+    seeds = store.seeds(CNN, profile, epochs=epochs)
     if not seeds:
         return []
-    claim = next(c for c in ledger() if c.experiment == "004-cnn" and c.role == "private_test"
+    claim = next(c for c in ledger() if c.experiment == CNN and c.role == "private_test"
                  and c.metric == "accuracy")
     rows = []
     for seed, record in seeds.items():

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import experiments
 from ..judge import claims, scoring
 from ..store.results import RunRecord, RunStore
 from ..judge.verdicts import TOLERANCE_PP, pair_matches
@@ -22,7 +23,7 @@ def best_by_validation(records: dict[str, RunRecord]) -> str:
 
 @made_by
 def explanations_table(best: RunRecord, frozen: RunRecord | None, twin_ids: set[str],
-                       experiment: str = "004-resnet50-all") -> pd.DataFrame:
+                       experiment: str = experiments.name("004", "resnet50-all")) -> pd.DataFrame:
     """One row per explanation of the paper's test number: the score it gives on our records and whether it
     reproduces the paper's number. A binary-accuracy explanation must match the paper's (accuracy, loss) pair,
     since every softmax model scores at least 5/7 binary accuracy; the others must reach the accuracy."""

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import experiments
 from ..judge import assessment, claims
 from ..judge.claims import Claim
 from ..data.base import FaceData
@@ -273,8 +274,8 @@ def findings_section(*, store: RunStore = RunStore()) -> Section:
         found.append(f"Chapter 004's {resnet.value:.2f} % test accuracy is element-wise (binary) accuracy over the "
                      f"seven one-hot outputs, on which a model unsure of every face scores 6 of 7: the paper's own "
                      f"frozen configuration gives {v.measured:.2f} % at the paper's loss.")
-    random_ts = _fold_mean("000-presnetvgg-jaffe-random-testsel", store=store)
-    subject_vs = _fold_mean("000-presnetvgg-jaffe-subject-valsel", store=store)
+    random_ts = _fold_mean(experiments.name("000", "presnetvgg-jaffe-random-testsel"), store=store)
+    subject_vs = _fold_mean(experiments.name("000", "presnetvgg-jaffe-subject-valsel"), store=store)
     if random_ts is not None and subject_vs is not None:
         found.append(f"On JAFFE, P-ResNet-VGG scores {random_ts:.1f} % under random folds with the epoch chosen on "
                      f"the test fold, and {subject_vs:.1f} % with subject-independent folds and the epoch chosen on "
