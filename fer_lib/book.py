@@ -75,7 +75,20 @@ def run_chapters(names: list[str] | None, profile: str, *, data_root: str | None
                  parameters: dict | None = None, output_dir: str | Path | None = None, stale_only: bool = False,
                  store: RunStore = RunStore()) -> list[ChapterResult]:
     """Execute chapters in order, writing each executed notebook back (or into output_dir); go on past failures.
-    Each notebook gets the store's folder as its `runs_root` parameter and builds its own `RunStore` from it."""
+
+    Args:
+        names: chapter keys of `CHAPTERS` ("data", "000", ..., "ledger", "intro"); None executes all, in order.
+        profile: the budget the chapters train (or reuse): "smoke", "cpu" or "paper".
+        data_root: the folder holding the datasets (default: $FER_DATA, else data/).
+        parameters: further notebook parameters, e.g. {"train": "false"} to only read finished runs.
+        output_dir: write the executed notebooks here instead of over the book's pages.
+        stale_only: skip a page last executed without error under `profile`.
+        store: the run store; each notebook gets its folder as the `runs_root` parameter and builds its own
+            `RunStore` from it.
+
+    Returns:
+        One result per chapter: ok, failed (with the error line and where the failed execution lies) or up to date.
+    """
     import papermill as pm
 
     names = names or list(CHAPTERS)

@@ -11,10 +11,16 @@ LOADERS = {"fer2013": fer2013, "jaffe": jaffe, "ckplus": ckplus, "sfew": sfew, "
 
 
 def load(name: str, root: str | Path | None = None, **options) -> FaceData:
-    """Load dataset `name` ("fer2013", "jaffe", "ckplus", "sfew", "rafdb") from the data root.
+    """Load a dataset from the data root, in its published layout.
 
-    The root defaults to $FER_DATA, else `data/`. Options go to the dataset's loader
-    (for FER2013: form="auto"|"csv"|"zip"|"folder"; for all: cache=True).
+    Args:
+        name: "fer2013", "jaffe", "ckplus", "sfew" or "rafdb".
+        root: the folder holding the datasets (default: $FER_DATA, else `data/`); `fer data check` shows what it
+            finds there.
+        **options: for the dataset's loader (FER2013: form="auto"|"csv"|"zip"|"folder"; all: cache=True).
+
+    Returns:
+        The images (uint8), labels, ids, class names and the official parts (`FaceData`).
     """
     if name not in LOADERS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(LOADERS)}")

@@ -65,8 +65,15 @@ def with_seed(exp: Experiment, seed: int) -> Experiment:
 
 def experiment(paper: str, variant: str, profile: Profile, epochs: int | None = None,
                seed: int | None = None) -> Experiment:
-    """The experiment `variant` of `paper` under `profile`; `epochs` trains it at another budget, `seed` with
-    another training seed."""
+    """The experiment `variant` of `paper` under `profile`, ready for `train.runner.run`.
+
+    Args:
+        paper: "000" ... "004", or "cmp" for the comparison (`fer list` prints every paper's variants).
+        variant: the experiment within the paper, e.g. "igc-ckplus-random" for paper 001.
+        profile: "smoke" (a code-path check), "cpu" (this machine's budget) or "paper" (the paper's protocol).
+        epochs: train at another budget (one point of a budget curve; the schedule is compressed to it).
+        seed: train with another training seed (a further run, for the spread over seeds).
+    """
     if paper not in EXPERIMENTS:
         raise ValueError(f"no experiments for paper {paper!r}; have {sorted(EXPERIMENTS)}")
     exp = EXPERIMENTS[paper][0](variant, profile)

@@ -172,8 +172,15 @@ def explained_measurement(claim: Claim, profile: str, *, store: RunStore = RunSt
 def judge(claim: Claim, profile: str, *, store: RunStore = RunStore(), without: frozenset[str] = frozenset()) -> Verdict:
     """The budget-aware verdict on `claim` from the runs of its experiment under `profile`, with its proxy's
     runs where it has one (see verdicts.py); a claim with a testable explanation is judged by it, and a
-    baseline the paper does not describe is measured without a verdict. `without`: test image ids left out of
-    every measurement (the same rule judges, e.g., the test set without its twins of training images)."""
+    baseline the paper does not describe is measured without a verdict.
+
+    Args:
+        claim: a row of the claims ledger (`judge.claims.CLAIMS`).
+        profile: whose runs to judge ("cpu" or "paper").
+        store: the run store to read.
+        without: test image ids left out of every measurement (the same rule judges, e.g., the test set without
+            its twins of training images).
+    """
     if claim.explained_by and claim.metric != "loss":
         return explained_verdict(claim, profile, store=store)
     verdict = _budget_judge(claim, profile, store=store, without=without)

@@ -36,6 +36,12 @@ REGISTRY: dict[str, ModelSpec] = {
 
 
 def build_model(name: str, **cfg) -> nn.Module:
+    """A freshly initialised network by its registered name.
+
+    Args:
+        name: one of `REGISTRY` (e.g. "igc_net", "vgg16_lip", "resnet50_mlp"); an unknown name lists them.
+        **cfg: the builder's own options (num_classes, in_channels, ...), as an experiment's `model_args` holds them.
+    """
     if name not in REGISTRY:
         raise ValueError(f"unknown model {name!r}; registered: {', '.join(sorted(REGISTRY))}")
     return REGISTRY[name].builder(**cfg)

@@ -273,10 +273,15 @@ class RunStore:
 
     def latest(self, experiment: str, profile: str, *, epochs: int | None = None,
                seed: int | None = 0) -> RunRecord | None:
-        """The one run to show for a single-run experiment: the newest finished run of `experiment` under
-        `profile`, at budget `epochs` (default: the largest budget trained, the last point of its budget curve),
-        of training seed `seed` (default 0, every experiment's own, so a further seed never silently replaces
-        the run a page shows; None: any seed)."""
+        """The one run to show for a single-run experiment: the newest finished run, or None.
+
+        Args:
+            experiment: its name, as `fer list` prints it (e.g. "004-cnn").
+            profile: "smoke", "cpu" or "paper".
+            epochs: the budget (default: the largest budget trained, the last point of its budget curve).
+            seed: the training seed (default 0, every experiment's own, so a further seed never silently
+                replaces the run a page shows; None: any seed).
+        """
         runs = [r for r in current_edition(self.find(experiment, profile=profile))
                 if seed is None or r.config.get("train", {}).get("seed", 0) == seed]
         if not runs:

@@ -74,6 +74,15 @@ class Trainer:
     same permutation, takes its shard of each global batch of `batch_size`, and evaluates a shard of each
     set, gathered so that every rank holds the same metrics; only rank 0 writes checkpoints and logs. The
     checkpoint holds the unwrapped weights, so a run resumes on any number of processes.
+
+    Args:
+        model: the network to train (any `nn.Module` taking a batch of images and returning logits).
+        config: the training recipe (optimiser, schedule, epochs, batch, augmentation, selection).
+        run_dir: where checkpoints go; None trains without them (and without resume).
+        device: "cpu", "cuda", "cuda:1", ...; None takes the GPU when there is one.
+        cpu_bf16_default: train in bfloat16 on a CPU when the config does not say (faster for some models).
+        callbacks: called with each epoch's history row (e.g. to write history.csv as it grows).
+        log: where progress lines go (default: print).
     """
 
     def __init__(self, model: nn.Module, config: TrainConfig, *, run_dir: str | Path | None = None,
@@ -166,8 +175,13 @@ class Trainer:
             watch: dict[str, Batches] | None = None) -> list[dict]:
         """Train for config.epochs (or until early stopping); returns the per-epoch history.
 
-        `watch` sets are evaluated after every epoch and logged as `<name>_loss` / `<name>_acc`, never used
-        for selection or stopping: they show what selecting on those sets would have reported.
+        Args:
+            train: the training images and labels.
+            val: the validation set the kept epoch is selected on (and early stopping watches); None keeps the
+                last epoch.
+            resume: continue from the checkpoint in `run_dir` when there is one.
+            watch: sets evaluated after every epoch and logged as `<name>_loss` / `<name>_acc`, never used for
+                selection or stopping: they show what selecting on those sets would have reported.
         """
         c = self.config
         if c.early_stopping is not None and val is None:

@@ -35,10 +35,22 @@ def run_config(exp: Experiment, data: FaceData, split: splits.Split) -> dict:
 
 def run(exp: Experiment, data_root=None, *, store: RunStore = RunStore(), force: bool = False, device: str | None = None,
         log=print, data: FaceData | None = None) -> RunRecord:
-    """Train and evaluate `exp`, writing `runs/<name>/<hash>/`; a finished run with the same config is reused.
+    """Train and evaluate `exp`, writing `<store>/<name>/<hash>/`; a finished run with the same config is reused.
 
     An unfinished run with the same config resumes from its last checkpoint; `force` starts it over.
     Under torchrun every rank calls this; rank 0 holds the run directory's lock and writes the record.
+
+    Args:
+        exp: what to train (see `experiments.experiment`).
+        data_root: the folder holding the datasets (default: $FER_DATA, else data/).
+        store: the run store the record goes to.
+        force: retrain even when a finished run exists.
+        device: "cpu", "cuda", ...; None takes the GPU when there is one.
+        log: where progress lines go.
+        data: the dataset already loaded (saves loading it again for several runs).
+
+    Returns:
+        The finished run's record (metrics, history, predictions, provenance).
     """
     init = _init_run(exp, store=store)  # first: a missing init run is cheaper to report than a dataset to load
     data = data if data is not None else datasets.load(exp.data.dataset, data_root)
