@@ -85,7 +85,7 @@ window.addEventListener("load", function () {
     " | TABLES " + tables.length + " WIDE " + wide.length + " " + wide.join(" ") + " | SHOWN " + hidden.length +
     " | VERDICTS " + verdicts.length + " UNSEEN " + unseen.length + " " + unseen.slice(0, 8).join(" ") +
     " | LEAKS " + leaks.length + " " + leaks.slice(0, 6).join(" ").replace(/\\|/g, "/") +
-    " | UNCAPTIONED " + uncaptioned + " |";
+    " | UNCAPTIONED " + uncaptioned + " | HEIGHT " + Math.round(main.scrollHeight) + " |";
   document.body.appendChild(out);
 });
 </script>"""
@@ -102,6 +102,12 @@ class PageCheck:
     unseen: list[str] = field(default_factory=list)       # verdicts out of sight without scrolling, or cut off
     leaks: list[str] = field(default_factory=list)        # the build showing: paths, notes, reprs, snake_case
     uncaptioned: int = 0                                  # images in the text without a numbered caption
+    height: int = 0                                       # the page's text in CSS pixels, collapsed blocks shut
+
+    @property
+    def screens(self) -> float:
+        """How many laptop screens (800 px high) a reader scrolls through to read the page."""
+        return round(self.height / 800, 1)
 
     @property
     def ok(self) -> bool:
@@ -132,16 +138,16 @@ def check_page(page: Path, screenshot: Path | None = None, width: int = 1280) ->
         finally:
             probe_page.unlink(missing_ok=True)
     match = re.search(r"IMAGES (\d+) BROKEN \d+ ?([^|]*)\| TABLES (\d+) WIDE \d+ ?([^|]*)\| SHOWN (\d+) "
-                      r"\| VERDICTS (\d+) UNSEEN \d+ ?([^|]*)\| LEAKS \d+ ?([^|]*)\| UNCAPTIONED (\d+) \|", dom)
+                      r"\| VERDICTS (\d+) UNSEEN \d+ ?([^|]*)\| LEAKS \d+ ?([^|]*)\| UNCAPTIONED (\d+) \| HEIGHT (\d+) \|", dom)
     if match is None:
         raise RuntimeError(f"{page}: the page did not finish loading in Chromium (no probe output)")
     return PageCheck(int(match[1]), match[2].split(), int(match[3]), match[4].split(), int(match[5]),
-                     int(match[6]), match[7].split(), match[8].split(), int(match[9]))
+                     int(match[6]), match[7].split(), match[8].split(), int(match[9]), int(match[10]))
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     shot = Path(sys.argv[2]) if len(sys.argv) > 2 else None
     check = check_page(target, shot, int(sys.argv[3]) if len(sys.argv) > 3 else 1280)
-    print(f"{target}: {check}")
+    print(f"{target}: {check} ({check.screens} screens at 800 px)")
     sys.exit(0 if check.ok and check.images else 1)

@@ -173,3 +173,16 @@ def test_every_experiment_name_the_book_uses_resolves(capsys):
         experiments.name("004", "cnnn")
     assert main(["list", "002"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("002-paper-split ")
+
+
+def test_each_paper_holds_its_variants_as_data_and_a_typo_names_the_closest():
+    from fer_lib import experiments
+    from fer_lib.experiments import paper000, paper003
+    assert paper000._000_TABLE["presnet-jaffe-subject-valsel"] == paper000.Variant000(
+        "presnet", "jaffe", "subject", "valsel")
+    assert experiments.experiment("003", "sfew-lip-ferinit", "cpu").init_from == "003-fer2013-lip"
+    for paper, typo, closest in (("000", "presnet-jaffe-subjct-valsel", "presnet-jaffe-subject-valsel"),
+                                 ("001", "igc-ckplus-randm", "igc-ckplus-random"),
+                                 ("003", "sfew-lip-ferint", "sfew-lip-ferinit"), ("004", "resnet50-al", "resnet50-all")):
+        with pytest.raises(ValueError, match=f"paper {paper} has no variant '{typo}'; did you mean {closest}"):
+            experiments.experiment(paper, typo, "cpu")

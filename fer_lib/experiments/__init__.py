@@ -17,7 +17,7 @@ from .base import PROFILES, SMOKE_IMAGES, Experiment, Profile
 from .comparison import COMPARISON_MODELS, PUSH_INGREDIENTS, comparison
 from .paper000 import _000_VARIANTS, compressed_000_schedule, paper_000
 from .paper001 import _001_VARIANTS, paper_001
-from .paper002 import paper_002
+from .paper002 import _002_VARIANTS, paper_002
 from .paper003 import _003_VARIANTS, paper_003
 from .paper004 import _004_VARIANTS, paper_004
 
@@ -27,7 +27,7 @@ __all__ = ["PROFILES", "SMOKE_IMAGES", "Experiment", "Profile", "DataSpec", "Aug
            "name", "names", "paper_epochs", "resolve", "with_budget", "with_seed"]
 
 EXPERIMENTS = {"000": (paper_000, _000_VARIANTS), "001": (paper_001, _001_VARIANTS),
-               "002": (paper_002, ("paper-split", "standard")),
+               "002": (paper_002, _002_VARIANTS),
                "003": (paper_003, _003_VARIANTS), "004": (paper_004, tuple(_004_VARIANTS)),
                "cmp": (comparison, tuple(COMPARISON_MODELS))}
 

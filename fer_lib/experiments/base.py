@@ -53,3 +53,13 @@ def _profiled(exp: Experiment, profile: Profile, cpu: dict, smoke: dict | None =
     smoke = dict(epochs=1, early_stopping=None, batch_size=32, **(smoke or {}))
     data = replace(exp.data, subset=SMOKE_IMAGES)
     return replace(exp, profile="smoke", data=data, train=replace(exp.train, **smoke))
+
+
+def variant_of(variants: dict, paper: str, variant: str):
+    """The variant of `paper` named `variant` from its table of variants, or one error naming the closest ones."""
+    if variant in variants:
+        return variants[variant]
+    import difflib
+    close = difflib.get_close_matches(variant, list(variants), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else f"it has {', '.join(variants)}"
+    raise ValueError(f"paper {paper} has no variant {variant!r}; {hint}")

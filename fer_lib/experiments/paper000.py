@@ -1,12 +1,13 @@
 """Paper 000's experiments (P-ResNet, P-ResNet-VGG): FER2013's paper split and standard protocol, JAFFE's fold schemes."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from ..data.splits import DataSpec
 from ..data.transforms import Augment
 from .config import Preprocess, TrainConfig
-from .base import Experiment, Profile, _profiled
+from .base import Experiment, Profile, _profiled, variant_of
 
 
 # ---------------------------------------------------------------- paper 000
@@ -39,15 +40,33 @@ _000_CPU_EPOCHS = {"presnet": 6, "presnetvgg": 4}
 _000_CPU_NOISE = "batch"
 
 
+@dataclass(frozen=True)
+class Variant000:
+    """One experiment of paper 000. protocol: fer-paper (28,000/3,500 drawn from all images), fer-standard
+    (Training / PublicTest / PrivateTest), jaffe: 5-fold CV with `folds` random (stratified) or subject (grouped),
+    selecting the epoch on the test fold (`selection` testsel, the paper) or on validation from training folds
+    (valsel)."""
+
+    model: Literal["presnet", "presnetvgg"]
+    protocol: Literal["fer-paper", "fer-standard", "jaffe"]
+    folds: Literal["random", "subject"] | None = None
+    selection: Literal["testsel", "valsel"] | None = None
+
+    @property
+    def key(self) -> str:
+        jaffe = f"-{self.folds}-{self.selection}" if self.protocol == "jaffe" else ""
+        return f"{self.model}-{self.protocol}{jaffe}"
+
+
+_000_TABLE = {v.key: v for m in _000_MODELS for v in (
+    Variant000(m, "fer-paper"), Variant000(m, "fer-standard"),
+    *(Variant000(m, "jaffe", f, s) for f in ("random", "subject") for s in ("testsel", "valsel")))}
+
+
 def paper_000(variant: str, profile: Profile) -> Experiment:
-    """variant "<model>-<protocol>", model presnet | presnetvgg, protocol:
-    fer-paper (28,000/3,500 drawn from all images), fer-standard (Training / PublicTest / PrivateTest),
-    jaffe-<random|subject>-<testsel|valsel>: 5-fold CV with random stratified or subject-grouped folds,
-    selecting the epoch with the lowest loss on the test fold (the paper) or on validation from training folds.
-    """
-    model, _, protocol = variant.partition("-")
-    if model not in _000_MODELS:
-        raise ValueError(f"paper 000 variants start with one of {sorted(_000_MODELS)}, not {variant!r}")
+    """The experiment `variant` (a key of the variants table, e.g. "presnet-jaffe-subject-valsel") under `profile`."""
+    v = variant_of(_000_TABLE, "000", variant)
+    model, protocol = v.model, v.protocol
     name = _000_MODELS[model]
     if protocol == "fer-paper":
         data = DataSpec("fer2013", protocol="holdout", fractions=_000_FER_COUNTS, seed=0)
@@ -55,17 +74,13 @@ def paper_000(variant: str, profile: Profile) -> Experiment:
     elif protocol == "fer-standard":
         data = DataSpec("fer2013", roles={"train": "train", "val": "public_test", "test": "private_test"})
         title, train = f"{name}, FER2013 Training / PublicTest / PrivateTest", _000_FER
-    elif protocol.startswith("jaffe-") and protocol.count("-") == 2:
-        _, folds, selection = protocol.split("-")
-        if folds not in ("random", "subject") or selection not in ("testsel", "valsel"):
-            raise ValueError(f"JAFFE variants are jaffe-<random|subject>-<testsel|valsel>, not {protocol!r}")
+    else:
+        folds, selection = v.folds, v.selection
         data = DataSpec("jaffe", protocol="kfold", k=5, by_subject=folds == "subject", seed=0,
                         select_on="test" if selection == "testsel" else "val", val_fraction=0.15)
         title = (f"{name}, JAFFE 5-fold ({'subject-independent' if folds == 'subject' else 'random stratified'} "
                  f"folds, {'selection on the test fold' if selection == 'testsel' else 'selection on validation'})")
         train = _000_JAFFE
-    else:
-        raise ValueError(f"unknown paper-000 protocol {protocol!r} in {variant!r}")
     arch = "presnet" if model == "presnet" else "presnet_vgg"
     exp = Experiment(name=f"000-{variant}", paper="000", title=title, profile="paper", data=data, model=arch,
                      model_args=dict(num_classes=7, in_channels=1), train=train)
@@ -80,6 +95,4 @@ def paper_000(variant: str, profile: Profile) -> Experiment:
     return _profiled(replace(exp, model_args=cpu_args), profile, cpu=cpu)
 
 
-_000_VARIANTS = tuple(f"{m}-{p}" for m in _000_MODELS for p in (
-    "fer-paper", "fer-standard", "jaffe-random-testsel", "jaffe-random-valsel", "jaffe-subject-testsel",
-    "jaffe-subject-valsel"))
+_000_VARIANTS = tuple(_000_TABLE)

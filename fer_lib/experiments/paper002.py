@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..data.splits import DataSpec
 from ..data.transforms import Augment
 from .config import Preprocess, TrainConfig
-from .base import Experiment, Profile, _profiled
+from .base import Experiment, Profile, _profiled, variant_of
 
 
 # ---------------------------------------------------------------- paper 002
@@ -18,6 +18,9 @@ _002_TRAIN = TrainConfig(epochs=50, batch_size=32, optimizer="adam", lr=1e-3, ea
 _002_CPU = dict(epochs=12, batch_size=64, early_stopping=4)
 
 
+_002_VARIANTS = ("paper-split", "standard")
+
+
 def paper_002(variant: str, profile: Profile) -> Experiment:
     """variant "paper-split": all 35,887 images, stratified 80/10/10 (Sec. 2, 4.2).
     variant "standard": train on Training, select on PublicTest, test on PrivateTest."""
@@ -28,7 +31,7 @@ def paper_002(variant: str, profile: Profile) -> Experiment:
         data = DataSpec("fer2013", roles={"train": "train", "val": "public_test", "test": "private_test"})
         title = "SE + separable-conv network, FER2013 Training / PublicTest / PrivateTest"
     else:
-        raise ValueError(f"paper 002 has variants 'paper-split' and 'standard', not {variant!r}")
+        variant_of(dict.fromkeys(_002_VARIANTS), "002", variant)  # raises, naming the closest variant
     exp = Experiment(name=f"002-{variant}", paper="002", title=title, profile="paper", data=data,
                      model="se_sepnet", model_args=dict(num_classes=7, in_channels=1), train=_002_TRAIN)
     return _profiled(exp, profile, cpu=_002_CPU)

@@ -1,12 +1,13 @@
 """Paper 003's experiments (VGG16 with and without LIP): RAF-DB, FER2013 as its substitute, and SFEW."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from ..data.splits import DataSpec
 from ..data.transforms import Augment
 from .config import Preprocess, TrainConfig
-from .base import Experiment, Profile, _profiled
+from .base import Experiment, Profile, _profiled, variant_of
 
 
 # ---------------------------------------------------------------- paper 003
@@ -32,24 +33,39 @@ _003_CPU = {"fer2013": dict(epochs=1),
             "rafdb": dict(epochs=1)}
 
 
+@dataclass(frozen=True)
+class Variant003:
+    """One experiment of paper 003. init (SFEW only): ferinit (from this chapter's FER2013 LIP model, standing in
+    for the paper's RAF-DB model), rafinit, or imagenet (VGG16 conv weights from a local torchvision file); None
+    trains from scratch."""
+
+    dataset: Literal["rafdb", "fer2013", "sfew"]
+    model: Literal["vgg16", "lip"]
+    init: Literal["ferinit", "rafinit", "imagenet"] | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}-{self.model}" + (f"-{self.init}" if self.init else "")
+
+
+_003_TABLE = {v.key: v for v in (
+    Variant003("rafdb", "vgg16"), Variant003("rafdb", "lip"), Variant003("fer2013", "vgg16"),
+    Variant003("fer2013", "lip"), Variant003("sfew", "vgg16"), Variant003("sfew", "lip"),
+    Variant003("sfew", "lip", "ferinit"), Variant003("sfew", "vgg16", "imagenet"), Variant003("sfew", "lip", "rafinit"))}
+
+
 def paper_003(variant: str, profile: Profile) -> Experiment:
-    """variant "<dataset>-<model>[-<init>]": dataset rafdb | fer2013 | sfew, model vgg16 | lip, init for SFEW:
-    ferinit (from this chapter's FER2013 LIP model, standing in for the paper's RAF-DB model), rafinit, or
-    imagenet (VGG16 conv weights from a local torchvision file). Without init: from scratch."""
-    parts = variant.split("-")
-    if len(parts) not in (2, 3) or parts[0] not in ("rafdb", "fer2013", "sfew") or parts[1] not in _003_MODELS:
-        raise ValueError(f"paper 003 variants are <rafdb|fer2013|sfew>-<vgg16|lip>[-<init>], not {variant!r}")
-    dataset, model, init = parts[0], parts[1], (parts[2] if len(parts) == 3 else None)
+    """The experiment `variant` (a key of the variants table, e.g. "sfew-lip-ferinit") under `profile`."""
+    v = variant_of(_003_TABLE, "003", variant)
+    dataset, model, init = v.dataset, v.model, v.init
     args = dict(num_classes=7, in_channels=3)
     if model == "lip":
         args["logit"] = "authors"  # LIP as its authors initialise it (starts as average pooling); see lip_vgg
     init_from = None
     if init == "imagenet":
         args["weights"] = "vgg16_bn-6c64b313.pth"
-    elif init in ("ferinit", "rafinit") and dataset == "sfew":
+    elif init in ("ferinit", "rafinit"):
         init_from = f"003-{'fer2013' if init == 'ferinit' else 'rafdb'}-{model}"
-    elif init is not None:
-        raise ValueError(f"unknown initialisation {init!r} in {variant!r}")
     if dataset == "fer2013":
         data = DataSpec("fer2013", roles={"train": "train", "val": "public_test", "test": "private_test"})
         train = _003_FER
@@ -66,5 +82,4 @@ def paper_003(variant: str, profile: Profile) -> Experiment:
     return _profiled(exp, profile, cpu=_003_CPU[dataset])
 
 
-_003_VARIANTS = ("rafdb-vgg16", "rafdb-lip", "fer2013-vgg16", "fer2013-lip", "sfew-vgg16", "sfew-lip",
-                 "sfew-lip-ferinit", "sfew-vgg16-imagenet", "sfew-lip-rafinit")
+_003_VARIANTS = tuple(_003_TABLE)

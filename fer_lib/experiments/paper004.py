@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..data.splits import DataSpec
 from ..data.transforms import Augment
 from .config import Preprocess, TrainConfig
-from .base import Experiment, Profile, _profiled
+from .base import Experiment, Profile, _profiled, variant_of
 
 
 # ---------------------------------------------------------------- paper 004
@@ -31,9 +31,7 @@ _004_CPU = dict(epochs=6)
 
 def paper_004(variant: str, profile: Profile) -> Experiment:
     """variant resnet50-imagenet (needs a local weights file), resnet50-last4, resnet50-all, cnn (Table 2)."""
-    if variant not in _004_VARIANTS:
-        raise ValueError(f"paper 004 variants are {', '.join(_004_VARIANTS)}, not {variant!r}")
-    title, model, args = _004_VARIANTS[variant]
+    title, model, args = variant_of(_004_VARIANTS, "004", variant)
     data = DataSpec("fer2013", roles={"train": "train", "public_test": "public_test", "private_test": "private_test"},
                     val_fraction=0.2, seed=0)
     exp = Experiment(name=f"004-{variant}", paper="004", title=title, profile="paper", data=data, model=model,
