@@ -32,7 +32,7 @@ def _results_rows(notebook, tag: str = "results-table") -> list[dict]:
 def _smoke_on_real_data(chapter: str, tmp_path):
     """Execute one chapter with the smoke profile on the shared data; it must finish without an error cell."""
     results = book.run_chapters([chapter], "smoke", data_root=SHARED_DATA, output_dir=tmp_path / "out",
-                                runs_root=tmp_path / "runs")
+                                store=RunStore(tmp_path / "runs"))
     assert [(r.chapter, r.status) for r in results] == [(chapter, "ok")], results
     nb = nbformat.read(results[0].output, as_version=4)
     assert nb.metadata.papermill.parameters["profile"] == "smoke"
@@ -43,7 +43,7 @@ def _smoke_on_real_data(chapter: str, tmp_path):
 def _notes_without_data(chapter: str, tmp_path) -> str:
     """Execute one chapter with an empty data root; it must finish, and its visible notes are returned."""
     results = book.run_chapters([chapter], "smoke", data_root=tmp_path, output_dir=tmp_path / "out",
-                                runs_root=tmp_path / "runs")
+                                store=RunStore(tmp_path / "runs"))
     assert results[0].status == "ok", results
     return _notes(nbformat.read(results[0].output, as_version=4))
 
@@ -79,7 +79,7 @@ def test_missing_dataset_is_a_note_not_a_failure(tmp_path):
 @pytest.mark.slow
 def test_failing_chapter_is_reported_keeps_its_error_and_the_next_chapter_runs(tmp_path):
     results = book.run_chapters(["002", "ledger"], "laptop", data_root=tmp_path, output_dir=tmp_path / "out",
-                                runs_root=tmp_path / "runs")
+                                store=RunStore(tmp_path / "runs"))
     assert [(r.chapter, r.status) for r in results] == [("002", "failed"), ("ledger", "ok")]
     assert results[0].error.startswith("ValueError: profile must be one of")
     table = book.format_results(results)
@@ -312,7 +312,7 @@ def test_data_chapter_without_data_says_what_is_missing(tmp_path):
 @needs_real_data
 def test_comparison_chapter_trains_the_chosen_models_extra_seeds_and_the_push(tmp_path):
     results = book.run_chapters(["comparison"], "smoke", data_root=SHARED_DATA, output_dir=tmp_path / "out",
-                                runs_root=tmp_path / "runs",
+                                store=RunStore(tmp_path / "runs"),
                                 parameters={"models": "plain-cnn,traditional-cnn,igc", "extra_seeds": "1"})
     assert [(r.chapter, r.status) for r in results] == [("comparison", "ok")], results
     nb = nbformat.read(results[0].output, as_version=4)

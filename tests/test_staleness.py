@@ -65,7 +65,7 @@ def first_difference(committed: Path, fresh: Path) -> str | None:
 def test_every_committed_page_shows_what_its_records_give_today(tmp_path):
     # the committed store and data, named explicitly: the test session points FER_RUNS at an empty folder
     results = book.run_chapters(None, "cpu", data_root=SHARED_DATA, parameters={"train": "false"},
-                                output_dir=tmp_path, runs_root=book.REPO / "runs")
+                                output_dir=tmp_path, store=RunStore(book.REPO / "runs"))
     assert [r.status for r in results] == ["ok"] * len(book.CHAPTERS), book.format_results(results)
     # the execution page reports the execution itself (times, versions): it differs by design
     stale = [diff for name, source in book.CHAPTERS.items()
