@@ -117,10 +117,12 @@ def test_verdict_counts_per_paper():
                           dict(paper="000", claim="a", profile="paper", verdict="reproduced"),
                           dict(paper="000", claim="b", profile="", verdict="not run"),
                           dict(paper="002", claim="c", profile="cpu", verdict="not reproduced"),
-                          dict(paper="002", claim="d", profile="smoke", verdict="no verdict (smoke)")])
+                          dict(paper="002", claim="d", profile="smoke", verdict="no verdict (smoke)"),
+                          dict(paper="004", claim="e", profile="cpu", verdict="no verdict (baseline)")])
     counts = assessment.verdict_counts(table).set_index("paper")
-    assert counts.loc["000"].tolist() == [1, 0, 0, 1, 2]  # the paper profile decides claim a
-    assert counts.loc["002"].tolist() == [0, 1, 0, 1, 2]  # a smoke-only claim is as good as not run
+    assert counts.loc["000"].tolist() == [1, 0, 0, 1, 0, 2]  # the paper profile decides claim a
+    assert counts.loc["002"].tolist() == [0, 1, 0, 1, 0, 2]  # a smoke-only claim is as good as not run
+    assert counts.loc["004"].tolist() == [0, 0, 0, 0, 1, 1]  # a baseline is measured, not "not run"
 
 
 # ---------------------------------------------------------------- one writer per run

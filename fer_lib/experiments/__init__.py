@@ -112,8 +112,12 @@ def name(paper: str, variant: str) -> str:
     chapter, the ledger or a claim names an experiment, so a typo fails at once with the closest names instead of
     rendering a silent "no run"."""
     full = f"{paper}-{variant}"
-    if full not in dict(_names("cpu")):
-        resolve(full)  # raises, naming the closest experiments
+    if full in dict(_names("cpu")):
+        return full
+    if paper == "cmp":  # the comparison's further runs (seeds, the pushed recipe and its ablation) extend a model
+        comparison(variant, "cpu")  # raises on an unknown model or ingredient
+        return full
+    resolve(full)  # raises, naming the closest experiments
     return full
 
 

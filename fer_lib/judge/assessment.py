@@ -320,12 +320,13 @@ def decisive_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
-    """Per paper: how many claims are reproduced / not reproduced / open / not run, from an `assess` table.
-    A claim counts once, by its best-informed row (paper profile before cpu; smoke never decides)."""
+    """Per paper: how many claims are reproduced / not reproduced / open / not run / measured without a verdict
+    (a baseline the paper does not describe), from an `assess` table. A claim counts once, by its best-informed
+    row (paper profile before cpu; smoke never decides, so a smoke-only claim counts as not run)."""
+    kinds = [REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN, NO_VERDICT_BASELINE]
     decided = decisive_rows(table)
-    decided = decided.assign(verdict=decided["verdict"].where(
-        decided["verdict"].isin([REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN]), NOT_RUN))
+    decided = decided.assign(verdict=decided["verdict"].where(decided["verdict"].isin(kinds), NOT_RUN))
     counts = pd.crosstab(decided["paper"], decided["verdict"])
-    counts = counts.reindex(columns=[REPRODUCED, NOT_REPRODUCED, OPEN, NOT_RUN], fill_value=0)
+    counts = counts.reindex(columns=kinds, fill_value=0)
     counts.columns.name = None
     return counts.assign(total=counts.sum(axis=1)).reset_index()

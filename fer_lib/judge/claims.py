@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .. import experiments
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,8 @@ def _per_class_000() -> list[Claim]:
     for (model, table), rows in _000_TABLES.items():
         name = "P-ResNet" if model == "presnet" else "P-ResNet-VGG"
         for cls, values in rows.items():
-            for dataset, value, exp in (("fer2013", values[0], f"000-{model}-fer-paper"),
-                                        ("jaffe", values[1], f"000-{model}-jaffe-random-testsel")):
+            fer, jaffe = (experiments.name("000", f"{model}-{v}") for v in ("fer-paper", "jaffe-random-testsel"))
+            for dataset, value, exp in (("fer2013", values[0], fer), ("jaffe", values[1], jaffe)):
                 out.append(Claim("000", f"{model}-{dataset}-{cls}", table, dataset, f"recall:{cls}", value,
                                  f"{name} on {DATASET_NAMES[dataset]}: recall for {cls}", experiment=exp,
                                  detail=True))
@@ -119,9 +120,10 @@ def _per_class_001() -> list[Claim]:
             for cls, value in zip(("happy", "sad", "fear", "angry"), values):
                 out.append(Claim("001", f"{model}-{dataset}-{metric}-{cls}", table, dataset, f"{metric}:{cls}",
                                  round(100 * value, 2), f"{name} on {DATASET_NAMES[dataset]}: {metric} for {cls}",
-                                 experiment=f"001-{model}-{dataset}-random", detail=model == "plain",
-                                 unspecified_baseline=model == "plain",
-                                 proxy=f"001-{model}-fer2013-standard" if dataset == "fer2013" else None))
+                                 experiment=experiments.name("001", f"{model}-{dataset}-random"),
+                                 detail=model == "plain", unspecified_baseline=model == "plain",
+                                 proxy=(experiments.name("001", f"{model}-fer2013-standard") if dataset == "fer2013"
+                                        else None)))
     return out
 
 
@@ -140,11 +142,12 @@ def _table2_004() -> list[Claim]:
             headline = role == "private_test"
             out.append(Claim("004", f"{variant}-{role}-accuracy", "Table 2" + ("; Abstract" if headline and variant != "cnn" else ""),
                              "fer2013", "accuracy", acc, f"{model}: {names[role]} accuracy",
-                             experiment=f"004-{variant}", role=role, detail=not headline,
+                             experiment=experiments.name("004", variant), role=role, detail=not headline,
                              unspecified_baseline=variant == "cnn",
                              explained_by="binary-accuracy:004-resnet50-last4" if variant != "cnn" else None))
             out.append(Claim("004", f"{variant}-{role}-loss", "Table 2", "fer2013", "loss", loss,
-                             f"{model}: {names[role]} loss", experiment=f"004-{variant}", role=role, detail=True))
+                             f"{model}: {names[role]} loss", experiment=experiments.name("004", variant), role=role,
+                             detail=True))
     return out
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 
 from .scoring import deduplicated_accuracy
 from ..train.cost import COST_RUN
+from .. import experiments
 from ..experiments import COMPARISON_MODELS, PUSH_INGREDIENTS, comparison
 from ..models import REGISTRY, build_model, count_parameters
 from ..store import results
@@ -29,7 +30,7 @@ def model_seed_runs(variant: str, profile: str, *, store: RunStore = RunStore(),
     """Finished runs of `cmp-<variant>` under `profile`, one per training seed (the newest when a seed ran twice),
     at budget `epochs` (default: the variant's own budget under `profile`)."""
     epochs = epochs or comparison(variant, profile).train.epochs
-    return store.seeds(f"cmp-{variant}", profile, epochs=epochs)
+    return store.seeds(experiments.name("cmp", variant), profile, epochs=epochs)
 
 
 def estimated_minutes(variant: str, profile: str, epochs: int, *, store: RunStore = RunStore()) -> float | None:
@@ -183,7 +184,7 @@ def push_recipes(best: str) -> list[str]:
 def push_runs(best: str, profile: str, *, store: RunStore = RunStore()) -> list[RunRecord]:
     """Every finished pushed run of `best` under `profile`: any recipe, seed and budget (the ingredient table
     reads the push's own budget; longer runs of a recipe are trained with `fer train ... --epochs`)."""
-    return [r for recipe in push_recipes(best) for r in store.find(f"cmp-{recipe}", profile=profile)]
+    return [r for recipe in push_recipes(best) for r in store.find(experiments.name("cmp", recipe), profile=profile)]
 
 
 def reported_private(record: RunRecord) -> float:

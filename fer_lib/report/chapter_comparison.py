@@ -247,7 +247,7 @@ def provenance_section(profile: str, *, store: RunStore = RunStore()) -> Section
     rows = []
     # every finished run of the chapter: each model at both budgets and all seeds, and every pushed recipe
     for v in list(MODELS) + [recipe for m in MODELS for recipe in comparison.push_recipes(m)]:
-        for r in store.find(f"cmp-{v}", profile=profile):
+        for r in store.find(experiments.name("cmp", v), profile=profile):
             s = r.summary()
             rows.append({"run": f"cmp-{v}/{r.config_hash}", "seed": r.config["train"]["seed"], "commit": s["commit"],
                          "clean tree": r.tree_caveat or "yes", "device": s["device"], "epochs": s["epochs_run"],
