@@ -175,3 +175,28 @@ def test_a_verdict_at_an_assumed_budget_says_so():
     assert v.verdict == OPEN and "at the assumed budget (the paper names none) (50 epochs)" in v.reason
     assert "of an assumed 50" in budget_verdict(90.0, {50: 94.65}, 50, assumed_budget=True).reason
     assert "the paper's own budget" in budget_verdict(97.0, {50: 94.65}, 50, upper={50: 99.9}).reason
+
+
+def test_takeaways_are_a_few_sentences_however_many_claims(monkeypatch):
+    """The chapter's answer in words: the tally, the claims under each verdict, the largest miss with its numbers
+    and the budget; not one line per claim (the "In short" box is that)."""
+    import pandas as pd
+    from fer_lib.judge import assessment
+    from fer_lib.report import ledger
+    rows = pd.DataFrame({
+        "claim": [f"claim {i}" for i in range(12)],
+        "verdict": ["reproduced"] * 2 + ["not reproduced"] * 5 + ["open"] * 5,
+        "claimed": [90.0] * 12,
+        "measured": [91.0, 92.0, 80.0, 70.0, 85.0, 88.0, 60.0] + [85.0] * 5,
+        "low": [89.0] * 12, "high": [93.0] * 12,
+        "epochs": [50.0] * 8 + [16.0, 8.0, 16.0, 16.0], "paper_epochs": [50.0] * 12})
+    monkeypatch.setattr(assessment, "assess", lambda claims, profiles, store: rows)
+    monkeypatch.setattr(assessment, "decisive_rows", lambda frame: frame)
+    text = ledger.takeaways("001")
+    paragraphs = text.split("\n\n")
+    assert paragraphs[0] == "**Takeaways.** 12 headline claims: 2 reproduced, 5 not reproduced, 5 open."
+    assert len(paragraphs) == 6
+    assert paragraphs[1] == "*Reproduced*: claim 0; claim 1."
+    assert all(text.count(f"claim {i};") + text.count(f"claim {i}.") == 1 for i in range(12) if i != 6)
+    assert paragraphs[4] == "The largest miss: claim 6, claimed 90.00, ours 60.00 [89.00, 93.00]."
+    assert paragraphs[5].startswith("4 measurements of 12 rest on fewer epochs than the paper's (the fewest: 8 of 50)")

@@ -1,7 +1,7 @@
 """Presentation for the chapters and the ledger page: tables, figures and sentences built from the run store.
 
 A section function returns what the reader sees, in order: DataFrames (tables), strings (Markdown), matplotlib
-figures, and `Note`s; `report.notebook.show_all` displays them. Only `report.notebook` talks to IPython.
+figures, `Note`s and `Folded` groups of secondary items; `report.notebook.show_all` displays them. Only `report.notebook` talks to IPython.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ _REPO = Path(__file__).resolve().parent.parent.parent
 
 # What a section function returns: what the reader sees, in reading order (tables as DataFrames, Markdown as
 # strings, matplotlib figures, Notes; None for a part with nothing to show), for report.notebook.show_all.
-Section = list["pandas.DataFrame | str | matplotlib.figure.Figure | Note | None"]
+Section = list["pandas.DataFrame | str | matplotlib.figure.Figure | Note | Folded | None"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,14 @@ class Note:
 
     text: str
     kind: str = "note"
+
+
+@dataclass(frozen=True)
+class Folded:
+    """Secondary items of a section (tables, Markdown) shown shut under a one-line summary the reader opens."""
+
+    summary: str
+    items: tuple = ()
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

@@ -10,7 +10,7 @@ from ..judge import assessment, claims
 from ..judge.claims import Claim
 from ..data.base import FaceData
 from ..judge.scoring import claim_twins
-from . import Section, made_by, plots
+from . import Section, count, made_by, plots
 from ..store.results import RunStore
 
 PROFILES = assessment.VERDICT_PROFILES
@@ -295,7 +295,7 @@ def findings_section(*, store: RunStore = RunStore()) -> Section:
                      + ", ".join(f"{n} {word}" for word, n in counted.items()) + ".")
     cases = backtest.cases(backtest.curves(store=store))
     trust = (f"How far to trust this: every measurement carries a 95 % interval, and a verdict is never decided "
-             f"where that interval could flip it. {on_gpu} headline claim{'s' if on_gpu != 1 else ''} "
+             f"where that interval could flip it. {count(on_gpu, 'headline claim')} "
              f"ran at the paper's own budget on a GPU; the others rest on the `cpu` profile's shorter budgets, "
              f"each named beside its verdict, with a projection checked against {len(cases)} later measurements "
              f"(the ledger's backtest).")
@@ -303,23 +303,32 @@ def findings_section(*, store: RunStore = RunStore()) -> Section:
 
 
 def takeaways(paper: str, *, store: RunStore = RunStore()) -> str:
-    """A chapter's closing summary, computed from the ledger: the tally of its headline verdicts, then one line
-    per claim with the measurement and interval it rests on and its budget, the decided ones first."""
+    """A chapter's closing summary in a few sentences computed from the ledger (the claim-by-claim table is the
+    "In short" box at the top): the tally of its headline verdicts, which claims each verdict covers, the
+    largest miss with its numbers, and the budget the measurements rest on."""
     claim_list = [c for c in claims.CLAIMS if c.paper == paper and not c.cited and not c.detail]
     best = assessment.decisive_rows(assessment.assess(claim_list, profiles=PROFILES, store=store))
+    if best.empty:
+        return "**Takeaways.** No headline claim of this paper has a verdict yet."
     order = {"reproduced": 0, "not reproduced": 1, "open": 2}
     best = best.assign(_order=best["verdict"].map(order).fillna(3)).sort_values("_order", kind="stable")
-    words = best["verdict"].value_counts()
-    lines = [f"**Takeaways.** {len(best)} headline claim{'s' if len(best) != 1 else ''}: "
-             + ", ".join(f"{n} {word}" for word, n in words.items()) + "."]
-    for row in best.itertuples():
-        if row.measured is None or pd.isna(row.measured):
-            lines.append(f"- *{row.verdict}*: {row.claim} (claimed {row.claimed:.2f}): {row.basis}.")
-            continue
-        ours = _with_interval(row.measured, row.low, row.high)
-        budget = (f" after {int(row.epochs)} of the paper's {int(row.paper_epochs)} epochs"
-                  if pd.notna(row.epochs) and pd.notna(row.paper_epochs) else "")
-        verdict = f"{row.verdict} ({row.reading})" if row.reading else row.verdict
-        lines.append(f"- *{verdict}*: {row.claim}: claimed {row.claimed:.2f}, ours {ours}{budget} "
-                     f"({row.profile} profile).")
-    return "\n".join(lines)
+    words = best["verdict"].value_counts(sort=False)
+    sentences = [f"**Takeaways.** {count(len(best), 'headline claim')}: "
+                 + ", ".join(f"{n} {word}" for word, n in words.items()) + "."]
+    for verdict, rows in best.groupby("_order", sort=True):
+        word = rows["verdict"].iloc[0]
+        sentences.append(f"*{word[0].upper() + word[1:]}*: " + "; ".join(rows["claim"]) + ".")
+    missed = best[(best["verdict"] == "not reproduced") & best["measured"].notna()]
+    if not missed.empty:
+        row = missed.loc[(missed["claimed"] - missed["measured"]).abs().idxmax()]
+        sentences.append(f"The largest miss: {row['claim']}, claimed {row['claimed']:.2f}, ours "
+                         f"{_with_interval(row['measured'], row['low'], row['high'])}.")
+    short = best[best["epochs"].notna() & best["paper_epochs"].notna() & (best["epochs"] < best["paper_epochs"])]
+    if not short.empty:
+        least = short.loc[(short["epochs"] / short["paper_epochs"]).idxmin()]
+        sentences.append(f"{count(len(short), 'measurement')} of {len(best)} rest on fewer epochs than the paper's "
+                         f"(the fewest: {int(least['epochs'])} of {int(least['paper_epochs'])}); the verdicts above "
+                         "say whether a longer run could change them.")
+    elif best["epochs"].notna().any():
+        sentences.append("Every measurement ran the paper's full budget.")
+    return "\n\n".join(sentences)

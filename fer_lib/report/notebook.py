@@ -12,13 +12,14 @@ from html import escape
 
 import pandas as pd
 from IPython.display import HTML, Markdown, display
+from markdown_it import MarkdownIt
 
 from ..judge import claims
 from .. import data as datasets
 from ..train import runner
 from ..data.base import DatasetError, FaceData
 from ..experiments import Experiment
-from . import Note, source_of
+from . import Folded, Note, source_of
 from . import ledger as report_ledger
 from .tables import ProfileRuns, profile_runs, styled
 from ..store.results import RunStore
@@ -41,6 +42,19 @@ def note(text: str, kind: str = "note") -> None:
     display(Markdown("\n".join(f"> {line}" for line in lines)))
 
 
+def folded(summary: str, content) -> None:
+    """Secondary evidence a reader opens on request: a table (DataFrame), Markdown, or a sequence of both,
+    shut inside a <details> block under `summary`. The Markdown is rendered here (markdown-it, CommonMark with
+    tables), since a cell's Markdown output is not parsed inside the HTML around it."""
+    parts = []
+    for item in content if isinstance(content, (list, tuple)) else [content]:
+        if isinstance(item, pd.DataFrame):
+            parts.append(f'<div class="fer-scroll">{styled(item)}</div>{source_link(item)}')
+        elif item is not None:
+            parts.append(_MARKDOWN.render(without_local_paths(item)))
+    display(HTML(f'<details class="fer-more"><summary>{escape(summary)}</summary>{"".join(parts)}</details>'))
+
+
 def source_link(made) -> str:
     """A line naming the library function that made `made` (see `report.made_by`), linked to its source: the
     pages `downloads.write_source_pages` writes at build time, reached through $FER_BOOK_STATIC (the page's path
@@ -54,6 +68,8 @@ def source_link(made) -> str:
         name = f'<a href="{static}/source/{source.path}.html#line-{source.line}">{name}</a>'
     return f'<p class="fer-source">Code: {name}</p>'
 
+
+_MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 # Each page executes in its own kernel, so a module-level counter numbers the figures of one page.
 _figure_numbers = itertools.count(1)
@@ -149,6 +165,8 @@ def show_all(items) -> None:
             display(Markdown(without_local_paths(item)))
         elif isinstance(item, Note):
             note(item.text, item.kind)
+        elif isinstance(item, Folded):
+            folded(item.summary, item.items)
         else:
             show(item)
     if link := source_link(items):
@@ -176,11 +194,14 @@ def summary_box(paper: str, *, store: RunStore = RunStore(), data: FaceData | No
 
 def verdict_section(paper: str, *, store: RunStore = RunStore(), curve_datasets: tuple[str, ...] = ("fer2013",),
                     profile: str = "cpu", data: FaceData | None = None) -> None:
-    """A chapter's verdicts: the table with budgets, one sentence per claim, and the budget curves of the claims
+    """A chapter's verdicts (each in the "In short" box at the top): the table with budgets and the sentence per
+    claim folded under their summaries, then the budget curves of the claims
     on `curve_datasets` (accuracy against epochs trained, the claim and the paper's budget marked)."""
     claim_list = claims.claims_for(paper)
-    table(report_ledger.verdict_table(claim_list, store=store, data=data).drop(columns=["paper"]))
-    display(Markdown(report_ledger.verdict_sentences(claim_list, profile, store=store)))
+    folded("The verdict table: each claim's budget, last gain and projected ceiling",
+           report_ledger.verdict_table(claim_list, store=store, data=data).drop(columns=["paper"]))
+    folded("Why each verdict: one sentence per claim",
+           report_ledger.verdict_sentences(claim_list, profile, store=store))
     curved = [c for c in claim_list if c.dataset in curve_datasets]
     fig = report_ledger.budget_figure(curved, profile, store=store, title=f"{paper}: budget curves ({profile} profile)")
     if fig is not None:

@@ -236,7 +236,8 @@ def budget_curve_figure(verdicts: dict, title: str = "", intervals: dict[str, di
     """Measured value against epochs trained (log axis), one line of points per verdict (label -> Verdict),
     each point with its 95 % interval (`intervals`: label -> epochs -> (low, high)) as an error bar where given:
     the claim as a horizontal line, the paper's budget as a vertical one, the projection to it dashed."""
-    fig, ax = plt.subplots(figsize=(8, 3.6 + 0.28 * 3 * len(verdicts)))
+    columns = 2 if len(verdicts) > 1 else 1  # three legend entries per claim: two columns keep the figure short
+    fig, ax = plt.subplots(figsize=(8, 3.6 + 0.28 * 3 * len(verdicts) / columns))
     palette = sns.color_palette(n_colors=max(len(verdicts), 1))
     for colour, (label, v) in zip(palette, verdicts.items()):
         epochs = sorted(v.curve)
@@ -258,7 +259,7 @@ def budget_curve_figure(verdicts: dict, title: str = "", intervals: dict[str, di
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x:g}"))
     ax.set(xlabel="epochs trained (log scale)", ylabel="%", title=title)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=1, frameon=False)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=columns, frameon=False)
     fig.tight_layout()
     return fig
 
