@@ -80,12 +80,19 @@ window.addEventListener("load", function () {
     var fig = i.closest("figure");
     return !(fig && fig.querySelector("figcaption") && i.alt);
   }).length;
+  // a chapter's main flow: from the top of its text to the end of its Takeaways (what follows is the
+  // evidence one by one, the method, the assumptions, the fidelity audit and the records); the whole
+  // text on pages without Takeaways
+  var takeaways = Array.from(main.querySelectorAll("section > h2")).find(function (h) {
+    return /^Takeaways/.test((h.innerText || "").trim()); });
+  var flow = Math.round(takeaways ? takeaways.parentElement.getBoundingClientRect().bottom
+                                    - main.getBoundingClientRect().top : main.scrollHeight);
   var out = document.createElement("pre"); out.id = "fer-page-probe";
   out.textContent = "IMAGES " + imgs.length + " BROKEN " + broken.length + " " + broken.join(" ") +
     " | TABLES " + tables.length + " WIDE " + wide.length + " " + wide.join(" ") + " | SHOWN " + hidden.length +
     " | VERDICTS " + verdicts.length + " UNSEEN " + unseen.length + " " + unseen.slice(0, 8).join(" ") +
     " | LEAKS " + leaks.length + " " + leaks.slice(0, 6).join(" ").replace(/\\|/g, "/") +
-    " | UNCAPTIONED " + uncaptioned + " | HEIGHT " + Math.round(main.scrollHeight) + " |";
+    " | UNCAPTIONED " + uncaptioned + " | HEIGHT " + Math.round(main.scrollHeight) + " | FLOW " + flow + " |";
   document.body.appendChild(out);
 });
 </script>"""
@@ -103,11 +110,17 @@ class PageCheck:
     leaks: list[str] = field(default_factory=list)        # the build showing: paths, notes, reprs, snake_case
     uncaptioned: int = 0                                  # images in the text without a numbered caption
     height: int = 0                                       # the page's text in CSS pixels, collapsed blocks shut
+    flow: int = 0                                         # its main flow: the text up to its Takeaways
 
     @property
     def screens(self) -> float:
         """How many laptop screens (800 px high) a reader scrolls through to read the page."""
         return round(self.height / 800, 1)
+
+    @property
+    def flow_screens(self) -> float:
+        """How many laptop screens the main flow takes (the whole page where it has no Takeaways)."""
+        return round(self.flow / 800, 1)
 
     @property
     def ok(self) -> bool:
@@ -138,16 +151,17 @@ def check_page(page: Path, screenshot: Path | None = None, width: int = 1280) ->
         finally:
             probe_page.unlink(missing_ok=True)
     match = re.search(r"IMAGES (\d+) BROKEN \d+ ?([^|]*)\| TABLES (\d+) WIDE \d+ ?([^|]*)\| SHOWN (\d+) "
-                      r"\| VERDICTS (\d+) UNSEEN \d+ ?([^|]*)\| LEAKS \d+ ?([^|]*)\| UNCAPTIONED (\d+) \| HEIGHT (\d+) \|", dom)
+                      r"\| VERDICTS (\d+) UNSEEN \d+ ?([^|]*)\| LEAKS \d+ ?([^|]*)\| UNCAPTIONED (\d+) \| HEIGHT (\d+) \| FLOW (\d+) \|", dom)
     if match is None:
         raise RuntimeError(f"{page}: the page did not finish loading in Chromium (no probe output)")
     return PageCheck(int(match[1]), match[2].split(), int(match[3]), match[4].split(), int(match[5]),
-                     int(match[6]), match[7].split(), match[8].split(), int(match[9]), int(match[10]))
+                     int(match[6]), match[7].split(), match[8].split(), int(match[9]), int(match[10]),
+                     int(match[11]))
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     shot = Path(sys.argv[2]) if len(sys.argv) > 2 else None
     check = check_page(target, shot, int(sys.argv[3]) if len(sys.argv) > 3 else 1280)
-    print(f"{target}: {check} ({check.screens} screens at 800 px)")
+    print(f"{target}: {check} ({check.screens} screens at 800 px, main flow {check.flow_screens})")
     sys.exit(0 if check.ok and check.images else 1)

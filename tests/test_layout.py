@@ -82,7 +82,7 @@ def test_every_code_cell_is_folded_away_or_hidden():
     shown = [f"{path.name} cell {i}" for path in NOTEBOOKS
              for i, cell in enumerate(nbformat.read(path, as_version=4).cells)
              if cell.cell_type == "code" and not set(cell.metadata.get("tags", [])) & {
-                 "parameters", "injected-parameters", "hide-input", "remove-cell"}]
+                 "parameters", "injected-parameters", "hide-input", "hide-cell", "remove-cell"}]
     assert shown == []
 
 
