@@ -392,6 +392,25 @@ def test_the_browser_check_finds_the_build_showing_through_and_an_uncaptioned_fi
     assert check.ok and check.leaks == [] and check.uncaptioned == 0 and check.images == 1
 
 
+@pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_the_browser_check_measures_the_main_flow_to_the_end_of_the_takeaways(tmp_path):
+    """A page's main flow ends with its Takeaways section; what follows (the method, the records) and what is
+    folded shut do not count; a page without Takeaways counts whole."""
+    def section(title: str, px: int, folded: int = 0) -> str:
+        shut = f'<details><summary>more</summary><div style="height: {folded}px"></div></details>' if folded else ""
+        return f'<section><h2>{title}</h2><div style="height: {px}px"></div>{shut}</section>'
+
+    chapter = tmp_path / "chapter.html"
+    chapter.write_text('<html><body style="margin: 0"><main>' + section("Verdict", 3000, folded=9000)
+                       + section("Takeaways", 500) + section("How we built it", 5000) + "</main></body></html>")
+    check = check_page(chapter, width=1280)
+    assert 3500 <= check.flow <= 3700 and check.height >= 8500
+    summary = tmp_path / "summary.html"
+    summary.write_text('<html><body style="margin: 0"><main>' + section("Results", 2000) + "</main></body></html>")
+    check = check_page(summary, width=1280)
+    assert check.flow == check.height and 2000 <= check.flow <= 2100
+
+
 def test_a_table_names_the_function_that_made_it_and_links_to_its_first_line(tmp_path, monkeypatch):
     from fer_lib import downloads
     from fer_lib.report import chapter001, notebook
