@@ -261,9 +261,9 @@ def test_book_build_has_chapter_title_claims_table_and_images(built_book):
     assert any("85.71" in r and re.search(r">\s*reproduced\s*<", r) and "binary" in r for r in html004.split("<tr"))
 
 
-# The issue asked for about six; 001 (twelve claims in its "In short" box) and 004 (five explanations, each
-# measured) need the most. A page that grows past this has evidence to fold.
-MAX_FLOW_SCREENS = 10
+# About six screens is the aim; 001 (twelve claims in its "In short" box) needs the most, about eight. A page
+# that grows past this has evidence to fold.
+MAX_FLOW_SCREENS = 9
 
 
 @pytest.mark.slow
