@@ -1,7 +1,8 @@
 """Presentation for the chapters and the ledger page: tables, figures and sentences built from the run store.
 
 A section function returns what the reader sees, in order: DataFrames (tables), strings (Markdown), matplotlib
-figures, `Note`s and `Folded` groups of secondary items; `report.notebook.show_all` displays them. Only `report.notebook` talks to IPython.
+figures, `Note`s and `Folded` groups of secondary items; `report.notebook.show_all` displays them. Only
+`report.notebook` talks to IPython.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pathlib import Path
 _REPO = Path(__file__).resolve().parent.parent.parent
 
 # What a section function returns: what the reader sees, in reading order (tables as DataFrames, Markdown as
-# strings, matplotlib figures, Notes; None for a part with nothing to show), for report.notebook.show_all.
+# strings, matplotlib figures, Notes, Folded secondary items; None for a part with nothing to show), for
+# report.notebook.show_all.
 Section = list["pandas.DataFrame | str | matplotlib.figure.Figure | Note | Folded | None"]
 
 

@@ -42,6 +42,9 @@ def note(text: str, kind: str = "note") -> None:
     display(Markdown("\n".join(f"> {line}" for line in lines)))
 
 
+_MARKDOWN = MarkdownIt("commonmark").enable("table")  # renders the Markdown that `folded` puts inside HTML
+
+
 def folded(summary: str, content) -> None:
     """Secondary evidence a reader opens on request: a table (DataFrame), Markdown, or a sequence of both,
     shut inside a <details> block under `summary`. The Markdown is rendered here (markdown-it, CommonMark with
@@ -68,8 +71,6 @@ def source_link(made) -> str:
         name = f'<a href="{static}/source/{source.path}.html#line-{source.line}">{name}</a>'
     return f'<p class="fer-source">Code: {name}</p>'
 
-
-_MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 # Each page executes in its own kernel, so a module-level counter numbers the figures of one page.
 _figure_numbers = itertools.count(1)
@@ -194,9 +195,9 @@ def summary_box(paper: str, *, store: RunStore = RunStore(), data: FaceData | No
 
 def verdict_section(paper: str, *, store: RunStore = RunStore(), curve_datasets: tuple[str, ...] = ("fer2013",),
                     profile: str = "cpu", data: FaceData | None = None) -> None:
-    """A chapter's verdicts (each in the "In short" box at the top): the table with budgets and the sentence per
-    claim folded under their summaries, then the budget curves of the claims
-    on `curve_datasets` (accuracy against epochs trained, the claim and the paper's budget marked)."""
+    """A chapter's verdicts (each is also in the "In short" box at the top): the table with budgets and the
+    sentence per claim, folded under their summaries, then the budget curves of the claims on `curve_datasets`
+    (accuracy against epochs trained, the claim and the paper's budget marked)."""
     claim_list = claims.claims_for(paper)
     folded("The verdict table: each claim's budget, last gain and projected ceiling",
            report_ledger.verdict_table(claim_list, store=store, data=data).drop(columns=["paper"]))
