@@ -115,6 +115,18 @@ def test_csv_reader_loads_right_counts_or_names_file_and_line(tmp_path_factory, 
     assert np.bincount(loaded.labels, minlength=7).tolist() == [6] * 7
 
 
+
+def test_csv_reader_names_the_line_of_a_quote_that_never_closes(tmp_path):
+    # Found by the property test above: an unclosed quote joins every later line into one field, which
+    # passes the csv module's 131,072-character limit and used to escape as a bare _csv.Error.
+    (tmp_path / "fer2013").mkdir()
+    rows = [_good_row(i) for i in range(60)]
+    rows.insert(7, '"' + rows[7])  # becomes line 9: the header is line 1, rows 0..6 are lines 2..8
+    path = tmp_path / "fer2013" / "fer2013.csv"
+    path.write_text(CSV_HEADER + "\n".join(rows) + "\n")
+    with pytest.raises(DatasetError, match=r"fer2013\.csv, line 9: not readable as CSV \(field larger"):
+        _load(tmp_path, "csv")
+
 MEMBER = st.one_of(
     st.tuples(st.sampled_from(["train/happy/Training_9.jpg", "test/sad/PrivateTest_9.jpg"]),
               st.sampled_from(["corrupt", "wrong-size", "empty"])),

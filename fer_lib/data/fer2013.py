@@ -67,13 +67,13 @@ def _from_csv(path: Path) -> FaceData:
         raise DatasetError(f"{path}: not UTF-8 text (byte {exc.start}). Is this the original fer2013.csv?") from None
     if "\0" in text:
         raise DatasetError(f"{path}: contains NUL bytes; the file is corrupt. Restore the original fer2013.csv.")
-    rows = csv.reader(text.splitlines())
-    header = next(rows, None)
+    rows = _csv_rows(path, text)
+    header = next(rows, (1, None))[1]
     if header is None or [h.strip() for h in header[:3]] != ["emotion", "pixels", "Usage"]:
         raise DatasetError(f"{path}: the header must be 'emotion,pixels,Usage', found {header!r}. "
                            "Is this the original fer2013.csv?")
     images, labels, split = [], [], []
-    for line_no, row in enumerate(rows, start=2):
+    for line_no, row in rows:
         where = f"{path}, line {line_no}"
         if len(row) < 3:
             raise DatasetError(f"{where}: expected 3 columns (emotion, pixels, Usage), found {len(row)}. "
@@ -102,6 +102,23 @@ def _from_csv(path: Path) -> FaceData:
         labels=np.array(labels, dtype=np.int64), classes=CLASSES, split=np.array(split),
         ids=np.array([f"fer{i:07d}" for i in range(n)]), checksum=sha256_bytes(data), source=str(path),
     )
+
+
+def _csv_rows(path: Path, text: str):
+    """(line number, row) for each CSV row; a row the csv module cannot read becomes a DatasetError."""
+    reader = csv.reader(text.splitlines())
+    while True:
+        first_line = reader.line_num + 1  # a quoted field may run over several lines
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # An unclosed quote makes the reader join every following line into one field until it
+            # passes the csv module's field limit: name the line where that row began.
+            raise DatasetError(f"{path}, line {first_line}: not readable as CSV ({exc}). A quote (\") that "
+                               "never closes swallows the lines after it. Restore the original fer2013.csv.") from None
+        yield first_line, row
 
 
 def _parse_member(name: str, where: str) -> tuple[str, int, str] | None:
