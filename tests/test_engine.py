@@ -63,6 +63,18 @@ def test_early_stopping_restores_the_best_epoch():
     assert not all(torch.equal(final[k], snapshots[len(history)][k]) for k in final)
 
 
+@pytest.mark.parametrize("monitor", ["val_loss", "val_acc"])
+def test_the_kept_epoch_follows_the_monitored_rule(monitor):
+    # paper 000 keeps the highest validation accuracy (Algorithm 1), the others the lowest loss: the two rules
+    # keep different epochs here, so a trainer that ignored `monitor` would fail one of the two cases
+    rows = [dict(epoch=1, val_loss=1.0, val_acc=0.50), dict(epoch=2, val_loss=0.8, val_acc=0.55),
+            dict(epoch=3, val_loss=0.9, val_acc=0.60), dict(epoch=4, val_loss=0.95, val_acc=0.60)]
+    trainer = _small(TrainConfig(epochs=4, monitor=monitor))
+    for row in rows:
+        trainer._track_best(row)
+    assert trainer.best_epoch == {"val_loss": 2, "val_acc": 3}[monitor]  # a tie keeps the earlier epoch
+
+
 def test_watched_sets_are_logged_but_never_select():
     train, val = _toy_batches(seed=0), _toy_batches(n=14, seed=1)
     watched = _toy_batches(n=14, seed=2)

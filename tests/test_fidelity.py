@@ -57,3 +57,16 @@ def test_crelu_concatenates_both_phases_and_doubles_the_channels():
     y = CReLU()(x)
     assert y.shape == (2, 32, 4, 4)
     assert torch.equal(y, torch.cat([torch.relu(x), torch.relu(-x)], dim=1))
+
+
+def test_paper_000_keeps_the_highest_accuracy_on_fer2013_and_the_lowest_loss_on_jaffe():
+    # Algorithm 1, step 4: "save the model with the highest accuracy"; Sec. 4.3 on JAFFE: "the model with the
+    # lowest test loss value". Every profile and budget keeps the rule, and the trainer scores it that way.
+    from fer_lib import experiments
+    from fer_lib.experiments.paper000 import _000_VARIANTS
+    for variant in _000_VARIANTS:
+        for profile in ("smoke", "cpu", "paper"):
+            exp = experiments.experiment("000", variant, profile)
+            want = "val_acc" if exp.data.dataset == "fer2013" else "val_loss"
+            assert exp.train.monitor == want, (variant, profile)
+    assert experiments.experiment("000", "presnetvgg-fer-paper", "cpu", epochs=32).train.monitor == "val_acc"

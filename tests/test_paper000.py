@@ -212,31 +212,42 @@ def test_fold_table_and_pooled_report(tmp_path):
 
 
 def _fake_budget(root: Path, experiment: str, epochs: int, val_acc: list[float], val_loss: list[float],
-                 test_acc: float) -> None:
-    """A finished hold-out record of `epochs` epochs: its history, and the lowest-loss epoch kept."""
+                 test_acc: float, monitor: str | None = None, finished: str = "2026-01-01") -> None:
+    """A finished hold-out record of `epochs` epochs: its history, and the epoch its rule kept (`monitor`; None:
+    a record from before the field, which kept the lowest loss)."""
     rows = "\n".join(f"{e},{a},{l}" for e, (a, l) in enumerate(zip(val_acc, val_loss), start=1))
-    write_record(root, experiment, f"b{epochs:03d}",
-                 config=dict(name=experiment, profile="cpu", data=dict(protocol="holdout", seed=0),
-                             train=dict(epochs=epochs, seed=0)),
-                 metrics=dict(test=dict(accuracy=test_acc), best_epoch=int(np.argmin(val_loss)) + 1, epochs_run=epochs),
-                 provenance=dict(finished_at=f"2026-01-01T00:{epochs:02d}:00", wall_seconds=450 * epochs),
+    train = dict(epochs=epochs, seed=0, **({"monitor": monitor} if monitor else {}))
+    kept = int(np.argmax(val_acc) if monitor == "val_acc" else np.argmin(val_loss)) + 1
+    write_record(root, experiment, f"b{epochs:03d}{monitor or ''}",
+                 config=dict(name=experiment, profile="cpu", data=dict(protocol="holdout", seed=0), train=train),
+                 metrics=dict(test=dict(accuracy=test_acc), best_epoch=kept, epochs_run=epochs),
+                 provenance=dict(finished_at=f"{finished}T00:{epochs:02d}:00", wall_seconds=450 * epochs),
                  history="epoch,val_acc,val_loss\n" + rows + "\n")
 
 
-def test_selection_sensitivity_projects_the_best_validation_accuracy(tmp_path):
+def test_the_two_kept_epoch_rules_side_by_side_and_the_missing_reruns_priced(tmp_path):
     from fer_lib.report import chapter000
     name = "000-presnet-fer-paper"
-    _fake_budget(tmp_path, name, 2, [0.40, 0.50], [1.2, 1.1], test_acc=0.49)
-    # the 4-epoch run's loss is lowest at epoch 2, its accuracy peaks at epoch 4
-    _fake_budget(tmp_path, name, 4, [0.45, 0.52, 0.53, 0.56], [1.2, 1.0, 1.05, 1.1], test_acc=0.51)
-    frame, sentences = chapter000.selection_sensitivity("cpu", store=RunStore(tmp_path))
-    assert frame["epochs"].tolist() == [2, 4]
-    assert frame["kept epoch (lowest val loss)"].tolist() == [2, 2]
-    assert frame["best val acc (%)"].tolist() == [50.0, 56.0] and frame["at epoch"].tolist() == [2, 4]
-    assert frame["test acc, kept epoch (%)"].tolist() == [49.0, 51.0]
-    # gain +6 per doubling from 56 at 4 epochs: 56 + 6 * log2(200 / 4) = 89.9, within reach of 72.47
-    assert "(last doubling +6.00) gives 89.9 at 200 epochs, within reach of the claimed 72.47" in sentences
-    # within reach: the verdict rests on the selection rule, and the next doubling is named with its cost
-    # (450 s per epoch in the fake records: 8 epochs take 1.0 h)
-    assert "`fer train 000 presnet-fer-paper --profile cpu --epochs 8` (about 1.0 h here)" in sentences
+    acc2, loss2 = [0.40, 0.50], [1.2, 1.1]
+    acc4, loss4 = [0.45, 0.52, 0.53, 0.56], [1.2, 1.0, 1.05, 1.1]  # loss lowest at epoch 2, accuracy peaks at 4
+    acc8, loss8 = [0.45, 0.52, 0.53, 0.56, 0.57, 0.58, 0.57, 0.57], [1.2, 1.0] + [1.1] * 6
+    for epochs, acc, loss, test in ((2, acc2, loss2, 0.49), (4, acc4, loss4, 0.51), (8, acc8, loss8, 0.52)):
+        _fake_budget(tmp_path, name, epochs, acc, loss, test_acc=test)  # the first edition: lowest loss
+    # the paper's rule, trained later at two of the three budgets
+    _fake_budget(tmp_path, name, 2, acc2, loss2, test_acc=0.49, monitor="val_acc", finished="2026-02-01")
+    _fake_budget(tmp_path, name, 4, acc4, loss4, test_acc=0.55, monitor="val_acc", finished="2026-02-01")
+    frame, sentences = chapter000.selection_rules("cpu", store=RunStore(tmp_path))
+    assert frame["epochs"].tolist() == [2, 4, 8]
+    paper, first = "highest val acc (the paper's rule)", "lowest val loss (first edition)"
+    assert frame[f"{paper}: kept epoch"].tolist() == [2, 4, "not run"]
+    assert frame[f"{paper}: test acc (%)"].tolist() == ["49.00", "55.00", "—"]
+    assert frame[f"{first}: kept epoch"].tolist() == [2, 2, 2]
+    assert frame[f"{first}: test acc (%)"].tolist() == ["49.00", "51.00", "52.00"]
+    # the paper's rule: +6 from 49 to 55 at 4 epochs, 55 + 6 * log2(200 / 4) = 88.9; the loss rule: +1 from 51 to
+    # 52 at 8 epochs, 52 + 1 * log2(25) = 56.6
+    assert "highest val acc: last doubling +6.00, projected 88.9 at 200 epochs" in sentences
+    assert "lowest val loss: last doubling +1.00, projected 56.6 at 200 epochs" in sentences
+    assert "The verdict rests on the highest val acc runs." in sentences  # the newest rule trained
+    # the budget the paper's rule lacks, priced at the records' 450 s per epoch: 8 epochs take 1.0 h
+    assert "`fer train 000 presnet-fer-paper --profile cpu --epochs 8` (about 1.0 CPU hours" in sentences
     assert "P-ResNet-VGG" not in sentences  # no P-ResNet-VGG record, no sentence

@@ -280,6 +280,23 @@ def test_a_corrected_model_edition_never_mixes_with_the_superseded_one(tmp_path)
     assert (name, "cpu") not in curves  # the corrected edition has two budgets: nothing to check yet
 
 
+def test_a_corrected_selection_rule_is_an_edition_of_its_own(tmp_path):
+    # paper 000's FER2013 runs kept the lowest validation loss until the paper's rule (highest accuracy) replaced
+    # it: same model arguments, other monitor. The two rules' runs must never share one budget curve.
+    name = "000-presnet-fer-paper"
+    for epochs, acc in ((6, 0.51), (12, 0.57), (24, 0.58)):  # no monitor recorded: the loss, the default then
+        _legacy_run(tmp_path, name, IDS, epochs=epochs, accuracy=acc)
+    for epochs, acc in ((6, 0.52), (12, 0.60)):
+        _legacy_run(tmp_path, name, IDS, epochs=epochs, accuracy=acc, finished_at="2026-02-01T00:00:00",
+                    extra=dict(train=dict(epochs=epochs, seed=0, monitor="val_acc")))
+    store = RunStore(tmp_path)
+    assert {b: runs[0].metrics["test"]["accuracy"] for b, runs in store.budgets(name, "cpu").items()} == {6: 0.52, 12: 0.60}
+    assert results.edition(store.latest(name, "cpu")) == (None, "val_acc")
+    from fer_lib.judge import backtest
+    assert backtest.curves(store=store) == {(f"{name} (superseded edition)", "cpu"): {
+        6: pytest.approx(51.0), 12: pytest.approx(57.0), 24: pytest.approx(58.0)}}
+
+
 def test_the_backtest_projects_every_doubling_to_every_later_budget(tmp_path):
     from fer_lib.judge import backtest
     name = "001-plain-fer2013-standard"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..store.results import RunRecord, RunStore, current_edition
+from ..store.results import RunRecord, RunStore, current_edition, edition
 
 PROFILES = ("cpu", "paper")
 
@@ -38,11 +38,11 @@ def curves(*, store: RunStore = RunStore(), profiles=PROFILES) -> dict[tuple[str
                 found[(folder.name, profile)] = {b: curve_accuracy(runs) for b, runs in points.items()}
             # a superseded edition of the model (see results.current_edition) is still a curve the rule
             # projected: it stays in the backtest (single-run budgets only; the newest run per budget)
-            current = {json.dumps(r.config.get("model_args"), sort_keys=True)
+            current = {json.dumps(edition(r), sort_keys=True)
                        for r in current_edition(store.find(folder.name, profile=profile))}
             older: dict[str, dict[int, RunRecord]] = {}
             for r in sorted(store.find(folder.name, profile=profile), key=lambda r: r.finished_at):
-                key = json.dumps(r.config.get("model_args"), sort_keys=True)
+                key = json.dumps(edition(r), sort_keys=True)
                 if key not in current and r.config.get("data", {}).get("protocol") != "kfold":
                     older.setdefault(key, {})[r.epochs] = r
             for n, by_budget in enumerate(older.values()):

@@ -216,14 +216,20 @@ def newest(runs: list[RunRecord]) -> RunRecord | None:
     return max(runs, key=lambda r: r.finished_at, default=None)
 
 
+def edition(record: RunRecord) -> tuple:
+    """What makes two runs of one experiment the same build: the model's arguments and the rule that keeps the
+    epoch (records older than the rule's field name none: the loss, the default then)."""
+    return (record.config.get("model_args"), record.config.get("train", {}).get("monitor", "val_loss"))
+
+
 def current_edition(runs: list[RunRecord]) -> list[RunRecord]:
-    """The runs built like the newest one (the same model arguments): when a model's definition is corrected
-    (paper 003's LIP initialisation), the runs of the superseded edition stay in the store as evidence but never
-    mix into the current edition's curves and tables."""
+    """The runs built like the newest one (see `edition`): when a model's definition or its selection rule is
+    corrected (paper 003's LIP initialisation, paper 000's kept epoch), the runs of the superseded edition stay
+    in the store as evidence but never mix into the current edition's curves and tables."""
     last = newest(runs)
     if last is None:
         return []
-    return [r for r in runs if r.config.get("model_args") == last.config.get("model_args")]
+    return [r for r in runs if edition(r) == edition(last)]
 
 
 def _scheme(record: RunRecord) -> dict:
