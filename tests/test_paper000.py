@@ -238,16 +238,15 @@ def test_the_two_kept_epoch_rules_side_by_side_and_the_missing_reruns_priced(tmp
     _fake_budget(tmp_path, name, 4, acc4, loss4, test_acc=0.55, monitor="val_acc", finished="2026-02-01")
     frame, sentences = chapter000.selection_rules("cpu", store=RunStore(tmp_path))
     assert frame["epochs"].tolist() == [2, 4, 8]
-    paper, first = "highest val acc (the paper's rule)", "lowest val loss (first edition)"
-    assert frame[f"{paper}: kept epoch"].tolist() == [2, 4, "not run"]
-    assert frame[f"{paper}: test acc (%)"].tolist() == ["49.00", "55.00", "—"]
-    assert frame[f"{first}: kept epoch"].tolist() == [2, 2, 2]
-    assert frame[f"{first}: test acc (%)"].tolist() == ["49.00", "51.00", "52.00"]
+    assert frame["kept epoch, paper's rule"].tolist() == [2, 4, "not run"]
+    assert frame["test (%), paper's rule"].tolist() == ["49.00", "55.00", "—"]
+    assert frame["kept epoch, lowest loss"].tolist() == [2, 2, 2]
+    assert frame["test (%), lowest loss"].tolist() == ["49.00", "51.00", "52.00"]
     # the paper's rule: +6 from 49 to 55 at 4 epochs, 55 + 6 * log2(200 / 4) = 88.9; the loss rule: +1 from 51 to
     # 52 at 8 epochs, 52 + 1 * log2(25) = 56.6
-    assert "highest val acc: last doubling +6.00, projected 88.9 at 200 epochs" in sentences
-    assert "lowest val loss: last doubling +1.00, projected 56.6 at 200 epochs" in sentences
-    assert "The verdict rests on the highest val acc runs." in sentences  # the newest rule trained
+    assert "(highest validation accuracy): last doubling +6.00, projected 88.9 at 200 epochs" in sentences
+    assert "lowest validation loss: last doubling +1.00, projected 56.6 at 200 epochs" in sentences
+    assert "The verdict rests on the runs of the paper's rule" in sentences  # the newest rule trained
     # the budget the paper's rule lacks, priced at the records' 450 s per epoch: 8 epochs take 1.0 h
     assert "`fer train 000 presnet-fer-paper --profile cpu --epochs 8` (about 1.0 CPU hours" in sentences
     assert "P-ResNet-VGG" not in sentences  # no P-ResNet-VGG record, no sentence

@@ -189,8 +189,9 @@ def fer_per_class(fer_runs: list[ProfileRuns]) -> Section:
     return _per_class_vs_claims("fer2013", FER_PAPER, reports, used)
 
 
-# The two kept-epoch rules of the paper-split FER2013 runs: the paper's, and the one our first edition used.
-RULES = {"val_acc": "highest val acc (the paper's rule)", "val_loss": "lowest val loss (first edition)"}
+# The two kept-epoch rules of the paper-split FER2013 runs, the paper's and our first edition's: (column, prose)
+RULES = {"val_acc": ("paper's rule", "the paper's rule (highest validation accuracy)"),
+         "val_loss": ("lowest loss", "the first edition's lowest validation loss")}
 
 
 @made_by
@@ -211,26 +212,24 @@ def selection_rules(profile: str = "cpu", *, store: RunStore = RunStore()) -> tu
             by_rule.setdefault(edition(record)[1], {})[record.epochs] = record
         for epochs in sorted({e for records in by_rule.values() for e in records}):
             row = {"model": label, "epochs": epochs}
-            for rule, short in RULES.items():
+            for rule, (short, _) in RULES.items():
                 record = by_rule.get(rule, {}).get(epochs)
-                row[f"{short}: kept epoch"] = record.metrics["best_epoch"] if record else "not run"
-                row[f"{short}: test acc (%)"] = (f"{100 * record.metrics['test']['accuracy']:.2f}" if record
-                                                 else "—")
+                row[f"kept epoch, {short}"] = record.metrics["best_epoch"] if record else "not run"
+                row[f"test (%), {short}"] = f"{100 * record.metrics['test']['accuracy']:.2f}" if record else "—"
             rows.append(row)
         claim = next(c for c in claims.claims_for("000") if c.experiment == experiment and c.metric == "accuracy")
         budget = experiments.paper_epochs(experiment)
         current = edition(current_edition(runs)[0])[1]
         parts = []
-        for rule, short in RULES.items():
+        for rule, (_, prose) in RULES.items():
             curve = {e: 100 * r.metrics["test"]["accuracy"] for e, r in by_rule.get(rule, {}).items()}
             gain, ceiling = project(curve, budget) if curve else (None, None)
             if ceiling is not None:
-                parts.append(f"{short.split(' (')[0]}: last doubling {gain:+.2f}, projected {ceiling:.1f} at "
-                             f"{budget} epochs")
+                parts.append(f"{prose}: last doubling {gain:+.2f}, projected {ceiling:.1f} at {budget} epochs")
             elif curve:
-                parts.append(f"{short.split(' (')[0]}: {len(curve)} budget(s), no doubling to project from yet")
+                parts.append(f"{prose}: {len(curve)} budget(s), no doubling to project from yet")
         sentence = (f"- {label} (claimed {claim.value:.2f}): " + "; ".join(parts) +
-                    f". The verdict rests on the {RULES[current].split(' (')[0]} runs.")
+                    f". The verdict rests on the runs of {RULES[current][1]}.")
         missing = sorted(set(by_rule.get("val_loss", {})) - set(by_rule.get("val_acc", {})))
         if missing:
             per_epoch = [r.provenance["wall_seconds"] / r.metrics["epochs_run"] for r in runs]
