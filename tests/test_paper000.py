@@ -236,7 +236,12 @@ def test_the_two_kept_epoch_rules_side_by_side_and_the_missing_reruns_priced(tmp
     # the paper's rule, trained later at two of the three budgets
     _fake_budget(tmp_path, name, 2, acc2, loss2, test_acc=0.49, monitor="val_acc", finished="2026-02-01")
     _fake_budget(tmp_path, name, 4, acc4, loss4, test_acc=0.55, monitor="val_acc", finished="2026-02-01")
+    _fake_budget(tmp_path, "000-presnet-fer-standard", 4, acc4, loss4, test_acc=0.50)  # the other split, one rule
     frame, sentences = chapter000.selection_rules("cpu", store=RunStore(tmp_path))
+    assert frame["split"].tolist() == ["paper"] * 3 + ["standard"]
+    assert "- P-ResNet, standard protocol: the page shows the runs of the first edition's lowest validation loss" in sentences
+    assert "`fer train 000 presnet-fer-standard --profile cpu --epochs 4` (about 0.5 CPU hours" in sentences
+    frame = frame[frame["split"] == "paper"]
     assert frame["epochs"].tolist() == [2, 4, 8]
     assert frame["kept epoch, paper's rule"].tolist() == [2, 4, "not run"]
     assert frame["test (%), paper's rule"].tolist() == ["49.00", "55.00", "—"]

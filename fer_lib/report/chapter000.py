@@ -194,50 +194,67 @@ RULES = {"val_acc": ("paper's rule", "the paper's rule (highest validation accur
          "val_loss": ("lowest loss", "the first edition's lowest validation loss")}
 
 
+def _newest_by_rule(runs: list[RunRecord]) -> dict[str, dict[int, RunRecord]]:
+    """rule ("val_acc" / "val_loss") -> budget -> the newest run trained under that rule at that budget."""
+    by_rule: dict[str, dict[int, RunRecord]] = {}
+    for record in sorted(runs, key=lambda r: r.finished_at):
+        by_rule.setdefault(edition(record)[1], {})[record.epochs] = record
+    return by_rule
+
+
+def _still_to_train(variant: str, by_rule: dict[str, dict[int, RunRecord]], profile: str) -> str:
+    """The budgets trained under the lowest loss but not yet under the paper's rule, as commands with their
+    price at the slowest speed the records show; "" when none."""
+    missing = sorted(set(by_rule.get("val_loss", {})) - set(by_rule.get("val_acc", {})))
+    if not missing:
+        return ""
+    runs = [r for records in by_rule.values() for r in records.values()]
+    hours = sum(missing) * max(r.provenance["wall_seconds"] / r.metrics["epochs_run"] for r in runs) / 3600
+    return (" Not yet trained under the paper's rule: " +
+            ", ".join(f"`fer train 000 {variant} --profile {profile} --epochs {e}`" for e in missing) +
+            f" (about {hours:.1f} CPU hours at the records' slowest speed).")
+
+
 @made_by
 def selection_rules(profile: str = "cpu", *, store: RunStore = RunStore()) -> tuple[pd.DataFrame, str]:
-    """The two kept-epoch rules side by side on the paper split. Per model and budget: the epoch each rule kept
-    and that run's test accuracy (each number from runs trained under that rule; the test set never chooses),
-    then each rule's curve projected to the paper's budget by the verdict rule. The verdict rests on the runs of
-    the newest rule trained (the current edition, see store.results.current_edition); a budget the paper's rule
-    has not been trained at yet is priced from the records' own speed."""
+    """The two kept-epoch rules side by side on FER2013. Per model, protocol and budget: the epoch each rule
+    kept and that run's test accuracy (each number from runs trained under that rule; the test set never
+    chooses); on the paper split, each rule's curve projected to the paper's budget by the verdict rule. Each
+    page shows the runs of the newest rule trained (the current edition, see store.results.current_edition); a
+    budget the paper's rule has not been trained at yet is priced from the records' own speed."""
     rows, sentences = [], []
     for m, label in MODELS.items():
-        experiment = FER_PAPER[m]
-        runs = store.find(experiment, profile=profile)
-        if not runs:
-            continue
-        by_rule: dict[str, dict[int, RunRecord]] = {}
-        for record in sorted(runs, key=lambda r: r.finished_at):  # the newest run per rule and budget
-            by_rule.setdefault(edition(record)[1], {})[record.epochs] = record
-        for epochs in sorted({e for records in by_rule.values() for e in records}):
-            row = {"model": label, "epochs": epochs}
-            for rule, (short, _) in RULES.items():
-                record = by_rule.get(rule, {}).get(epochs)
-                row[f"kept epoch, {short}"] = record.metrics["best_epoch"] if record else "not run"
-                row[f"test (%), {short}"] = f"{100 * record.metrics['test']['accuracy']:.2f}" if record else "—"
-            rows.append(row)
-        claim = next(c for c in claims.claims_for("000") if c.experiment == experiment and c.metric == "accuracy")
-        budget = experiments.paper_epochs(experiment)
-        current = edition(current_edition(runs)[0])[1]
-        parts = []
-        for rule, (_, prose) in RULES.items():
-            curve = {e: 100 * r.metrics["test"]["accuracy"] for e, r in by_rule.get(rule, {}).items()}
-            gain, ceiling = project(curve, budget) if curve else (None, None)
-            if ceiling is not None:
-                parts.append(f"{prose}: last doubling {gain:+.2f}, projected {ceiling:.1f} at {budget} epochs")
-            elif curve:
-                parts.append(f"{prose}: {len(curve)} budget(s), no doubling to project from yet")
-        sentence = (f"- {label} (claimed {claim.value:.2f}): " + "; ".join(parts) +
-                    f". The verdict rests on the runs of {RULES[current][1]}.")
-        missing = sorted(set(by_rule.get("val_loss", {})) - set(by_rule.get("val_acc", {})))
-        if missing:
-            per_epoch = [r.provenance["wall_seconds"] / r.metrics["epochs_run"] for r in runs]
-            hours = sum(missing) * max(per_epoch) / 3600
-            sentence += (" Not yet trained under the paper's rule: " +
-                         ", ".join(f"`fer train 000 {m}-fer-paper --profile {profile} --epochs {e}`" for e in missing)
-                         + f" (about {hours:.1f} CPU hours at the records' slowest speed).")
-        sentences.append(sentence)
+        for protocol in ("paper", "standard"):
+            variant = f"{m}-fer-{protocol}"
+            runs = store.find(experiments.name("000", variant), profile=profile)
+            if not runs:
+                continue
+            by_rule = _newest_by_rule(runs)
+            for epochs in sorted({e for records in by_rule.values() for e in records}):
+                row = {"model": label, "split": protocol, "epochs": epochs}
+                for rule, (short, _) in RULES.items():
+                    record = by_rule.get(rule, {}).get(epochs)
+                    row[f"kept epoch, {short}"] = record.metrics["best_epoch"] if record else "not run"
+                    row[f"test (%), {short}"] = f"{100 * record.metrics['test']['accuracy']:.2f}" if record else "—"
+                rows.append(row)
+            current = RULES[edition(current_edition(runs)[0])[1]][1]
+            if protocol == "standard":
+                sentence = f"- {label}, standard protocol: the page shows the runs of {current}."
+            else:
+                experiment = FER_PAPER[m]
+                claim = next(c for c in claims.claims_for("000") if c.experiment == experiment and c.metric == "accuracy")
+                budget = experiments.paper_epochs(experiment)
+                parts = []
+                for rule, (_, prose) in RULES.items():
+                    curve = {e: 100 * r.metrics["test"]["accuracy"] for e, r in by_rule.get(rule, {}).items()}
+                    gain, ceiling = project(curve, budget) if curve else (None, None)
+                    if ceiling is not None:
+                        parts.append(f"{prose}: last doubling {gain:+.2f}, projected {ceiling:.1f} at {budget} epochs")
+                    elif curve:
+                        parts.append(f"{prose}: {len(curve)} budget(s), no doubling to project from yet")
+                sentence = (f"- {label} (claimed {claim.value:.2f}): " + "; ".join(parts) +
+                            f". The verdict rests on the runs of {current}.")
+            sentences.append(sentence + _still_to_train(variant, by_rule, profile))
     return pd.DataFrame(rows), "\n".join(sentences)
 
 
