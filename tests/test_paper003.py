@@ -133,11 +133,11 @@ def test_lip_logit_module_follows_the_authors_layers_and_rejects_unknown_kinds()
         logit_module(8, "random")
 
 
-def test_paper_003_names_the_authors_lip_and_the_comparison_keeps_its_recorded_config():
+def test_paper_003_and_the_comparison_name_the_authors_lip():
     for variant in ("fer2013-lip", "sfew-lip", "sfew-lip-ferinit", "rafdb-lip"):
         assert experiments.experiment("003", variant, "cpu").model_args["logit"] == "authors"
     assert "logit" not in experiments.experiment("003", "fer2013-vgg16", "cpu").model_args
-    assert "logit" not in experiments.experiment("cmp", "vgg16-lip", "cpu").model_args
+    assert experiments.experiment("cmp", "vgg16-lip", "cpu").model_args["logit"] == "authors"
     net = build_model("vgg16_lip", logit="authors")
     # five authors' logit modules: full 3x3 conv (9 C^2) + affine InstanceNorm (2 C)
     assert count_parameters(net) - count_parameters(build_model("vgg16_plain")) == sum(

@@ -23,7 +23,8 @@ COMPARISON_MODELS = {
     "presnet-vgg": ("P-ResNet-VGG (000)", "presnet_vgg", {}),
     "se-sepnet": ("SE + separable-conv network (002)", "se_sepnet", {}),
     "vgg16": ("VGG16-BN, conv head (003's baseline)", "vgg16_plain", {}),
-    "vgg16-lip": ("VGG16-BN + LIP (003)", "vgg16_lip", {}),
+    # LIP as its authors initialise it, as chapter 003 trains it (an average pool at the start)
+    "vgg16-lip": ("VGG16-BN + LIP (003)", "vgg16_lip", dict(logit="authors")),
     "resnet50-mlp": ("ResNet50 + MLP, all layers (004)", "resnet50_mlp", dict(trainable="all")),
     "traditional-cnn": ("traditional CNN (004's baseline, ours)", "traditional_cnn", {}),
     "vgg-style": ("VGG-style CNN (baseline)", "vgg_style", {}),
