@@ -142,3 +142,40 @@ def test_paper_003_and_the_comparison_name_the_authors_lip():
     # five authors' logit modules: full 3x3 conv (9 C^2) + affine InstanceNorm (2 C)
     assert count_parameters(net) - count_parameters(build_model("vgg16_plain")) == sum(
         9 * c * c + 2 * c for c in (64, 128, 256, 512, 512))
+
+
+def _sfew_run(root, experiment: str, name: str, right: int, *, logit: str | None = None, finished: str = "2026-01-02"):
+    """A finished 30-epoch SFEW record scored on 100 shared Val images, the first `right` of them right."""
+    from fakes import write_record
+    args = dict(num_classes=7, **({"logit": logit} if logit else {}))
+    rows = [f"test,val_{i},0,{0 if i < right else 1}" for i in range(100)]
+    write_record(root, experiment, name, config=dict(name=experiment, profile="cpu", model_args=args,
+                                                     train=dict(epochs=30)),
+                 metrics=dict(test=dict(accuracy=right / 100, n=100), best_epoch=30),
+                 predictions="role,id,true,pred\n" + "\n".join(rows),
+                 provenance=dict(finished_at=f"{finished}T00:00:00", wall_seconds=60))
+
+
+def test_sfew_shows_each_lip_edition_beside_max_pooling_on_the_same_val_images(tmp_path):
+    from fer_lib.report import chapter003 as ch
+    from fer_lib.report import Note
+    store = RunStore(tmp_path)
+    _sfew_run(tmp_path, "003-sfew-vgg16", "max", 50)
+    _sfew_run(tmp_path, "003-sfew-lip", "first", 40)
+    _sfew_run(tmp_path, "003-sfew-lip-ferinit", "first", 45)
+    [note] = ch.sfew_editions_section("cpu", store=store)
+    assert isinstance(note, Note) and "fer train 003 sfew-lip --profile cpu" in note.text
+
+    _sfew_run(tmp_path, "003-sfew-lip", "authors-old", 20, logit="authors", finished="2026-01-01")
+    _sfew_run(tmp_path, "003-sfew-lip", "authors", 55, logit="authors", finished="2026-01-03")  # the newest counts
+    [table] = ch.sfew_editions_section("cpu", store=store)
+    scratch, ferinit = table.to_dict("records")
+    assert scratch["max pooling, from scratch (%) [95 %]"].startswith("50.00 [")
+    assert scratch["LIP, first edition (random logit init) (%) [95 %]"].startswith("40.00 [")
+    assert scratch["LIP, authors' init (%) [95 %]"].startswith("55.00 [")
+    # paired on the same 100 images: the fixed LIP got 15 more right than the first edition and none fewer
+    assert scratch["the fix: authors' init − first edition (points) [95 %], McNemar p"].startswith("+15.00 [")
+    assert scratch["the fix: authors' init − first edition (points) [95 %], McNemar p"].endswith("p = 6.1e-05")
+    assert scratch["authors' init − max pooling (points) [95 %], McNemar p"].startswith("+5.00 [")
+    assert ferinit["LIP, first edition (random logit init) (%) [95 %]"].startswith("45.00 [")
+    assert ferinit["LIP, authors' init (%) [95 %]"] == "—" and ferinit["authors' init − max pooling (points) [95 %], McNemar p"] == "—"

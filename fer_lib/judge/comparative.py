@@ -75,12 +75,6 @@ class ComparativeVerdict:
     basis: str
 
 
-def _correct(record: RunRecord, role: str) -> pd.Series:
-    p = record.predictions
-    p = p[p["role"] == role].set_index("id")
-    return p["true"] == p["pred"]
-
-
 def _accuracy(records: list[RunRecord], role: str) -> np.ndarray:
     return np.array([100 * r.metrics[role]["accuracy"] for r in records])
 
@@ -124,7 +118,7 @@ def paired_accuracy_difference(a: list[RunRecord], b: list[RunRecord], role_a: s
         diff = _accuracy(a, role_a) - _accuracy(b, role_b)
         p = float(stats.ttest_rel(_accuracy(a, role_a), _accuracy(b, role_b)).pvalue) if np.ptp(diff) > 0 else None
         return mean_interval(diff, what="folds"), p, f"paired over {len(diff)} folds"
-    x, y = _correct(a[0], role_a).align(_correct(b[0], role_b), join="inner")
+    x, y = a[0].correct(role_a).align(b[0].correct(role_b), join="inner")
     if x.empty:
         return None
     test = paired_test(x.to_numpy(), y.to_numpy())

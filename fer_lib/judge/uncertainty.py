@@ -27,10 +27,12 @@ class Interval:
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
 
-    def format(self, decimals: int = 2, unit: str = "") -> str:
-        """"61.23 [59.62, 62.81]" (or with a unit after the estimate: "61.23 % [59.62, 62.81]")."""
+    def format(self, decimals: int = 2, unit: str = "", signed: bool = False) -> str:
+        """"61.23 [59.62, 62.81]" (or with a unit after the estimate: "61.23 % [59.62, 62.81]"); `signed` for a
+        difference: "+1.20 [-0.40, +2.81]"."""
         unit = f" {unit}" if unit else ""
-        return f"{self.estimate:.{decimals}f}{unit} [{self.low:.{decimals}f}, {self.high:.{decimals}f}]"
+        f = f"{'+' if signed else ''}.{decimals}f"
+        return f"{self.estimate:{f}}{unit} [{self.low:{f}}, {self.high:{f}}]"
 
 
 def wilson(successes: int, n: int, level: float = LEVEL) -> Interval:

@@ -18,7 +18,7 @@ from ..models.lip_vgg import LIP2d, VGG16_BN_IMAGENET
 from ..models.weights import weights_path
 from ..store.results import RunRecord, RunStore
 from ..judge.scoring import deduplicated_accuracy
-from ..judge.uncertainty import wilson
+from ..judge.uncertainty import paired_test, wilson
 from . import Note, Section, count, made_by, plots, sections
 from .tables import ProfileRuns, best_record, confusion_summary
 
@@ -394,10 +394,34 @@ def findings(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) ->
 LIP_EDITIONS = {"depthwise-bn": "LIP, first edition (random logit init)", "authors": "LIP, authors' init"}
 
 
-def _correct(record: RunRecord, role: str = "test") -> pd.Series:
-    p = record.predictions
-    p = p[p["role"] == role].set_index("id")
-    return p["true"] == p["pred"]
+def _newest_by_budget(records: list[RunRecord]) -> dict[int, RunRecord]:
+    """budget -> the newest of `records` trained at it."""
+    return {r.epochs: r for r in sorted(records, key=lambda r: r.finished_at)}
+
+
+def _newest_by_edition(experiment: str, profile: str, store: RunStore) -> dict[str, dict[int, RunRecord]]:
+    """LIP edition ("depthwise-bn" for the records that name no logit) -> budget -> that edition's newest run."""
+    editions: dict[str, list[RunRecord]] = {}
+    for record in store.find(experiment, profile=profile):
+        editions.setdefault(record.config.get("model_args", {}).get("logit", "depthwise-bn"), []).append(record)
+    return {edition: _newest_by_budget(records) for edition, records in editions.items()}
+
+
+def _accuracy_interval(record: RunRecord | None) -> str:
+    if record is None:
+        return "—"
+    correct = record.correct("test")
+    return wilson(int(correct.sum()), len(correct)).scaled(100).format()
+
+
+def _paired(a: RunRecord | None, b: RunRecord | None) -> str:
+    """accuracy(a) - accuracy(b) on the test images both scored, in points with its paired bootstrap interval,
+    and McNemar's exact p; a dash when either run is missing."""
+    if a is None or b is None:
+        return "—"
+    x, y = a.correct("test").align(b.correct("test"), join="inner")
+    test = paired_test(x.to_numpy(), y.to_numpy())
+    return f"{test.difference.scaled(100).format(signed=True)}, p = {test.p_value:.2g}"
 
 
 @made_by
@@ -405,36 +429,43 @@ def lip_editions_section(profile: str = "cpu", *, store: RunStore = RunStore()) 
     """Our LIP before and after the fidelity fix against max pooling, budget by budget: PrivateTest accuracy
     (centre crop) with its Wilson interval, and each LIP edition against max pooling on the same images
     (McNemar's exact test, paired bootstrap interval of the difference)."""
-    from ..judge.uncertainty import paired_test, wilson
-    by_edition: dict[str, dict[int, RunRecord]] = {}
-    for record in store.find(experiments.name("003", "fer2013-lip"), profile=profile):
-        edition = record.config.get("model_args", {}).get("logit", "depthwise-bn")
-        by_edition.setdefault(edition, {})
-        if record.epochs not in by_edition[edition] or record.finished_at > by_edition[edition][record.epochs].finished_at:
-            by_edition[edition][record.epochs] = record
+    by_edition = _newest_by_edition(experiments.name("003", "fer2013-lip"), profile, store)
     if "authors" not in by_edition:
         return [Note("No run of LIP with its authors' initialisation has finished yet: `fer train 003 fer2013-lip "
                      f"--profile {profile} --epochs 1 2 4` trains it.")]
-    vgg = {r.epochs: r for r in sorted(store.find(experiments.name("003", "fer2013-vgg16"), profile=profile),
-                                       key=lambda r: r.finished_at)}
+    vgg = _newest_by_budget(store.find(experiments.name("003", "fer2013-vgg16"), profile=profile))
     rows = []
     for epochs in sorted(set(vgg) | {e for runs in by_edition.values() for e in runs}):
-        row = {"epochs": epochs}
-        for key, label in [("max", "max pooling")] + list(LIP_EDITIONS.items()):
-            record = vgg.get(epochs) if key == "max" else by_edition.get(key, {}).get(epochs)
-            if record is None:
-                row[f"{label} (%) [95 %]"] = "—"
-                continue
-            correct = _correct(record)
-            row[f"{label} (%) [95 %]"] = wilson(int(correct.sum()), len(correct)).scaled(100).format()
-        for key, label in LIP_EDITIONS.items():
-            record = by_edition.get(key, {}).get(epochs)
-            if record is None or epochs not in vgg:
-                row[f"{label} − max pooling (points) [95 %], McNemar p"] = "—"
-                continue
-            a, b = _correct(record).align(_correct(vgg[epochs]), join="inner")
-            test = paired_test(a.to_numpy(), b.to_numpy())
-            row[f"{label} − max pooling (points) [95 %], McNemar p"] = (
-                f"{test.difference.scaled(100).format()}, p = {test.p_value:.2g}")
+        row = {"epochs": epochs, "max pooling (%) [95 %]": _accuracy_interval(vgg.get(epochs))}
+        row.update({f"{label} (%) [95 %]": _accuracy_interval(by_edition.get(key, {}).get(epochs))
+                    for key, label in LIP_EDITIONS.items()})
+        row.update({f"{label} − max pooling (points) [95 %], McNemar p": _paired(by_edition.get(key, {}).get(epochs),
+                                                                                vgg.get(epochs))
+                    for key, label in LIP_EDITIONS.items()})
         rows.append(row)
+    return [pd.DataFrame(rows)]
+
+
+@made_by
+def sfew_editions_section(profile: str = "cpu", *, store: RunStore = RunStore()) -> Section:
+    """SFEW's two LIP rows (from scratch, from FER2013) before and after the fidelity fix, at this profile's
+    budget: Val accuracy with its Wilson interval per edition, the fix's effect (authors' init minus first
+    edition) and LIP against max pooling from scratch, each paired on the same Val images."""
+    vgg = _newest_by_budget(store.find(experiments.name("003", "sfew-vgg16"), profile=profile))
+    rows = []
+    for variant in ("sfew-lip", "sfew-lip-ferinit"):
+        exp = experiments.experiment("003", variant, profile)
+        epochs = exp.train.epochs
+        runs = {key: by_budget.get(epochs)
+                for key, by_budget in _newest_by_edition(exp.name, profile, store).items()}
+        first, fixed = runs.get("depthwise-bn"), runs.get("authors")
+        rows.append({"model": SFEW_NAMES[variant], "epochs": epochs,
+                     "max pooling, from scratch (%) [95 %]": _accuracy_interval(vgg.get(epochs)),
+                     f"{LIP_EDITIONS['depthwise-bn']} (%) [95 %]": _accuracy_interval(first),
+                     f"{LIP_EDITIONS['authors']} (%) [95 %]": _accuracy_interval(fixed),
+                     "the fix: authors' init − first edition (points) [95 %], McNemar p": _paired(fixed, first),
+                     "authors' init − max pooling (points) [95 %], McNemar p": _paired(fixed, vgg.get(epochs))})
+    if all(row[f"{LIP_EDITIONS['authors']} (%) [95 %]"] == "—" for row in rows):
+        return [Note("No SFEW run of LIP with its authors' initialisation has finished yet: `fer train 003 sfew-lip "
+                     f"--profile {profile}`, then `fer train 003 sfew-lip-ferinit --profile {profile}`, train them.")]
     return [pd.DataFrame(rows)]

@@ -172,6 +172,13 @@ class RunRecord:
         compact = self.path / "predictions.csv.gz"
         return pd.read_csv(compact if compact.exists() else self.path / "predictions.csv")
 
+    def correct(self, role: str = "test") -> pd.Series:
+        """Whether the kept model got each image of `role` right, indexed by image id: what a paired comparison
+        of two runs on the same images lines up."""
+        p = self.predictions
+        p = p[p["role"] == role].set_index("id")
+        return p["true"] == p["pred"]
+
     @cached_property
     def split_ids(self) -> dict[str, list[str]]:
         """Image ids per role of the split this run trained and tested on."""
