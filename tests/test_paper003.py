@@ -170,7 +170,7 @@ def test_sfew_shows_each_lip_edition_beside_max_pooling_on_the_same_val_images(t
     _sfew_run(tmp_path, "003-sfew-lip", "authors", 55, logit="authors", finished="2026-01-03")  # the newest counts
     [table] = ch.sfew_editions_section("cpu", store=store)
     scratch, ferinit = table.to_dict("records")
-    assert scratch["max pooling, from scratch (%) [95 %]"].startswith("50.00 [")
+    assert scratch["max pooling, same init (%) [95 %]"].startswith("50.00 [")
     assert scratch["LIP, first edition (random logit init) (%) [95 %]"].startswith("40.00 [")
     assert scratch["LIP, authors' init (%) [95 %]"].startswith("55.00 [")
     # paired on the same 100 images: the fixed LIP got 15 more right than the first edition and none fewer
@@ -178,6 +178,7 @@ def test_sfew_shows_each_lip_edition_beside_max_pooling_on_the_same_val_images(t
     assert scratch["the fix: authors' init − first edition (points) [95 %]"].endswith(", McNemar p = 6.1e-05")
     assert scratch["authors' init − max pooling (points) [95 %]"].startswith("+5.00 [")
     assert ferinit["LIP, first edition (random logit init) (%) [95 %]"].startswith("45.00 [")
+    assert ferinit["max pooling, same init (%) [95 %]"] == "—"  # no VGG16 starts from FER2013: no pair
     assert ferinit["LIP, authors' init (%) [95 %]"] == "—" and ferinit["authors' init − max pooling (points) [95 %]"] == "—"
     from fer_lib.store.results import RunRecord
     findings = ch.findings({}, {"sfew-vgg16": RunRecord(tmp_path / "003-sfew-vgg16" / "max"),
