@@ -363,17 +363,15 @@ def confusions(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) 
 def findings(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) -> str | None:
     """What the substitute runs measured, in sentences: LIP's gain, ten-crop's gain, the FER2013 initialisation."""
     paper = claimed()
-
-    def points(a, b):
-        return f"{a - b:+.2f} points"
     found = []
     if len(fer_main) == 2:
         v, lip = fer_main["fer2013-vgg16"], fer_main["fer2013-lip"]
         found.append(f"**LIP on FER2013** ({count(lip.config['train']['epochs'], 'epoch')}, {lip.config['profile']} profile): "
-                     f"{points(accuracy(lip, 'test'), accuracy(v, 'test'))} PrivateTest accuracy against max pooling "
+                     f"PrivateTest accuracy against max pooling on the same images, {_paired(lip, v, unit='points')} "
                      f"(paper, RAF-DB: {paper['lip-raf'] - paper['vgg16-raf']:+.2f}).")
-        found.append(f"**Ten-crop testing**: {points(accuracy(v, 'test_tencrop'), accuracy(v, 'test'))} for VGG16, "
-                     f"{points(accuracy(lip, 'test_tencrop'), accuracy(lip, 'test'))} for VGG16 + LIP "
+        tencrop = dict(unit="points", roles=("test_tencrop", "test"))
+        found.append(f"**Ten-crop testing** against the centre crop on the same images: {_paired(v, v, **tencrop)} "
+                     f"for VGG16, {_paired(lip, lip, **tencrop)} for VGG16 + LIP "
                      f"(paper: {paper['tencrop-raf'] - paper['lip-raf']:+.2f}).")
     if {"sfew-vgg16", "sfew-lip"} <= set(sfew_main):
         m, s = sfew_main["sfew-vgg16"], sfew_main["sfew-lip"]
@@ -391,8 +389,8 @@ def findings(fer_main: dict[str, RunRecord], sfew_main: dict[str, RunRecord]) ->
                          f"({_input_size(s)}, {s.config['train']['epochs']} epochs) and from FER2013 "
                          f"({_input_size(f)}, {f.config['train']['epochs']} epochs) differ in input or budget.")
         else:
-            found.append(f"**FER2013 initialisation on SFEW**: {points(accuracy(f, 'test'), accuracy(s, 'test'))} "
-                         f"Val accuracy over the same model from scratch ({accuracy(f, 'test')} % vs "
+            found.append(f"**FER2013 initialisation on SFEW**, Val accuracy over the same model from scratch on the "
+                         f"same images: {_paired(f, s, unit='points')} ({accuracy(f, 'test')} % vs "
                          f"{accuracy(s, 'test')} %, both {_input_size(f)}, {f.config['train']['epochs']} epochs; "
                          f"the paper's RAF-DB-initialised model: {paper['lip-sfew']} %).")
     return "What the substitute runs measured:\n\n" + "\n".join(f"- {x}" for x in found) if found else None
@@ -421,12 +419,13 @@ def _accuracy_interval(record: RunRecord | None) -> str:
     return wilson(int(correct.sum()), len(correct)).scaled(100).format()
 
 
-def _paired(a: RunRecord | None, b: RunRecord | None, unit: str = "") -> str:
-    """accuracy(a) - accuracy(b) on the test images both scored, in points with its paired bootstrap interval,
-    and McNemar's exact p; a dash when either run is missing."""
+def _paired(a: RunRecord | None, b: RunRecord | None, unit: str = "", roles: tuple[str, str] = ("test", "test")) -> str:
+    """accuracy(a) - accuracy(b) on the test images both scored (`roles`: which of each run's scorings, e.g. its
+    ten-crop one), in points with its paired bootstrap interval, and McNemar's exact p; a dash when either run is
+    missing."""
     if a is None or b is None:
         return "—"
-    x, y = a.correct("test").align(b.correct("test"), join="inner")
+    x, y = a.correct(roles[0]).align(b.correct(roles[1]), join="inner")
     test = paired_test(x.to_numpy(), y.to_numpy())
     return f"{test.difference.scaled(100).format(signed=True, unit=unit)}, McNemar p = {test.p_value:.2g}"
 
