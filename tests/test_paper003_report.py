@@ -1,6 +1,8 @@
 """Chapter 003's FER2013 ablation by budget: both models per budget, LIP's difference only where both ran."""
 from __future__ import annotations
 
+import pandas as pd
+
 from pathlib import Path
 
 from fer_lib.report import chapter003 as ch
@@ -44,9 +46,11 @@ def test_lip_difference_per_budget_and_its_trend(tmp_path):
 def test_sfew_findings_compare_the_initialisation_only_like_for_like():
     from types import SimpleNamespace
 
-    def record(size, epochs, acc):
+    def record(size, epochs, acc, n=10_000):
+        # the first acc * n of n shared Val images right: what the paired comparison lines up
+        right = pd.Series([i < round(acc * n) for i in range(n)], index=range(n))
         return SimpleNamespace(config=dict(train=dict(epochs=epochs, preprocess=dict(size=size, crop=None))),
-                               metrics=dict(test=dict(accuracy=acc)))
+                               metrics=dict(test=dict(accuracy=acc)), correct=lambda role: right)
     scratch_56, init_56 = record(56, 12, 0.1485), record(56, 12, 0.2761)
     same = ch.findings({}, {"sfew-lip": scratch_56, "sfew-lip-ferinit": init_56})
     assert "+12.76 points" in same and "both 56x56, 12 epochs" in same

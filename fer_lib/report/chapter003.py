@@ -404,7 +404,7 @@ def _newest_by_budget(records: list[RunRecord]) -> dict[int, RunRecord]:
     return {r.epochs: r for r in sorted(records, key=lambda r: r.finished_at)}
 
 
-def _newest_by_edition(experiment: str, profile: str, store: RunStore) -> dict[str, dict[int, RunRecord]]:
+def _newest_by_edition(experiment: str, profile: str, *, store: RunStore) -> dict[str, dict[int, RunRecord]]:
     """LIP edition ("depthwise-bn" for the records that name no logit) -> budget -> that edition's newest run."""
     editions: dict[str, list[RunRecord]] = {}
     for record in store.find(experiment, profile=profile):
@@ -435,7 +435,7 @@ def lip_editions_section(profile: str = "cpu", *, store: RunStore = RunStore()) 
     """Our LIP before and after the fidelity fix against max pooling, budget by budget: PrivateTest accuracy
     (centre crop) with its Wilson interval, and each LIP edition against max pooling on the same images
     (McNemar's exact test, paired bootstrap interval of the difference)."""
-    by_edition = _newest_by_edition(experiments.name("003", "fer2013-lip"), profile, store)
+    by_edition = _newest_by_edition(experiments.name("003", "fer2013-lip"), profile, store=store)
     if "authors" not in by_edition:
         return [Note("No run of LIP with its authors' initialisation has finished yet: `fer train 003 fer2013-lip "
                      f"--profile {profile} --epochs 1 2 4` trains it.")]
@@ -464,7 +464,7 @@ def sfew_editions_section(profile: str = "cpu", *, store: RunStore = RunStore())
         exp = experiments.experiment("003", variant, profile)
         epochs = exp.train.epochs
         runs = {key: by_budget.get(epochs)
-                for key, by_budget in _newest_by_edition(exp.name, profile, store).items()}
+                for key, by_budget in _newest_by_edition(exp.name, profile, store=store).items()}
         first, fixed = runs.get("depthwise-bn"), runs.get("authors")
         twin = vgg.get(epochs) if exp.init_from is None else None  # max pooling, initialised as this row is
         rows.append({"model": SFEW_NAMES[variant], "epochs": epochs,
