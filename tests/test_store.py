@@ -516,3 +516,34 @@ def test_a_number_judged_as_binary_accuracy_carries_that_numbers_interval_and_it
     from fer_lib.report import ledger
     shown = ledger.verdict_table([resnet], store=RunStore(tmp_path), profiles=("cpu",))
     assert shown["verdict"].tolist() == ["reproduced (as element-wise accuracy)"]  # said in the verdict cell
+
+
+def test_a_dirty_record_that_a_clean_rerun_or_a_new_edition_replaces_is_named_as_replaced_not_as_shown(tmp_path):
+    from fer_lib.report.tables import provenance_caveats
+    ids = {"train": ["Training_0"], "test": [f"PrivateTest_{i}" for i in range(10)]}
+    seeded = dict(train=dict(epochs=3, seed=1))
+    dirty = _legacy_run(tmp_path, "cmp-resnet18", ids, epochs=3, extra=seeded, finished_at="2026-01-01")
+    rerun = _legacy_run(tmp_path, "cmp-resnet18", ids, epochs=3, finished_at="2026-02-01",
+                        extra=dict(seeded, watch_roles=["test"]))  # same measurement, a new config hash
+    other_seed = _legacy_run(tmp_path, "cmp-resnet18", ids, epochs=3, extra=dict(train=dict(epochs=3, seed=2)))
+    first = _legacy_run(tmp_path, "cmp-vgg16-lip", ids, epochs=3, finished_at="2026-01-01",
+                        extra=dict(model_args=dict(init="random")))
+    second = _legacy_run(tmp_path, "cmp-vgg16-lip", ids, epochs=3, finished_at="2026-02-01",
+                         extra=dict(model_args=dict(init="authors")))
+    for folder, flag in ((dirty, True), (rerun, False), (other_seed, True), (first, True), (second, False)):
+        p = json.loads((folder / "provenance.json").read_text())
+        (folder / "provenance.json").write_text(json.dumps(dict(p, git_commit="a" * 40, git_dirty=flag)))
+    store = RunStore(tmp_path)
+    assert rerun.name != dirty.name
+    assert store.superseded_by(RunRecord(dirty)).path == rerun
+    assert store.superseded_by(RunRecord(first)).path == second
+    assert store.superseded_by(RunRecord(other_seed)) is None  # another seed is its own measurement
+    assert store.superseded_by(RunRecord(rerun)) is None and store.superseded_by(RunRecord(second)) is None
+    shown, replaced = provenance_caveats("cmp", store=store).split("\n\n")
+    assert f"cmp-resnet18/{other_seed.name}" in shown and f"cmp-resnet18/{dirty.name}" not in shown
+    assert replaced.endswith(f"`cmp-resnet18/{dirty.name}` by `{rerun.name}`; `cmp-vgg16-lip/{first.name}` by "
+                             f"`{second.name}`.")
+    (other_seed / "provenance.json").write_text(json.dumps(dict(finished_at="2026-01-01", wall_seconds=60,
+                                                               git_commit="a" * 40, git_dirty=False)))
+    shown, _ = provenance_caveats("cmp", store=store).split("\n\n")
+    assert shown == "**Every record behind this page was trained from a clean, committed tree.**"

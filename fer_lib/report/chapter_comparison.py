@@ -247,9 +247,12 @@ def push_cost_figure(best: str | None, profile: str, *, store: RunStore = RunSto
 @made_by
 def provenance_section(profile: str, *, store: RunStore = RunStore()) -> Section:
     rows = []
-    # every finished run of the chapter: each model at both budgets and all seeds, and every pushed recipe
+    # every finished run of the chapter: each model at both budgets and all seeds, and every pushed recipe; a run
+    # that a newer one replaces is named in the caveats instead
     for v in list(MODELS) + [recipe for m in MODELS for recipe in comparison.push_recipes(m)]:
         for r in store.find(experiments.name("cmp", v), profile=profile):
+            if store.superseded_by(r) is not None:
+                continue
             s = r.summary()
             rows.append({"run": f"cmp-{v}/{r.config_hash}", "seed": r.config["train"]["seed"], "commit": s["commit"],
                          "clean tree": r.tree_caveat or "yes", "device": s["device"], "epochs": s["epochs_run"],

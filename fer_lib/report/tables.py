@@ -59,19 +59,31 @@ def provenance_table(runs: list[ProfileRuns]) -> pd.DataFrame:
 
 def provenance_caveats(paper: str, *, store: RunStore = RunStore()) -> str | None:
     """One line per finished record of `paper`'s experiments (paper and cpu profiles: the ones pages show) that
-    was not trained from a clean, committed tree, or None when every one was."""
+    was not trained from a clean, committed tree, then those of them a newer run replaces on the page; None when
+    every record was trained from a clean tree."""
     records = [r for name in store.experiments() if name.startswith(f"{paper}-")
                for r in store.find(name) if r.config.get("profile") in ("paper", "cpu")]
     groups: dict[str, list[str]] = {}  # one line per caveat (they name their commit), listing its records
+    superseded = []  # replaced on the page by a newer run: kept as evidence, behind no number
     for r in records:
-        if r.tree_caveat:
+        if not r.tree_caveat:
+            continue
+        newer = store.superseded_by(r)
+        if newer is None:
             groups.setdefault(r.tree_caveat, []).append(f"`{r.config['name']}/{r.config_hash}`")
-    if not groups:
+        else:
+            superseded.append(f"`{r.config['name']}/{r.config_hash}` by `{newer.config_hash}`")
+    if not groups and not superseded:
         return None
     lines = [f"- {caveat[0].upper() + caveat[1:]}: {', '.join(runs)}." for caveat, runs in groups.items()]
-    return ("**Records not trained from a clean tree.** Every other record behind this page was trained from a "
+    text = ("**Records not trained from a clean tree.** Every other record behind this page was trained from a "
             "clean, committed tree. These are shown with this caveat; retraining one from a clean tree "
-            "(`fer train ... --force`) removes it:\n" + "\n".join(lines))
+            "(`fer train ... --force`) removes it:\n" + "\n".join(lines)) if groups else (
+            "**Every record behind this page was trained from a clean, committed tree.**")
+    if superseded:
+        text += ("\n\nRecords not trained from a clean tree that a newer run replaces on this page (kept in the "
+                 "store as evidence, behind no number): " + "; ".join(superseded) + ".")
+    return text
 
 
 @made_by

@@ -239,6 +239,16 @@ def current_edition(runs: list[RunRecord]) -> list[RunRecord]:
     return [r for r in runs if edition(r) == edition(last)]
 
 
+# Config fields that change what a run records, not what it measures: a run differing from another only in
+# these is a rerun of the same measurement (seeded runs watch their test roles every epoch since the
+# evidence issue, so their clean reruns have a new config hash).
+RECORD_ONLY = ("watch_roles",)
+
+
+def _measured(record: RunRecord) -> dict:
+    return {k: v for k, v in record.config.items() if k not in RECORD_ONLY}
+
+
 def _scheme(record: RunRecord) -> dict:
     return {k: v for k, v in record.config["data"].items() if k != "fold"}
 
@@ -353,6 +363,18 @@ class RunStore:
         for record in sorted(runs, key=lambda r: r.finished_at):
             by_seed[record.config["train"].get("seed", 0)] = record
         return dict(sorted(by_seed.items()))
+
+    def superseded_by(self, record: RunRecord) -> RunRecord | None:
+        """The newer run that every page shows in place of `record`, or None while `record` is still shown: the
+        newest run of a corrected edition (see `current_edition`), or a later run of the same build, seed, budget
+        and data, e.g. a rerun from a clean tree whose config differs only in what it records (`RECORD_ONLY`).
+        A superseded record stays in the store as evidence; pages list it as such, never behind a number."""
+        runs = self.find(record.config["name"], profile=record.config.get("profile"))
+        last = newest(runs)
+        if last is not None and edition(last) != edition(record):
+            return last
+        same = [r for r in runs if r.finished_at > record.finished_at and _measured(r) == _measured(record)]
+        return newest(same)
 
     def split_path(self, digest: str) -> Path:
         """Where the image ids of the split with `digest` are stored."""
